@@ -1,0 +1,42 @@
+"""People who log in: one account per household or per staff person."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String, UniqueConstraint, false, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.db import Base, UTCDateTime, choice_check, utcnow
+
+LANGUAGE_CODES = ("fr", "en")
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        # Stored lower-case, so the unique constraint holds whatever the case typed in.
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        UniqueConstraint("email"),
+        choice_check("language", LANGUAGE_CODES),
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    is_active_account: Mapped[bool] = mapped_column(default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.is_active_account
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"

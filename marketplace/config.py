@@ -1,0 +1,80 @@
+"""Configuration: safe defaults for development, the environment for everything secret."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = ("fr", "en")
+DISPLAY_TIMEZONE = "Europe/Paris"
+
+
+def database_url(instance_path: Path) -> str:
+    """`DATABASE_URL` selects PostgreSQL (psycopg 3); without it, a SQLite file in instance/."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{instance_path / 'marketplace.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def development_secret(instance_path: Path) -> str:
+    """A secret generated once per checkout and kept in instance/, which git ignores."""
+    secret_file = instance_path / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(32))
+        secret_file.chmod(0o600)
+    return secret_file.read_text().strip()
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # Several processes (web, scheduler) share the file: wait for locks instead of failing.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    overrides = overrides or {}
+    env = os.environ
+    url = overrides.get("SQLALCHEMY_DATABASE_URI") or database_url(instance_path)
+    config: dict[str, Any] = {
+        "SECRET_KEY": overrides.get("SECRET_KEY")
+        or env.get("SECRET_KEY")
+        or development_secret(instance_path),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": DISPLAY_TIMEZONE,
+        "LANGUAGES": LANGUAGES,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") == "1",
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        "PASSWORD_RESET_RATE_LIMIT": "5 per hour",
+        "PASSWORD_RESET_MAX_AGE": 3600,
+        # "folder" writes each message to instance/mail/ for a newcomer to read; "smtp" sends it.
+        "MAIL_BACKEND": env.get("MAIL_BACKEND", "folder"),
+        "MAIL_FOLDER": str(instance_path / "mail"),
+        "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_STARTTLS": env.get("MAIL_USE_STARTTLS", "0") == "1",
+        "MAIL_SENDER": env.get("MAIL_SENDER", "Circuits courts solidaires <ne-pas-repondre@localhost>"),
+        "DISTRIBUTION_HORIZON_WEEKS": int(env.get("DISTRIBUTION_HORIZON_WEEKS", "8")),
+        "SCHEDULER_CATCH_UP_DAYS": int(env.get("SCHEDULER_CATCH_UP_DAYS", "14")),
+    }
+    config.update(overrides)
+    return config

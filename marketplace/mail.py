@@ -1,0 +1,58 @@
+"""Outgoing email: SMTP in production and tests, a folder of .eml files in development."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+from jinja2 import TemplateNotFound
+
+
+def build_message(to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain="circuits-courts.local")
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def send_email(to: str, subject: str, template: str, **context) -> EmailMessage:
+    """Render `templates/<template>.txt` (and `.html` if present) and send it."""
+    text = render_template(f"{template}.txt", **context)
+    try:
+        html = render_template(f"{template}.html", **context)
+    except TemplateNotFound:  # the HTML version is optional
+        html = None
+    message = build_message(to, subject, text, html)
+    deliver(message)
+    return message
+
+
+def deliver(message: EmailMessage) -> None:
+    config = current_app.config
+    if config["MAIL_BACKEND"] == "folder":
+        _write_to_folder(message, Path(config["MAIL_FOLDER"]))
+        return
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        if config["MAIL_USE_STARTTLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(message)
+
+
+def _write_to_folder(message: EmailMessage, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    (folder / f"{stamp}.eml").write_bytes(bytes(message))
+    current_app.logger.info("Email to %s written to %s", message["To"], folder)

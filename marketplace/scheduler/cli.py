@@ -1,0 +1,4 @@
+import click
+from flask.cli import AppGroup
+
+scheduler = AppGroup("scheduler", help="Scheduled jobs.")

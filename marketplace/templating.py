@@ -1,0 +1,17 @@
+"""Template helpers: dates shown in Paris time, language switch, role names."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_babel import format_date, format_datetime, format_time, get_locale
+
+from marketplace.labels import role_label
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters["date"] = lambda value, style="full": format_date(value, style)
+    app.jinja_env.filters["datetime"] = lambda value, style="medium": format_datetime(value, style)
+    app.jinja_env.filters["time"] = lambda value, style="short": format_time(value, style)
+    app.jinja_env.filters["role_label"] = role_label
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["languages"] = lambda: current_app.config["LANGUAGES"]

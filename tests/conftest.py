@@ -1,0 +1,132 @@
+"""Shared fixtures: the app on SQLite (or PostgreSQL via DATABASE_URL), a clean database
+for each test, a real SMTP server, and helpers to log in as any role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from marketplace import create_app
+from marketplace.accounts.models import User
+from marketplace.extensions import db, limiter
+from marketplace.organisations.models import Organisation, Role
+from tests import factories
+from tests.helpers import SmtpSink, database_url_for_tests
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def base_config(tmp_path_factory, smtp_server: SmtpSink) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("instance")
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "tests-only-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url_for_tests(tmp),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": smtp_server.hostname,
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_FOLDER": str(tmp / "mail"),
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def make_app(base_config: dict[str, Any]) -> Callable[..., Flask]:
+    """Build another app on the same test database, with some settings changed."""
+
+    def build(**overrides: Any) -> Flask:
+        return create_app({**base_config, **overrides})
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    application = make_app()
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+    yield application
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app: Flask, smtp_server: SmtpSink) -> Iterator[None]:
+    """Each test starts with empty tables, an empty outbox and fresh rate-limit counters."""
+    smtp_server.messages.clear()
+    with app.app_context():
+        if app.config["RATELIMIT_ENABLED"]:
+            limiter.reset()
+        yield
+        db.session.rollback()
+        db.session.remove()
+        truncate_all_tables()
+
+
+def truncate_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def outbox(smtp_server: SmtpSink) -> list:
+    """Messages received by the local SMTP server during this test (email.message objects)."""
+    return smtp_server.messages
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[User], User]:
+    """Log the test client in as `user` (no password round-trip)."""
+
+    def log_in(user: User) -> User:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return user
+
+    return log_in
+
+
+@pytest.fixture
+def user_with_role(login) -> Callable[..., User]:
+    """Create a person holding `role` in `organisation`, logged in unless told otherwise."""
+
+    def make(role: Role | str, organisation: Organisation, *, log_in: bool = True) -> User:
+        user = factories.UserFactory()
+        factories.MembershipFactory(user=user, organisation=organisation, role=str(role))
+        db.session.commit()
+        return login(user) if log_in else user
+
+    return make
+
+
+@pytest.fixture
+def admin(login) -> User:
+    user = factories.UserFactory(is_admin=True)
+    db.session.commit()
+    return login(user)
+

@@ -1,0 +1,178 @@
+"""factory_boy factories for every model, flushing into the app's session."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from marketplace.accounts.models import User
+from marketplace.accounts.passwords import hash_password
+from marketplace.delivery.models import (
+    DistributionDay,
+    DistributionSchedule,
+    PickupPoint,
+    ScheduleException,
+)
+from marketplace.extensions import db
+from marketplace.groceries.models import Grocery
+from marketplace.groups.models import Group
+from marketplace.organisations.models import Membership
+from marketplace.producers.models import Producer, ProducerSuppliesGroup
+from marketplace.scheduler.models import JobRun
+from marketplace.timezones import local_instant
+
+DEFAULT_PASSWORD = "Radis-et-poireaux-42"
+
+
+@cache
+def default_password_hash() -> str:
+    # scrypt is deliberately slow: hash the shared test password once.
+    return hash_password(DEFAULT_PASSWORD)
+
+
+class BaseFactory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    name = factory.Sequence(lambda n: f"Foyer Dupont {n}")
+    email = factory.Sequence(lambda n: f"foyer{n}@example.org")
+    password_hash = factory.LazyFunction(default_password_hash)
+    language = "fr"
+    is_admin = False
+
+
+class GroupFactory(BaseFactory):
+    class Meta:
+        model = Group
+
+    name = factory.Sequence(lambda n: f"AMAP des Tilleuls {n}")
+    slug = factory.Sequence(lambda n: f"amap-des-tilleuls-{n}")
+    description = "Une AMAP de quartier."
+    city = "Villeurbanne"
+    postcode = "69100"
+    latitude = 45.7667
+    longitude = 4.8833
+
+
+class ProducerFactory(BaseFactory):
+    class Meta:
+        model = Producer
+
+    name = factory.Sequence(lambda n: f"Ferme du Coteau {n}")
+    slug = factory.Sequence(lambda n: f"ferme-du-coteau-{n}")
+    description = "Légumes de saison."
+    trade = "maraicher"
+    labels = "ab"
+    address = "Lieu-dit Le Coteau"
+    postcode = "69440"
+    city = "Mornant"
+    latitude = 45.6186
+    longitude = 4.6722
+
+
+class GroceryFactory(BaseFactory):
+    class Meta:
+        model = Grocery
+
+    name = factory.Sequence(lambda n: f"Épicerie solidaire La Passerelle {n}")
+    slug = factory.Sequence(lambda n: f"epicerie-la-passerelle-{n}")
+    city = "Givors"
+    postcode = "69700"
+    latitude = 45.5906
+    longitude = 4.7689
+
+
+class MembershipFactory(BaseFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(GroupFactory)
+    role = "member"
+
+
+class ProducerSuppliesGroupFactory(BaseFactory):
+    class Meta:
+        model = ProducerSuppliesGroup
+
+    producer = factory.SubFactory(ProducerFactory)
+    group = factory.SubFactory(GroupFactory)
+
+
+class PickupPointFactory(BaseFactory):
+    class Meta:
+        model = PickupPoint
+
+    group = factory.SubFactory(GroupFactory)
+    name = factory.Sequence(lambda n: f"Préau de l'école {n}")
+    address = "12 rue des Écoles"
+    postcode = "69100"
+    city = "Villeurbanne"
+    latitude = 45.7701
+    longitude = 4.8802
+    access_notes = "Entrée par le portail vert."
+    capacity = 60
+
+
+class DistributionScheduleFactory(BaseFactory):
+    class Meta:
+        model = DistributionSchedule
+
+    pickup_point = factory.SubFactory(PickupPointFactory)
+    group = factory.SelfAttribute("pickup_point.group")
+    label = "Mardi soir"
+    rrule = "FREQ=WEEKLY;BYDAY=TU"
+    starts_on = factory.LazyFunction(lambda: date.today() - timedelta(days=30))
+    start_time = time(18, 0)
+    end_time = time(19, 30)
+    order_opens_days_before = 7
+    order_opens_time = time(8, 0)
+    order_closes_days_before = 2
+    order_closes_time = time(20, 0)
+
+
+class ScheduleExceptionFactory(BaseFactory):
+    class Meta:
+        model = ScheduleException
+
+    schedule = factory.SubFactory(DistributionScheduleFactory)
+    occurrence_date = factory.LazyFunction(lambda: date.today() + timedelta(days=7))
+    kind = "cancelled"
+    reason = "Jour férié"
+
+
+class DistributionDayFactory(BaseFactory):
+    class Meta:
+        model = DistributionDay
+
+    schedule = factory.SubFactory(DistributionScheduleFactory)
+    group = factory.SelfAttribute("schedule.group")
+    pickup_point = factory.SelfAttribute("schedule.pickup_point")
+    occurrence_date = factory.LazyFunction(lambda: date.today() + timedelta(days=7))
+    day = factory.SelfAttribute("occurrence_date")
+    starts_at = factory.LazyAttribute(lambda o: local_instant(o.day, time(18, 0)))
+    ends_at = factory.LazyAttribute(lambda o: local_instant(o.day, time(19, 30)))
+    order_opens_at = factory.LazyAttribute(lambda o: o.starts_at - timedelta(days=7))
+    order_closes_at = factory.LazyAttribute(lambda o: o.starts_at - timedelta(days=2))
+    status = "scheduled"
+
+
+class JobRunFactory(BaseFactory):
+    class Meta:
+        model = JobRun
+
+    job_name = "materialise_distribution_days"
+    period_key = factory.Sequence(lambda n: f"2026-01-{n % 28 + 1:02d}")
+    started_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    finished_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    outcome = "succeeded"
