@@ -43,3 +43,11 @@ ORGANISATION_KIND_LABELS = {
 
 def role_label(code: str) -> str:
     return str(ROLE_LABELS.get(code, code))
+
+
+def trade_label(code: str | None) -> str:
+    return str(TRADE_LABELS.get(code, code or ""))
+
+
+def label_name(code: str) -> str:
+    return str(LABEL_NAMES.get(code, code))

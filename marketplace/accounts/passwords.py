@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_LENGTH = 10
+# scrypt copes with long input, but nobody types more; a cap keeps hashing cheap to refuse.
+MAX_LENGTH = 200
 
 # The most common passwords people still try; longer than MIN_LENGTH ones only matter.
 COMMON_PASSWORDS = frozenset(
@@ -52,3 +55,26 @@ def weakness(password: str, email: str = "", name: str = "") -> str | None:
     ):
         return "personal"
     return None
+
+
+def weakness_message(code: str) -> str:
+    """The French sentence (translated at call time) explaining a `weakness()` code."""
+    messages = {
+        "too_short": _(
+            "Le mot de passe doit contenir au moins %(min)d caractères.", min=MIN_LENGTH
+        ),
+        "too_common": _(
+            "Ce mot de passe est trop courant ou trop simple : choisissez-en un plus difficile "
+            "à deviner, par exemple une courte phrase."
+        ),
+        "personal": _("Le mot de passe ne doit pas reprendre votre nom ni votre adresse e-mail."),
+    }
+    return messages[code]
+
+
+def password_problem(password: str, email: str = "", name: str = "") -> str | None:
+    """Why this password is refused, as a sentence for people, or None when it is fine."""
+    if len(password) > MAX_LENGTH:
+        return _("Le mot de passe ne doit pas dépasser %(max)d caractères.", max=MAX_LENGTH)
+    code = weakness(password, email=email, name=name)
+    return weakness_message(code) if code else None

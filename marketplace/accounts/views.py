@@ -1,27 +1,214 @@
-from flask import Blueprint
+"""Register, log in and out, reset a forgotten password, edit one's profile."""
 
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale, refresh
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts import services
+from marketplace.accounts.forms import (
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+from marketplace.accounts.tokens import user_for_reset_token
+from marketplace.errors import DomainError
+from marketplace.extensions import db, limiter
 from marketplace.security import public
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 
-@bp.route("/login", methods=["GET", "POST"])
-@public
-def login():
-    return ""
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-@bp.post("/logout")
-def logout():
-    return ""
+def _reset_rate_limit() -> str:
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """`target` if it is a path on this site; None for anything that could leave it."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    # Browsers drop tabs and newlines in URLs, so "/\t/evil.example" would become "//evil...".
+    if any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _show_error(form: FlaskForm, error: DomainError) -> None:
+    if error.field and error.field in form:
+        field = form[error.field]
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
 def register():
-    return ""
+    if current_user.is_authenticated:
+        return redirect(url_for("territory.dashboard"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                form.name.data, form.email.data, form.password.data, str(get_locale())
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        except IntegrityError:
+            # Someone registered the same address between our check and the insert.
+            db.session.rollback()
+            form.email.errors = [*form.email.errors, str(services.DUPLICATE_EMAIL)]
+        else:
+            login_user(user)
+            flash(_("Bienvenue %(name)s, votre compte est créé !", name=user.name), "success")
+            return redirect(url_for("territory.dashboard"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def login():
+    next_url = safe_next_url(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("territory.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.form_errors.append(_("Adresse e-mail ou mot de passe incorrect."))
+        elif not user.is_active:
+            form.form_errors.append(
+                _("Ce compte est désactivé. Contactez la coordination de votre groupe.")
+            )
+        else:
+            services.record_login(user)
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            refresh()  # from now on, the person's own language
+            flash(_("Bonjour %(name)s !", name=user.name), "success")
+            return redirect(next_url or url_for("territory.dashboard"))
+    return render_template("accounts/login.html", form=form, next_url=next_url)
+
+
+@bp.post("/logout")
+@public  # a stale tab logging out a session that already ended simply goes home
+def logout():
+    if current_user.is_authenticated:
+        # Keep the person's language for the pages they read as a visitor.
+        session["language"] = current_user.language
+        logout_user()
+        flash(_("Vous êtes déconnecté·e. À bientôt !"), "success")
+    return redirect(url_for("territory.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit(_reset_rate_limit, methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        # The same answer either way, so nobody learns which addresses have an account.
+        flash(
+            _("Si un compte existe pour cette adresse, un e-mail vient d'être envoyé."), "success"
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    user = user_for_reset_token(token)
+    if user is None:
+        response = current_app.make_response((render_template("accounts/reset_invalid.html"), 400))
+    else:
+        form = ResetPasswordForm(account=user)
+        if form.validate_on_submit():
+            try:
+                services.set_password(user, form.password.data)
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                _show_error(form, error)
+            else:
+                flash(
+                    _("Votre mot de passe est changé. Connectez-vous avec le nouveau."), "success"
+                )
+                return redirect(url_for("accounts.login"))
+        response = current_app.make_response(
+            render_template("accounts/reset_password.html", form=form)
+        )
+    # The token is in the address: never hand it to another site, even by its origin.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
-    return ""
+    user = current_user._get_current_object()
+    if request.method == "POST" and PasswordChangeForm.SUBMIT_NAME in request.form:
+        profile_form = ProfileForm(formdata=None, obj=user)
+        password_form = PasswordChangeForm(account=user)
+        if password_form.validate_on_submit():
+            try:
+                services.change_password(
+                    user, password_form.current_password.data, password_form.password.data
+                )
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                _show_error(password_form, error)
+            else:
+                flash(_("Votre mot de passe est changé."), "success")
+                return redirect(url_for("accounts.profile"))
+    else:
+        profile_form = ProfileForm(obj=user)
+        password_form = PasswordChangeForm(formdata=None, account=user)
+        if profile_form.validate_on_submit():
+            try:
+                services.update_profile(
+                    user,
+                    name=profile_form.name.data,
+                    phone=profile_form.phone.data,
+                    language=profile_form.language.data,
+                )
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                _show_error(profile_form, error)
+            else:
+                refresh()  # the language just chosen applies at once, this message included
+                flash(_("Votre profil est enregistré."), "success")
+                return redirect(url_for("accounts.profile"))
+    return render_template(
+        "accounts/profile.html", profile_form=profile_form, password_form=password_form
+    )

@@ -1,3 +1,52 @@
-from flask import Blueprint
+"""Solidarity grocery pages: the public page, and the grocery team's screens."""
 
-bp = Blueprint("groceries", __name__)
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+
+from marketplace.groceries.models import Grocery
+from marketplace.groceries.services import grocery_by_slug
+from marketplace.organisations.access import has_role, require_role
+from marketplace.organisations.forms import ProfileForm
+from marketplace.organisations.models import OrganisationKind, Role
+from marketplace.organisations.screens import MembersScreen, edit_profile
+from marketplace.organisations.services import update_organisation_profile
+from marketplace.security import public
+
+bp = Blueprint("groceries", __name__, url_prefix="/groceries")
+
+
+def _grocery_or_404(slug: str) -> Grocery:
+    grocery = grocery_by_slug(slug)
+    if grocery is None:
+        abort(404)
+    return grocery
+
+
+@bp.get("/<slug>")
+@public
+def detail(slug: str):
+    grocery = _grocery_or_404(slug)
+    return render_template(
+        "groceries/detail.html",
+        grocery=grocery,
+        can_manage=has_role(current_user, grocery, Role.GROCERY_STAFF),
+    )
+
+
+@bp.route("/<slug>/edit", methods=["GET", "POST"])
+def edit(slug: str):
+    grocery = _grocery_or_404(slug)
+    require_role(grocery, Role.GROCERY_STAFF)
+    form = ProfileForm(obj=grocery)
+    return edit_profile(
+        grocery,
+        form,
+        save=lambda: update_organisation_profile(grocery, form.profile()),
+        template="groceries/edit.html",
+        done_endpoint=".detail",
+    )
+
+
+MembersScreen(kind=OrganisationKind.GROCERY, template="groceries/members.html").register(bp)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
-from typing import Literal
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, get_args
 
 from marketplace.timezones import PARIS
+
+HOUR_KEY_FORMAT = "%Y-%m-%dT%H"
 
 
 @dataclass(frozen=True)
@@ -23,21 +25,39 @@ class Period:
 
 @dataclass(frozen=True)
 class Daily:
-    """Once a day at a Paris wall-clock time; the period is the local date."""
+    """Once a day at a Paris wall-clock time; the period is the local date.
+
+    On the spring DST day a time that does not exist (02:30) falls an hour later in real
+    time; on the autumn day an ambiguous time is its first occurrence: still one period a day.
+    """
 
     at: time
 
     def period_at(self, due_at_local: datetime) -> Period:
         return Period(due_at_local.date().isoformat(), due_at_local.astimezone(UTC))
 
+    def period_of_day(self, day: date) -> Period:
+        return self.period_at(datetime.combine(day, self.at, tzinfo=PARIS))
+
+    def period_of(self, instant: datetime) -> Period:
+        """The period an instant belongs to: its Paris date."""
+        return self.period_of_day(instant.astimezone(PARIS).date())
+
+    def period_for_key(self, key: str) -> Period:
+        """The period named `key` (`YYYY-MM-DD`); ValueError if it is not a date."""
+        return self.period_of_day(date.fromisoformat(key))
+
     def due_periods(self, since: datetime, until: datetime) -> Iterator[Period]:
         """Periods whose due time falls in (since, until], oldest first."""
+        # Compare in UTC: two datetimes sharing the PARIS tzinfo compare by wall clock,
+        # which is wrong in the autumn hour that happens twice.
+        since, until = since.astimezone(UTC), until.astimezone(UTC)
         day = since.astimezone(PARIS).date()
         last_day = until.astimezone(PARIS).date()
         while day <= last_day:
-            due_local = datetime.combine(day, self.at, tzinfo=PARIS)
-            if since < due_local <= until:
-                yield self.period_at(due_local)
+            period = self.period_of_day(day)
+            if since < period.due_at <= until:
+                yield period
             day += timedelta(days=1)
 
     def cron_fields(self) -> dict[str, int]:
@@ -46,15 +66,29 @@ class Daily:
 
 @dataclass(frozen=True)
 class Hourly:
-    """Once an hour at a given minute; the period is the UTC hour."""
+    """Once an hour at a given minute; the period is the UTC hour (`YYYY-MM-DDTHH`)."""
 
     minute: int = 0
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.minute <= 59:
+            raise ValueError(f"Hourly minute must be within 0-59, not {self.minute}.")
+
+    def period_of(self, instant: datetime) -> Period:
+        hour = instant.astimezone(UTC).replace(minute=self.minute, second=0, microsecond=0)
+        return Period(hour.strftime(HOUR_KEY_FORMAT), hour)
+
+    def period_for_key(self, key: str) -> Period:
+        """The period named `key` (`YYYY-MM-DDTHH`, UTC); ValueError if malformed."""
+        hour = datetime.strptime(key, HOUR_KEY_FORMAT).replace(minute=self.minute, tzinfo=UTC)
+        return Period(key, hour)
+
     def due_periods(self, since: datetime, until: datetime) -> Iterator[Period]:
-        hour = since.astimezone(UTC).replace(minute=self.minute, second=0, microsecond=0)
+        """Periods whose due time falls in (since, until], oldest first."""
+        hour = self.period_of(since).due_at
         while hour <= until:
             if since < hour:
-                yield Period(hour.strftime("%Y-%m-%dT%H"), hour)
+                yield Period(hour.strftime(HOUR_KEY_FORMAT), hour)
             hour += timedelta(hours=1)
 
     def cron_fields(self) -> dict[str, int]:
@@ -63,12 +97,13 @@ class Hourly:
 
 Cadence = Daily | Hourly
 CatchUp = Literal["every", "latest"]
+JobFunction = Callable[[Period], str | None]
 
 
 @dataclass(frozen=True)
 class Job:
     name: str
-    func: Callable[[Period], str | None]
+    func: JobFunction
     cadence: Cadence
     # "every": each missed period is run in turn (e.g. one reminder per day);
     # "latest": only the newest missed period matters (e.g. "materialise up to N weeks ahead").
@@ -82,14 +117,18 @@ class JobRegistry:
 
     def register(
         self, name: str, cadence: Cadence, catch_up: CatchUp = "latest", description: str = ""
-    ) -> Callable[[Callable[[Period], str | None]], Callable[[Period], str | None]]:
+    ) -> Callable[[JobFunction], JobFunction]:
         """Decorator: `@registry.register("name", Daily(time(3, 0)))` on `def job(period)`.
 
         The function does the period's work with `db.session`, flushes, and returns a short
         summary; the runner commits it together with the run's outcome.
         """
+        if catch_up not in get_args(CatchUp):
+            raise ValueError(f"catch_up must be one of {get_args(CatchUp)}, not {catch_up!r}.")
+        if not 0 < len(name) <= 80:  # the job_runs.job_name column
+            raise ValueError(f"Job name {name!r} must have 1 to 80 characters.")
 
-        def decorate(func: Callable[[Period], str | None]) -> Callable[[Period], str | None]:
+        def decorate(func: JobFunction) -> JobFunction:
             if name in self.jobs:
                 raise ValueError(f"Job {name!r} is registered twice.")
             self.jobs[name] = Job(name, func, cadence, catch_up, description)
@@ -99,6 +138,9 @@ class JobRegistry:
 
     def get(self, name: str) -> Job:
         return self.jobs[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.jobs
 
     def __iter__(self) -> Iterator[Job]:
         return iter(sorted(self.jobs.values(), key=lambda job: job.name))

@@ -1,0 +1,79 @@
+# Two commands for a newcomer: `make run` (the site with a demo territory) and `make test`.
+# Everything lands in .venv; installs re-run only when pyproject.toml or constraints.txt change.
+
+PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
+PORT ?= 5000
+PYTEST_ARGS ?=
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PIP_INSTALL := $(BIN)/pip install --disable-pip-version-check --quiet -c constraints.txt
+TRANSLATIONS := marketplace/translations
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help run test test-postgres lint format migration clean
+
+help:
+	@echo "make run            le site sur http://127.0.0.1:$(PORT)/ avec un territoire de démo (PORT=8000 make run)"
+	@echo "make test           lint puis tests (DATABASE_URL=postgresql://... pour PostgreSQL, PYTEST_ARGS=\"-x tests/...\")"
+	@echo "make test-postgres  la suite sur un serveur PostgreSQL jetable (scripts/with-postgres)"
+	@echo "make lint | format  ruff check / ruff format"
+	@echo "make migration m=\"ce qui change\"  une nouvelle révision Alembic à partir des modèles"
+	@echo "make clean          supprime .venv, les caches et les fichiers générés (pas instance/)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[test]'
+	@touch $@
+
+# .mo files are generated (git-ignored) from the .po catalogues, when there are any.
+compile_translations = @if compgen -G '$(TRANSLATIONS)/*/LC_MESSAGES/*.po' >/dev/null; then \
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS); fi
+
+run: $(VENV)/.installed-run
+	$(compile_translations)
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	@echo
+	@echo "  Site : http://127.0.0.1:$(PORT)/  (Ctrl-C arrête le site et le planificateur)"
+	@echo "  Courriels de développement : instance/mail/"
+	@echo
+	@trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	$(FLASK) scheduler run & scheduler=$$!; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: $(VENV)/.installed-test
+	$(compile_translations)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@echo "pytest $(PYTEST_ARGS)"; $(BIN)/pytest $(PYTEST_ARGS) || { status=$$?; if [ $$status -eq 5 ]; then \
+		echo "ÉCHEC : pytest n'a collecté aucun test (code 5) : une suite vide ne doit pas passer."; fi; \
+		exit $$status; }
+
+test-postgres:
+	scripts/with-postgres $(MAKE) --no-print-directory test
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migration: $(VENV)/.installed-run
+	@test -n "$(m)" || { echo 'Usage : make migration m="ce qui change"'; exit 2; }
+	$(FLASK) db upgrade
+	$(FLASK) db migrate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find marketplace -name '*.mo' -delete

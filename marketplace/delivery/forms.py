@@ -1,0 +1,283 @@
+"""Forms of the coordinators' pickup point and calendar screens."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from marketplace.delivery import recurrence
+from marketplace.delivery.models import DistributionSchedule, ExceptionKind, PickupPoint
+from marketplace.delivery.recurrence import SimpleRecurrence, Timing
+from marketplace.delivery.services import PickupPointData, ScheduleData
+from marketplace.errors import DomainError
+
+
+def _too_long(longest: int):
+    return Length(max=longest, message=_l("%(max)d caractères au plus."))
+
+
+def _required():
+    return DataRequired(_l("Ce champ est obligatoire."))
+
+
+def show_error(form: FlaskForm, error: DomainError, default_field: str) -> None:
+    """Put a service's refusal next to the field it concerns."""
+    name = error.field if error.field in form else default_field
+    form[name].errors = [*form[name].errors, error.message]
+
+
+class DecimalCommaField(FloatField):
+    """A number typed the French way (45,77) or the English way (45.77)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = float(valuelist[0].strip().replace(",", "."))
+        except ValueError as error:
+            self.data = None
+            raise ValueError(_l("Indiquez un nombre, par exemple 45,7640.")) from error
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        allowed = {value for value, _label in self.choices}
+        if any(value not in allowed for value in self.data or ()):
+            raise ValidationError(_l("Choisissez dans la liste."))
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class PickupPointForm(FlaskForm):
+    name = StringField(_l("Nom du lieu"), validators=[_required(), _too_long(120)])
+    address = StringField(_l("Adresse"), validators=[_required(), _too_long(200)])
+    postcode = StringField(
+        _l("Code postal"),
+        validators=[_required(), Regexp(r"^\d{5}$", message=_l("Un code postal a 5 chiffres."))],
+    )
+    city = StringField(_l("Commune"), validators=[_required(), _too_long(100)])
+    latitude = DecimalCommaField(
+        _l("Latitude"),
+        validators=[
+            InputRequired(_l("Ce champ est obligatoire.")),
+            NumberRange(-90, 90, _l("La latitude doit être comprise entre -90 et 90.")),
+        ],
+    )
+    longitude = DecimalCommaField(
+        _l("Longitude"),
+        validators=[
+            InputRequired(_l("Ce champ est obligatoire.")),
+            NumberRange(-180, 180, _l("La longitude doit être comprise entre -180 et 180.")),
+        ],
+    )
+    access_notes = TextAreaField(
+        _l("Accès et consignes"), validators=[Optional(), _too_long(2000)]
+    )
+    capacity = IntegerField(
+        _l("Capacité (nombre de paniers, facultatif)"),
+        validators=[Optional(), NumberRange(min=1, message=_l("La capacité doit être d'au moins 1."))],
+    )
+
+    @classmethod
+    def for_point(cls, point: PickupPoint | None) -> PickupPointForm:
+        return cls(obj=point) if point is not None else cls()
+
+    def to_data(self) -> PickupPointData:
+        return PickupPointData(
+            name=self.name.data or "",
+            address=self.address.data or "",
+            postcode=self.postcode.data or "",
+            city=self.city.data or "",
+            latitude=self.latitude.data,
+            longitude=self.longitude.data,
+            access_notes=self.access_notes.data or "",
+            capacity=self.capacity.data,
+        )
+
+
+PATTERNS = ("weekly", "monthly", "advanced")
+
+
+class ScheduleForm(FlaskForm):
+    # validate_choice=False: the service checks the id sent back, which could be tampered with.
+    pickup_point_id = SelectField(
+        _l("Lieu de distribution"), coerce=_int_or_none, validate_choice=False
+    )
+    label = StringField(
+        _l("Nom du calendrier (facultatif)"), validators=[Optional(), _too_long(120)]
+    )
+    starts_on = DateField(_l("Première distribution (à partir du)"), validators=[_required()])
+    pattern = RadioField(
+        _l("Rythme"),
+        choices=[
+            ("weekly", _l("Chaque semaine, ou toutes les N semaines")),
+            ("monthly", _l("Un jour précis du mois (par exemple le 1er samedi)")),
+            ("advanced", _l("Avancé : règle RRULE")),
+        ],
+        default="weekly",
+        validators=[InputRequired(_l("Choisissez un rythme."))],
+    )
+    weekdays = CheckboxesField(_l("Jours de la semaine"))
+    interval = IntegerField(
+        _l("Toutes les … semaines"),
+        default=1,
+        validators=[
+            Optional(),
+            NumberRange(1, recurrence.MAX_INTERVAL, _l("Entre 1 et %(max)d semaines.")),
+        ],
+    )
+    position = SelectField(_l("Semaine du mois"), coerce=_int_or_none, validate_choice=False)
+    weekday = SelectField(_l("Jour"), validate_choice=False)
+    until = DateField(_l("Dernière distribution (facultatif)"), validators=[Optional()])
+    rrule = StringField(
+        _l("Règle RRULE"), validators=[Optional(), _too_long(recurrence.MAX_RULE_LENGTH)]
+    )
+    start_time = TimeField(_l("Début"), validators=[_required()])
+    end_time = TimeField(_l("Fin"), validators=[_required()])
+    order_opens_days_before = IntegerField(
+        _l("Ouverture des commandes : jours avant"),
+        validators=[
+            InputRequired(_l("Ce champ est obligatoire.")),
+            NumberRange(0, recurrence.MAX_DAYS_BEFORE, _l("Entre 0 et %(max)d jours.")),
+        ],
+    )
+    order_opens_time = TimeField(_l("à (heure)"), validators=[_required()])
+    order_closes_days_before = IntegerField(
+        _l("Clôture des commandes : jours avant"),
+        validators=[
+            InputRequired(_l("Ce champ est obligatoire.")),
+            NumberRange(0, recurrence.MAX_DAYS_BEFORE, _l("Entre 0 et %(max)d jours.")),
+        ],
+    )
+    order_closes_time = TimeField(_l("à (heure)"), validators=[_required()])
+    preview = SubmitField(_l("Prévisualiser"))
+    save = SubmitField(_l("Enregistrer"))
+
+    def __init__(self, points: list[PickupPoint], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pickup_point_id.choices = [("", _l("— Choisir un lieu —"))] + [
+            (point.id, point.name if point.active else _l("%(name)s (fermé)", name=point.name))
+            for point in points
+        ]
+        names = recurrence.weekday_names()
+        self.weekdays.choices = [(code, names[code]) for code in recurrence.WEEKDAYS]
+        self.weekday.choices = [(code, names[code]) for code in recurrence.WEEKDAYS]
+        self.position.choices = list(recurrence.position_names().items())
+
+    @staticmethod
+    def initial(schedule: DistributionSchedule | None, today) -> dict:
+        """Values shown before the first submission: the rule's, or sensible defaults."""
+        if schedule is None:
+            return {
+                "starts_on": today,
+                "start_time": time(18, 0),
+                "end_time": time(19, 30),
+                "order_opens_days_before": 7,
+                "order_opens_time": time(8, 0),
+                "order_closes_days_before": 2,
+                "order_closes_time": time(20, 0),
+            }
+        values = {
+            "pickup_point_id": schedule.pickup_point_id,
+            "label": schedule.label,
+            "starts_on": schedule.starts_on,
+            "rrule": schedule.rrule,
+            "pattern": "advanced",
+            **{name: getattr(schedule, name) for name in Timing.__dataclass_fields__},
+        }
+        simple = recurrence.simple_recurrence(schedule.rrule)
+        if simple is not None:
+            values |= {"pattern": simple.kind, "until": simple.until}
+            if simple.kind == "weekly":
+                values |= {"weekdays": list(simple.weekdays), "interval": simple.interval}
+            else:
+                values |= {"position": simple.position, "weekday": simple.weekday}
+        return values
+
+    def rule_text(self) -> str:
+        if self.pattern.data == "advanced":
+            return self.rrule.data or ""
+        choice = SimpleRecurrence(
+            kind=self.pattern.data,
+            weekdays=tuple(self.weekdays.data or ()),
+            interval=self.interval.data or 1,
+            position=self.position.data if self.position.data is not None else 0,
+            weekday=self.weekday.data or "",
+            until=self.until.data,
+        )
+        return recurrence.build_rule(choice, self.starts_on.data)
+
+    def to_data(self) -> ScheduleData:
+        """The submitted rule; InvalidRecurrence if the simple choices make no rule."""
+        return ScheduleData(
+            pickup_point_id=self.pickup_point_id.data,
+            label=self.label.data or "",
+            rrule=self.rule_text(),
+            starts_on=self.starts_on.data,
+            timing=Timing(
+                self.start_time.data,
+                self.end_time.data,
+                self.order_opens_days_before.data,
+                self.order_opens_time.data,
+                self.order_closes_days_before.data,
+                self.order_closes_time.data,
+            ),
+        )
+
+    def show_error(self, error: DomainError) -> None:
+        if error.field == "rrule" and self.pattern.data != "advanced":
+            # A rule built from simple choices that gives no date: the end date is to blame.
+            field = "until" if self.until.data else "starts_on"
+            error = DomainError(error.message, field=field)
+        elif error.field == "kind":
+            error = DomainError(error.message, field="pattern")
+        show_error(self, error, "pattern")
+
+
+class ExceptionForm(FlaskForm):
+    occurrence_date = DateField(_l("Date de la distribution concernée"), validators=[_required()])
+    kind = RadioField(
+        _l("Que faire de cette distribution ?"),
+        choices=[
+            (ExceptionKind.CANCELLED.value, _l("L'annuler")),
+            (ExceptionKind.MOVED.value, _l("La déplacer (autre date et/ou autres horaires)")),
+        ],
+        default=ExceptionKind.CANCELLED.value,
+        validators=[InputRequired(_l("Choisissez : annuler ou déplacer."))],
+    )
+    moved_to = DateField(_l("Nouvelle date"), validators=[Optional()])
+    start_time = TimeField(_l("Nouvelle heure de début (facultatif)"), validators=[Optional()])
+    end_time = TimeField(_l("Nouvelle heure de fin (facultatif)"), validators=[Optional()])
+    reason = StringField(
+        _l("Raison (par exemple : Jour férié)"), validators=[Optional(), _too_long(200)]
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only its CSRF token is checked."""

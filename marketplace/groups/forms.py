@@ -1,0 +1,33 @@
+"""Forms of the group coordinators' screens."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectChoice, SelectField
+from wtforms.validators import DataRequired, InputRequired
+
+from marketplace.producers.models import Producer
+
+
+class LinkProducerForm(FlaskForm):
+    # The service checks the id sent back, which a tampered form could change.
+    producer_id = SelectField(
+        _l("Producteur·rice"),
+        validate_choice=False,
+        validators=[DataRequired(_l("Choisissez un·e producteur·rice."))],
+    )
+
+    def __init__(self, available: list[Producer], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.producer_id.choices = [SelectChoice("", _l("— Choisir —"))] + [
+            SelectChoice(str(producer.id), _producer_option(producer)) for producer in available
+        ]
+
+
+def _producer_option(producer: Producer) -> str:
+    return f"{producer.name} ({producer.city})" if producer.city else producer.name
+
+
+class UnlinkProducerForm(FlaskForm):
+    producer_id = HiddenField(validators=[InputRequired()])

@@ -1,0 +1,72 @@
+from datetime import date
+
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import User
+from marketplace.delivery.models import DistributionDay, PickupPoint, ScheduleException
+from marketplace.demo.seed import seed_demo_territory
+from marketplace.demo.territory import ACCOUNTS, DEMO_PASSWORD
+from marketplace.extensions import db
+from marketplace.groceries.models import Grocery
+from marketplace.groups.models import Group
+from marketplace.organisations.models import Membership
+from marketplace.producers.models import Producer
+
+TODAY = date(2026, 12, 1)
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_seed_creates_a_realistic_territory():
+    seed_demo_territory(TODAY, horizon_weeks=8)
+    db.session.commit()
+
+    assert _count(Group) >= 3
+    assert _count(Producer) >= 8
+    assert len(set(db.session.scalars(select(Producer.trade)))) >= 5
+    assert _count(Grocery) >= 1
+    assert _count(PickupPoint) >= 6
+    households = db.session.scalar(
+        select(func.count(func.distinct(Membership.user_id))).where(Membership.role == "member")
+    )
+    assert households >= 60
+    days = db.session.scalars(select(DistributionDay)).all()
+    assert days and all(day.day >= TODAY for day in days)
+    # Christmas 2026 falls on a Friday: the Friday distribution moves to the 24th.
+    christmas = db.session.scalar(
+        select(ScheduleException).where(ScheduleException.occurrence_date == date(2026, 12, 25))
+    )
+    assert christmas.kind == "moved" and christmas.moved_to == date(2026, 12, 24)
+
+
+def test_seed_is_idempotent():
+    seed_demo_territory(TODAY, horizon_weeks=8)
+    db.session.commit()
+    counts = {model: _count(model) for model in (User, Membership, DistributionDay, PickupPoint)}
+
+    report = seed_demo_territory(TODAY, horizon_weeks=8)
+    db.session.commit()
+
+    assert report.created == 0
+    assert {model: _count(model) for model in counts} == counts
+
+
+def test_every_demo_login_works_and_lands_on_its_dashboard(app, client):
+    seed_demo_territory(TODAY, horizon_weeks=8)
+    db.session.commit()
+    for account in ACCOUNTS:
+        response = client.post(
+            "/account/login", data={"email": account.email, "password": DEMO_PASSWORD}
+        )
+        assert response.status_code == 302, account.email
+        assert response.location.endswith("/dashboard")
+        assert "Tableau de bord" in client.get("/dashboard").text
+        client.post("/account/logout")
+
+
+def test_flask_demo_seed_command(app):
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    assert "admin@demo.amap.test" in result.output
