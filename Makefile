@@ -12,7 +12,7 @@ TRANSLATIONS := marketplace/translations
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help run test test-postgres lint format migration clean
+.PHONY: help run test test-postgres lint format migration translations clean
 
 help:
 	@echo "make run            le site sur http://127.0.0.1:$(PORT)/ avec un territoire de démo (PORT=8000 make run)"
@@ -20,6 +20,7 @@ help:
 	@echo "make test-postgres  la suite sur un serveur PostgreSQL jetable (scripts/with-postgres)"
 	@echo "make lint | format  ruff check / ruff format"
 	@echo "make migration m=\"ce qui change\"  une nouvelle révision Alembic à partir des modèles"
+	@echo "make translations   met à jour le catalogue anglais après un changement de texte"
 	@echo "make clean          supprime .venv, les caches et les fichiers générés (pas instance/)"
 
 $(BIN)/python:
@@ -77,3 +78,10 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find marketplace -name '*.mo' -delete
+
+# After changing French wording: extract the messages, merge them into the English catalogue,
+# then translate the new entries (the tests refuse an incomplete catalogue).
+translations: $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(compile_translations)

@@ -72,7 +72,9 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_STARTTLS": env.get("MAIL_USE_STARTTLS", "0") == "1",
-        "MAIL_SENDER": env.get("MAIL_SENDER", "Circuits courts solidaires <ne-pas-repondre@localhost>"),
+        "MAIL_SENDER": env.get(
+            "MAIL_SENDER", "Circuits courts solidaires <ne-pas-repondre@localhost>"
+        ),
         "DISTRIBUTION_HORIZON_WEEKS": int(env.get("DISTRIBUTION_HORIZON_WEEKS", "8")),
         "SCHEDULER_CATCH_UP_DAYS": int(env.get("SCHEDULER_CATCH_UP_DAYS", "14")),
     }

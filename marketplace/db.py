@@ -55,4 +55,3 @@ def choice_check(column: str, values: Iterable[str], name: str | None = None) ->
     """A CHECK constraint keeping a string column within a closed list of values."""
     quoted = ", ".join(f"'{value}'" for value in values)
     return CheckConstraint(f"{column} IN ({quoted})", name=name or f"{column}_valid")
-

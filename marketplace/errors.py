@@ -15,10 +15,6 @@ class DomainError(Exception):
         self.field = field
 
 
-class NotAllowed(DomainError):
-    pass
-
-
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 from flask_login import current_user
@@ -30,6 +31,19 @@ def public(view: View) -> View:
     """Mark a view as open to visitors; every other view asks for a login."""
     view.is_public = True  # type: ignore[attr-defined]
     return view
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """`target` if it is a path on this site; None for anything that could leave it."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    # Browsers drop tabs and newlines in URLs, so "/\t/evil.example" would become "//evil...".
+    if any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def _require_login_by_default():

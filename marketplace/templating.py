@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from flask_babel import format_date, format_datetime, format_time, get_locale
 
+from marketplace.accounts.passwords import MIN_LENGTH
 from marketplace.labels import label_name, role_label, trade_label
 
 
@@ -14,6 +15,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["time"] = lambda value, style="short": format_time(value, style)
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.globals["trade_label"] = trade_label
+    app.jinja_env.globals["password_min_length"] = MIN_LENGTH
     app.jinja_env.globals["label_name"] = label_name
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["languages"] = lambda: current_app.config["LANGUAGES"]

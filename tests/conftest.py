@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import flask_babel
 import pytest
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -57,10 +58,19 @@ def make_app(base_config: dict[str, Any]) -> Callable[..., Flask]:
 @pytest.fixture(scope="session")
 def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
     application = make_app()
+    request_started.connect(_start_like_a_fresh_request, application)
     with application.app_context():
         db.drop_all()
         db.create_all()
     yield application
+
+
+def _start_like_a_fresh_request(sender: Flask, **extra: Any) -> None:
+    """Tests keep one app context across requests; start each request as production would:
+    no language or person cached in `g`, nothing cached in the database session."""
+    flask_babel.refresh()
+    g.pop("_login_user", None)
+    db.session.expire_all()
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +84,9 @@ def _clean_database(app: Flask, smtp_server: SmtpSink) -> Iterator[None]:
         db.session.rollback()
         db.session.remove()
         truncate_all_tables()
+    # The limiter is one object shared by every app: hand it back to this app's settings
+    # in case a test built another app with the limits on.
+    limiter.init_app(app)
 
 
 def truncate_all_tables() -> None:
@@ -129,4 +142,3 @@ def admin(login) -> User:
     user = factories.UserFactory(is_admin=True)
     db.session.commit()
     return login(user)
-

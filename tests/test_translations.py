@@ -15,10 +15,19 @@ CATALOGUE = PROJECT_ROOT / "marketplace" / "translations" / "en" / "LC_MESSAGES"
 
 def _extract(tmp_path: Path):
     template = tmp_path / "messages.pot"
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - a fixed command on the project's own files
         [
-            sys.executable, "-m", "babel.messages.frontend", "extract",
-            "-F", "babel.cfg", "-k", "_l", "-o", str(template), ".",
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-o",
+            str(template),
+            ".",
         ],
         cwd=PROJECT_ROOT,
         check=True,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -32,7 +30,7 @@ from marketplace.accounts.forms import (
 from marketplace.accounts.tokens import user_for_reset_token
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter
-from marketplace.security import public
+from marketplace.security import public, safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -43,19 +41,6 @@ def _login_rate_limit() -> str:
 
 def _reset_rate_limit() -> str:
     return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
-
-
-def safe_next_url(target: str | None) -> str | None:
-    """`target` if it is a path on this site; None for anything that could leave it."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    # Browsers drop tabs and newlines in URLs, so "/\t/evil.example" would become "//evil...".
-    if any(ord(char) < 32 or ord(char) == 127 for char in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 def _show_error(form: FlaskForm, error: DomainError) -> None:

@@ -11,6 +11,7 @@ from wtforms import (
     FloatField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -20,17 +21,18 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from marketplace.delivery import recurrence
+from marketplace.delivery import recurrence, timing
 from marketplace.delivery.models import DistributionSchedule, ExceptionKind, PickupPoint
-from marketplace.delivery.recurrence import SimpleRecurrence, Timing
+from marketplace.delivery.recurrence import SimpleRecurrence
 from marketplace.delivery.services import PickupPointData, ScheduleData
+from marketplace.delivery.timing import Timing
 from marketplace.errors import DomainError
 
 
 def _too_long(longest: int):
-    return Length(max=longest, message=_l("%(max)d caractères au plus."))
+    return Length(max=longest, message=_l("%(max)d caractères au maximum."))
 
 
 def _required():
@@ -44,7 +46,13 @@ def show_error(form: FlaskForm, error: DomainError, default_field: str) -> None:
 
 
 class DecimalCommaField(FloatField):
-    """A number typed the French way (45,77) or the English way (45.77)."""
+    """A number typed the French way (45,77) or the English way (45.77).
+
+    A text input: a phone's numeric keypad may have no minus sign (a longitude west of
+    Greenwich) and a number input refuses the French decimal comma.
+    """
+
+    widget = TextInput()
 
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
@@ -62,7 +70,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
     def pre_validate(self, form):
-        allowed = {value for value, _label in self.choices}
+        allowed = {choice.value for choice in self.choices}
         if any(value not in allowed for value in self.data or ()):
             raise ValidationError(_l("Choisissez dans la liste."))
 
@@ -96,12 +104,13 @@ class PickupPointForm(FlaskForm):
             NumberRange(-180, 180, _l("La longitude doit être comprise entre -180 et 180.")),
         ],
     )
-    access_notes = TextAreaField(
-        _l("Accès et consignes"), validators=[Optional(), _too_long(2000)]
-    )
+    access_notes = TextAreaField(_l("Accès et consignes"), validators=[Optional(), _too_long(2000)])
     capacity = IntegerField(
         _l("Capacité (nombre de paniers, facultatif)"),
-        validators=[Optional(), NumberRange(min=1, message=_l("La capacité doit être d'au moins 1."))],
+        validators=[
+            Optional(),
+            NumberRange(min=1, message=_l("La capacité doit être d'au moins 1.")),
+        ],
     )
 
     @classmethod
@@ -136,9 +145,9 @@ class ScheduleForm(FlaskForm):
     pattern = RadioField(
         _l("Rythme"),
         choices=[
-            ("weekly", _l("Chaque semaine, ou toutes les N semaines")),
-            ("monthly", _l("Un jour précis du mois (par exemple le 1er samedi)")),
-            ("advanced", _l("Avancé : règle RRULE")),
+            SelectChoice("weekly", _l("Chaque semaine, ou toutes les N semaines")),
+            SelectChoice("monthly", _l("Un jour précis du mois (par exemple le 1er samedi)")),
+            SelectChoice("advanced", _l("Avancé : règle RRULE")),
         ],
         default="weekly",
         validators=[InputRequired(_l("Choisissez un rythme."))],
@@ -164,7 +173,7 @@ class ScheduleForm(FlaskForm):
         _l("Ouverture des commandes : jours avant"),
         validators=[
             InputRequired(_l("Ce champ est obligatoire.")),
-            NumberRange(0, recurrence.MAX_DAYS_BEFORE, _l("Entre 0 et %(max)d jours.")),
+            NumberRange(0, timing.MAX_DAYS_BEFORE, _l("Entre 0 et %(max)d jours.")),
         ],
     )
     order_opens_time = TimeField(_l("à (heure)"), validators=[_required()])
@@ -172,7 +181,7 @@ class ScheduleForm(FlaskForm):
         _l("Clôture des commandes : jours avant"),
         validators=[
             InputRequired(_l("Ce champ est obligatoire.")),
-            NumberRange(0, recurrence.MAX_DAYS_BEFORE, _l("Entre 0 et %(max)d jours.")),
+            NumberRange(0, timing.MAX_DAYS_BEFORE, _l("Entre 0 et %(max)d jours.")),
         ],
     )
     order_closes_time = TimeField(_l("à (heure)"), validators=[_required()])
@@ -181,14 +190,18 @@ class ScheduleForm(FlaskForm):
 
     def __init__(self, points: list[PickupPoint], *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.pickup_point_id.choices = [("", _l("— Choisir un lieu —"))] + [
-            (point.id, point.name if point.active else _l("%(name)s (fermé)", name=point.name))
+        self.pickup_point_id.choices = [SelectChoice("", _l("— Choisir un lieu —"))] + [
+            SelectChoice(
+                point.id, point.name if point.active else _l("%(name)s (fermé)", name=point.name)
+            )
             for point in points
         ]
         names = recurrence.weekday_names()
-        self.weekdays.choices = [(code, names[code]) for code in recurrence.WEEKDAYS]
-        self.weekday.choices = [(code, names[code]) for code in recurrence.WEEKDAYS]
-        self.position.choices = list(recurrence.position_names().items())
+        self.weekdays.choices = [SelectChoice(code, names[code]) for code in recurrence.WEEKDAYS]
+        self.weekday.choices = [SelectChoice(code, names[code]) for code in recurrence.WEEKDAYS]
+        self.position.choices = [
+            SelectChoice(position, name) for position, name in recurrence.position_names().items()
+        ]
 
     @staticmethod
     def initial(schedule: DistributionSchedule | None, today) -> dict:
@@ -234,7 +247,7 @@ class ScheduleForm(FlaskForm):
         return recurrence.build_rule(choice, self.starts_on.data)
 
     def to_data(self) -> ScheduleData:
-        """The submitted rule; InvalidRecurrence if the simple choices make no rule."""
+        """The submitted rule; RecurrenceError if the simple choices make no rule."""
         return ScheduleData(
             pickup_point_id=self.pickup_point_id.data,
             label=self.label.data or "",
@@ -265,8 +278,10 @@ class ExceptionForm(FlaskForm):
     kind = RadioField(
         _l("Que faire de cette distribution ?"),
         choices=[
-            (ExceptionKind.CANCELLED.value, _l("L'annuler")),
-            (ExceptionKind.MOVED.value, _l("La déplacer (autre date et/ou autres horaires)")),
+            SelectChoice(ExceptionKind.CANCELLED.value, _l("L'annuler")),
+            SelectChoice(
+                ExceptionKind.MOVED.value, _l("La déplacer (autre date et/ou autres horaires)")
+            ),
         ],
         default=ExceptionKind.CANCELLED.value,
         validators=[InputRequired(_l("Choisissez : annuler ou déplacer."))],

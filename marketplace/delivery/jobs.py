@@ -6,7 +6,7 @@ from datetime import time, timedelta
 
 from flask import current_app
 
-from marketplace.delivery.services import materialise_all
+from marketplace.delivery.days import materialise_all
 from marketplace.extensions import db
 from marketplace.scheduler.registry import Daily, Period, registry
 from marketplace.timezones import paris_today, to_paris

@@ -135,7 +135,8 @@ class ScheduleException(Base):
         UniqueConstraint("schedule_id", "occurrence_date"),
         choice_check("kind", [kind.value for kind in ExceptionKind]),
         CheckConstraint(
-            "(kind = 'moved' AND moved_to IS NOT NULL) OR (kind = 'cancelled' AND moved_to IS NULL)",
+            "(kind = 'moved' AND moved_to IS NOT NULL) "
+            "OR (kind = 'cancelled' AND moved_to IS NULL)",
             name="moved_has_date",
         ),
         CheckConstraint(

@@ -1,4 +1,4 @@
-"""Pickup points, calendar rules and their exceptions, and the materialised distribution days.
+"""Pickup points, calendar rules and their exceptions.
 
 Services check what people must be told in words (DomainError with the form field to
 blame), change the session and flush; the caller commits.
@@ -6,36 +6,30 @@ blame), change the session and flush; the caller commits.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from marketplace.delivery import recurrence
+from marketplace.delivery.days import MaterialiseResult, materialise_schedule
 from marketplace.delivery.models import (
-    DayStatus,
-    DistributionDay,
     DistributionSchedule,
     ExceptionKind,
     PickupPoint,
     ScheduleException,
 )
-from marketplace.delivery.recurrence import Occurrence, Timing
+from marketplace.delivery.timing import ExceptionLike, Occurrence, Timing, upcoming, validate_timing
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
 
 # Notes the calendar writes on days it cancels by itself. They are stored data, in French
 # like the reasons coordinators type, and shown as they are.
-NOTE_CANCELLED = "Distribution annulée."
-NOTE_NOT_IN_CALENDAR = "Cette date ne fait plus partie du calendrier."
-NOTE_SCHEDULE_SUSPENDED = "Calendrier suspendu."
-NOTE_POINT_CLOSED = "Lieu de distribution fermé."
 
 MAX_ACCESS_NOTES = 2000
 MAX_LABEL = 120
@@ -44,6 +38,15 @@ MAX_REASON = 200
 
 def _day_text(day: date) -> str:
     return day.strftime("%d/%m/%Y")
+
+
+def _flush_or_refuse(message: str, field: str) -> None:
+    """Flush; a unique constraint broken by a simultaneous request (a double click) becomes
+    the same refusal the check before it gives. The caller rolls back."""
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        raise DomainError(message, field=field) from error
 
 
 # --- Pickup points -------------------------------------------------------------------------
@@ -68,10 +71,10 @@ def _check_pickup_point(group_id: int, data: PickupPointData, point_id: int | No
         if not value:
             raise DomainError(_("Ce champ est obligatoire."), field=name)
         if len(value) > longest:
-            raise DomainError(_("%(max)d caractères au plus.", max=longest), field=name)
+            raise DomainError(_("%(max)d caractères au maximum.", max=longest), field=name)
     if len(data.access_notes) > MAX_ACCESS_NOTES:
         raise DomainError(
-            _("%(max)d caractères au plus.", max=MAX_ACCESS_NOTES), field="access_notes"
+            _("%(max)d caractères au maximum.", max=MAX_ACCESS_NOTES), field="access_notes"
         )
     if not -90 <= data.latitude <= 90:
         raise DomainError(_("La latitude doit être comprise entre -90 et 90."), field="latitude")
@@ -88,9 +91,7 @@ def _check_pickup_point(group_id: int, data: PickupPointData, point_id: int | No
     if point_id is not None:
         same_name = same_name.where(PickupPoint.id != point_id)
     if db.session.scalar(same_name.limit(1)) is not None:
-        raise DomainError(
-            _("Le groupe a déjà un lieu de distribution nommé ainsi."), field="name"
-        )
+        raise DomainError(_("Le groupe a déjà un lieu de distribution nommé ainsi."), field="name")
 
 
 def _fill_pickup_point(point: PickupPoint, data: PickupPointData) -> None:
@@ -109,14 +110,14 @@ def create_pickup_point(group: Group, data: PickupPointData) -> PickupPoint:
     point = PickupPoint(group=group, group_id=group.id)
     _fill_pickup_point(point, data)
     db.session.add(point)
-    db.session.flush()
+    _flush_or_refuse(_("Le groupe a déjà un lieu de distribution nommé ainsi."), "name")
     return point
 
 
 def update_pickup_point(point: PickupPoint, data: PickupPointData) -> PickupPoint:
     _check_pickup_point(point.group_id, data, point.id)
     _fill_pickup_point(point, data)
-    db.session.flush()
+    _flush_or_refuse(_("Le groupe a déjà un lieu de distribution nommé ainsi."), "name")
     return point
 
 
@@ -156,16 +157,18 @@ def validate_schedule(
     point = None
     if data.pickup_point_id is not None:
         point = db.session.get(PickupPoint, data.pickup_point_id)
-    keeps_point = schedule is not None and point is not None and point.id == schedule.pickup_point_id
+    keeps_point = (
+        schedule is not None and point is not None and point.id == schedule.pickup_point_id
+    )
     if point is None or point.group_id != group.id or not (point.active or keeps_point):
         raise DomainError(
             _("Choisissez un des lieux de distribution ouverts du groupe."),
             field="pickup_point_id",
         )
     if len(data.label) > MAX_LABEL:
-        raise DomainError(_("%(max)d caractères au plus.", max=MAX_LABEL), field="label")
+        raise DomainError(_("%(max)d caractères au maximum.", max=MAX_LABEL), field="label")
     rule = recurrence.validate_rule(data.rrule, data.starts_on)
-    recurrence.validate_timing(data.timing)
+    validate_timing(data.timing)
     return point, rule
 
 
@@ -212,12 +215,12 @@ def preview(
     *,
     today: date,
     count: int = 8,
-    exceptions: Iterable[recurrence.ExceptionLike] = (),
+    exceptions: Iterable[ExceptionLike] = (),
 ) -> list[Occurrence]:
     """The next `count` distributions a rule would give, with their windows; saves nothing."""
     rule = recurrence.validate_rule(rrule, starts_on)
-    recurrence.validate_timing(timing)
-    return recurrence.upcoming(rule, starts_on, timing, max(today, starts_on), count, exceptions)
+    validate_timing(timing)
+    return upcoming(rule, starts_on, timing, max(today, starts_on), count, exceptions)
 
 
 # --- Exceptions ------------------------------------------------------------------------------
@@ -264,7 +267,7 @@ def add_exception(
             _("Cette date a déjà une exception : retirez-la d'abord."), field="occurrence_date"
         )
     if len(reason) > MAX_REASON:
-        raise DomainError(_("%(max)d caractères au plus.", max=MAX_REASON), field="reason")
+        raise DomainError(_("%(max)d caractères au maximum.", max=MAX_REASON), field="reason")
     try:
         kind = ExceptionKind(kind)
     except ValueError as error:
@@ -282,7 +285,7 @@ def add_exception(
         reason=reason.strip(),
     )
     schedule.exceptions.append(exception)
-    db.session.flush()
+    _flush_or_refuse(_("Cette date a déjà une exception : retirez-la d'abord."), "occurrence_date")
     return exception
 
 
@@ -292,9 +295,7 @@ def _check_move(schedule, occurrence_date, moved_to, start_time, end_time, today
     if moved_to < today:
         raise DomainError(_("La nouvelle date est déjà passée."), field="moved_to")
     if moved_to == occurrence_date and start_time is None and end_time is None:
-        raise DomainError(
-            _("Indiquez une autre date ou d'autres horaires."), field="moved_to"
-        )
+        raise DomainError(_("Indiquez une autre date ou d'autres horaires."), field="moved_to")
     if _has_distribution_on(schedule, moved_to, ignoring=occurrence_date):
         raise DomainError(
             _(
@@ -310,8 +311,8 @@ def _check_move(schedule, occurrence_date, moved_to, start_time, end_time, today
         end_time=end_time or timing.end_time,
     )
     try:
-        recurrence.validate_timing(moved)
-    except recurrence.InvalidRecurrence as error:
+        validate_timing(moved)
+    except recurrence.RecurrenceError as error:
         field = "end_time" if error.field == "end_time" else "start_time"
         raise DomainError(error.message, field=field) from error
 
@@ -328,247 +329,3 @@ def remove_exception(exception: ScheduleException, *, today: date) -> None:
 
 
 # --- Materialised distribution days ----------------------------------------------------------
-
-
-@dataclass
-class MaterialiseResult:
-    """Rows inserted (scheduled or cancelled), rows changed, and rows newly cancelled."""
-
-    created: int = 0
-    updated: int = 0
-    cancelled: int = 0
-
-    def __iadd__(self, other: MaterialiseResult) -> MaterialiseResult:
-        self.created += other.created
-        self.updated += other.updated
-        self.cancelled += other.cancelled
-        return self
-
-    def __str__(self) -> str:
-        return (
-            f"{self.created} distribution(s) créée(s), {self.updated} mise(s) à jour, "
-            f"{self.cancelled} annulée(s)"
-        )
-
-
-def _target_values(schedule: DistributionSchedule, item: Occurrence) -> dict:
-    if item.cancelled:
-        status, note = DayStatus.CANCELLED.value, item.reason or NOTE_CANCELLED
-    else:
-        status, note = DayStatus.SCHEDULED.value, item.reason
-    return {
-        "pickup_point_id": schedule.pickup_point_id,
-        "day": item.day,
-        "starts_at": item.starts_at,
-        "ends_at": item.ends_at,
-        "order_opens_at": item.order_opens_at,
-        "order_closes_at": item.order_closes_at,
-        "status": status,
-        "note": note[:MAX_REASON],
-    }
-
-
-def _rows_to_check(schedule_ids: list[int], today: date) -> dict[int, list[DistributionDay]]:
-    """Coming rows, and rows whose rule date is coming or carries an exception."""
-    with_exception = exists().where(
-        ScheduleException.schedule_id == DistributionDay.schedule_id,
-        ScheduleException.occurrence_date == DistributionDay.occurrence_date,
-    )
-    rows = db.session.scalars(
-        select(DistributionDay).where(
-            DistributionDay.schedule_id.in_(schedule_ids),
-            or_(
-                DistributionDay.day >= today,
-                DistributionDay.occurrence_date >= today,
-                with_exception,
-            ),
-        )
-    ).all()
-    by_schedule: dict[int, list[DistributionDay]] = defaultdict(list)
-    for row in rows:
-        by_schedule[row.schedule_id].append(row)
-    return by_schedule
-
-
-def _materialise(
-    schedule: DistributionSchedule, rows: list[DistributionDay], today: date, until: date
-) -> tuple[MaterialiseResult, list[dict]]:
-    """Update `rows` in place; return the counts and the rows to insert."""
-    result = MaterialiseResult()
-    coming = [row for row in rows if row.day >= today]
-    expected: dict[date, Occurrence] = {}
-    if schedule.active and schedule.pickup_point.active:
-        # Look as far as the furthest existing row, so none is wrongly taken for an orphan.
-        scan_until = max([until, *(r.day for r in coming), *(r.occurrence_date for r in coming)])
-        for item in recurrence.expand(
-            schedule.rrule,
-            schedule.starts_on,
-            Timing.of(schedule),
-            today,
-            scan_until,
-            schedule.exceptions,
-        ):
-            if item.day >= today:
-                expected[item.occurrence_date] = item
-    by_date = {row.occurrence_date: row for row in rows}
-    to_insert = []
-    for occurrence_date, item in expected.items():
-        values = _target_values(schedule, item)
-        row = by_date.get(occurrence_date)
-        if row is None:
-            if item.day <= until:
-                to_insert.append(
-                    {"schedule_id": schedule.id, "group_id": schedule.group_id}
-                    | {"occurrence_date": occurrence_date}
-                    | values
-                )
-            continue
-        if row.day < today:
-            continue  # past rows never change
-        changes = {name: value for name, value in values.items() if getattr(row, name) != value}
-        if not changes:
-            continue
-        if changes.get("status") == DayStatus.CANCELLED:
-            result.cancelled += 1
-        else:
-            result.updated += 1
-        for name, value in changes.items():
-            setattr(row, name, value)
-    orphan_note = NOTE_NOT_IN_CALENDAR
-    if not schedule.active:
-        orphan_note = NOTE_SCHEDULE_SUSPENDED
-    elif not schedule.pickup_point.active:
-        orphan_note = NOTE_POINT_CLOSED
-    for row in coming:
-        if row.occurrence_date not in expected and row.status != DayStatus.CANCELLED:
-            # Never deleted: orders or volunteer shifts may hang on the row.
-            row.status = DayStatus.CANCELLED.value
-            row.note = orphan_note
-            result.cancelled += 1
-    return result, to_insert
-
-
-def _insert_days(values: list[dict]) -> int:
-    """Insert rows, skipping any another process inserted meanwhile; the count inserted."""
-    if not values:
-        return 0
-    dialect = db.session.get_bind().dialect.name
-    dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if dialect_insert is None:
-        db.session.add_all(DistributionDay(**row) for row in values)
-        db.session.flush()
-        return len(values)
-    db.session.flush()
-    inserted = 0
-    for start in range(0, len(values), 500):
-        statement = (
-            dialect_insert(DistributionDay)
-            .values(values[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["schedule_id", "occurrence_date"])
-        )
-        inserted += db.session.execute(statement).rowcount
-    return inserted
-
-
-def materialise_schedule(
-    schedule: DistributionSchedule, today: date, horizon_weeks: int, *, until: date | None = None
-) -> MaterialiseResult:
-    """Bring the rule's distribution days from `today` to the horizon in line with the rule.
-
-    Inserts missing days, updates coming days whose date, hours, window, place or
-    exception changed, cancels coming days the rule no longer gives; past days never
-    change. Running it again changes nothing.
-    """
-    until = until or today + timedelta(weeks=horizon_weeks)
-    db.session.flush()
-    rows = _rows_to_check([schedule.id], today)[schedule.id]
-    result, to_insert = _materialise(schedule, rows, today, until)
-    result.created += _insert_days(to_insert)
-    db.session.flush()
-    return result
-
-
-def materialise_all(
-    today: date, horizon_weeks: int, *, until: date | None = None
-) -> MaterialiseResult:
-    """Materialise every active rule, and cancel the coming days of suspended ones."""
-    until = until or today + timedelta(weeks=horizon_weeks)
-    db.session.flush()
-    has_coming_days = (
-        exists()
-        .where(
-            DistributionDay.schedule_id == DistributionSchedule.id,
-            DistributionDay.day >= today,
-            DistributionDay.status == DayStatus.SCHEDULED.value,
-        )
-        .correlate(DistributionSchedule)
-    )
-    schedules = db.session.scalars(
-        select(DistributionSchedule)
-        .where(or_(DistributionSchedule.active.is_(True), has_coming_days))
-        .options(
-            joinedload(DistributionSchedule.pickup_point),
-            selectinload(DistributionSchedule.exceptions),
-        )
-        .order_by(DistributionSchedule.id)
-    ).all()
-    result = MaterialiseResult()
-    if not schedules:
-        return result
-    rows = _rows_to_check([schedule.id for schedule in schedules], today)
-    to_insert = []
-    for schedule in schedules:
-        counts, missing = _materialise(schedule, rows[schedule.id], today, until)
-        result += counts
-        to_insert.extend(missing)
-    result.created += _insert_days(to_insert)
-    db.session.flush()
-    return result
-
-
-def next_days(
-    pickup_point_ids: Iterable[int] | None,
-    from_instant: datetime,
-    limit_per_point: int = 3,
-    *,
-    group_ids: Iterable[int] | None = None,
-    include_cancelled: bool = True,
-) -> list[DistributionDay]:
-    """The next `limit_per_point` days of each pickup point not over at `from_instant`.
-
-    One query whatever the number of points (a window function ranks each point's days);
-    each day comes with its `pickup_point` loaded. Select by pickup point ids, by group ids,
-    or both (a day must match both). Ordered by pickup point id, then start.
-    """
-    if pickup_point_ids is None and group_ids is None:
-        raise ValueError("next_days needs pickup point ids or group ids.")
-    conditions = [DistributionDay.ends_at > from_instant]
-    for column, ids in (
-        (DistributionDay.pickup_point_id, pickup_point_ids),
-        (DistributionDay.group_id, group_ids),
-    ):
-        if ids is not None:
-            ids = list(ids)
-            if not ids:
-                return []
-            conditions.append(column.in_(ids))
-    if not include_cancelled:
-        conditions.append(DistributionDay.status == DayStatus.SCHEDULED.value)
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=DistributionDay.pickup_point_id,
-            order_by=(DistributionDay.starts_at, DistributionDay.id),
-        )
-        .label("rank")
-    )
-    ranked = select(DistributionDay.id, rank).where(*conditions).subquery()
-    return list(
-        db.session.scalars(
-            select(DistributionDay)
-            .join(ranked, ranked.c.id == DistributionDay.id)
-            .where(ranked.c.rank <= limit_per_point)
-            .options(joinedload(DistributionDay.pickup_point))
-            .order_by(DistributionDay.pickup_point_id, DistributionDay.starts_at)
-        )
-    )

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from marketplace.delivery import recurrence, services
+from marketplace.delivery import days, recurrence, services
 from marketplace.delivery.forms import (
     ConfirmForm,
     ExceptionForm,
@@ -26,7 +26,8 @@ from marketplace.delivery.models import (
     PickupPoint,
     ScheduleException,
 )
-from marketplace.delivery.recurrence import Timing
+from marketplace.delivery.timing import Timing
+from marketplace.delivery.timing import upcoming as upcoming_occurrences
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
@@ -76,7 +77,7 @@ def _schedule_or_404(group: Group, schedule_id: int) -> DistributionSchedule:
     return schedule
 
 
-def _flash_changes(message: str, result: services.MaterialiseResult) -> None:
+def _flash_changes(message: str, result: days.MaterialiseResult) -> None:
     flash(
         _(
             "%(message)s Distributions ajoutées : %(created)d, modifiées : %(updated)d, "
@@ -238,7 +239,7 @@ def _save_schedule(group, schedule, data: services.ScheduleData, today):
         schedule = services.create_schedule(group, data)
     else:
         services.update_schedule(schedule, data)
-    result = services.materialise_schedule(schedule, today, _horizon())
+    result = days.materialise_schedule(schedule, today, _horizon())
     db.session.commit()
     _flash_changes(_("Calendrier enregistré."), result)
     return redirect(url_for(".calendar", slug=group.slug))
@@ -292,11 +293,11 @@ def schedule_exceptions(slug: str, schedule_id: int):
             db.session.rollback()
             show_error(form, error, "occurrence_date")
         else:
-            result = services.materialise_schedule(schedule, today, _horizon())
+            result = days.materialise_schedule(schedule, today, _horizon())
             db.session.commit()
             _flash_changes(_("Exception enregistrée."), result)
             return redirect(url_for(".schedule_exceptions", slug=slug, schedule_id=schedule.id))
-    upcoming = recurrence.upcoming(
+    upcoming = upcoming_occurrences(
         schedule.rrule,
         schedule.starts_on,
         Timing.of(schedule),
@@ -332,7 +333,7 @@ def remove_exception(slug: str, schedule_id: int, exception_id: int):
         db.session.rollback()
         flash(error.message, "error")
     else:
-        result = services.materialise_schedule(schedule, today, _horizon())
+        result = days.materialise_schedule(schedule, today, _horizon())
         db.session.commit()
         _flash_changes(_("Exception retirée."), result)
     return redirect(url_for(".schedule_exceptions", slug=slug, schedule_id=schedule.id))

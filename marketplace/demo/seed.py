@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import hash_password
+from marketplace.delivery.days import materialise_all
 from marketplace.delivery.holidays import french_public_holidays
 from marketplace.delivery.models import (
     DistributionSchedule,
@@ -18,7 +19,6 @@ from marketplace.delivery.models import (
     ScheduleException,
 )
 from marketplace.delivery.recurrence import occurrences_between
-from marketplace.delivery.services import materialise_all
 from marketplace.demo import territory as demo
 from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
@@ -65,17 +65,31 @@ def _seed_organisations(report: SeedReport) -> dict[str, Organisation]:
     organisations: dict[str, Organisation] = {}
     for producer in demo.PRODUCERS:
         organisations[producer.slug] = _get_or_create(
-            report, Producer, {"slug": producer.slug},
-            name=producer.name, trade=producer.trade, labels=producer.labels or None,
-            description=producer.description, address=producer.address,
-            postcode=producer.postcode, city=producer.city, latitude=producer.latitude,
-            longitude=producer.longitude, phone=producer.phone or None,
+            report,
+            Producer,
+            {"slug": producer.slug},
+            name=producer.name,
+            trade=producer.trade,
+            labels=producer.labels or None,
+            description=producer.description,
+            address=producer.address,
+            postcode=producer.postcode,
+            city=producer.city,
+            latitude=producer.latitude,
+            longitude=producer.longitude,
+            phone=producer.phone or None,
         )
     for group in demo.GROUPS:
         organisations[group.slug] = _get_or_create(
-            report, Group, {"slug": group.slug},
-            name=group.name, description=group.description, city=group.city,
-            postcode=group.postcode, latitude=group.latitude, longitude=group.longitude,
+            report,
+            Group,
+            {"slug": group.slug},
+            name=group.name,
+            description=group.description,
+            city=group.city,
+            postcode=group.postcode,
+            latitude=group.latitude,
+            longitude=group.longitude,
         )
     grocery = dict(demo.GROCERY)
     slug = grocery.pop("slug")
@@ -145,10 +159,16 @@ def _seed_pickup_points(group: Group, data: demo.DemoGroup, report) -> dict[str,
     points = {}
     for place in data.pickup_points:
         points[place.name] = _get_or_create(
-            report, PickupPoint, {"group_id": group.id, "name": place.name},
-            address=place.address, postcode=place.postcode, city=place.city,
-            latitude=place.latitude, longitude=place.longitude,
-            access_notes=place.access_notes, capacity=place.capacity,
+            report,
+            PickupPoint,
+            {"group_id": group.id, "name": place.name},
+            address=place.address,
+            postcode=place.postcode,
+            city=place.city,
+            latitude=place.latitude,
+            longitude=place.longitude,
+            access_notes=place.access_notes,
+            capacity=place.capacity,
         )
     db.session.flush()
     return points
@@ -160,11 +180,18 @@ def _seed_calendars(group, data: demo.DemoGroup, points, today: date, horizon_we
     for calendar in data.calendars:
         point = points[calendar.pickup_point]
         schedule = _get_or_create(
-            report, DistributionSchedule, {"group_id": group.id, "label": calendar.label},
-            pickup_point_id=point.id, rrule=calendar.rrule, starts_on=starts_on,
-            start_time=calendar.start, end_time=calendar.end,
-            order_opens_days_before=calendar.opens_days_before, order_opens_time=time(8, 0),
-            order_closes_days_before=calendar.closes_days_before, order_closes_time=time(20, 0),
+            report,
+            DistributionSchedule,
+            {"group_id": group.id, "label": calendar.label},
+            pickup_point_id=point.id,
+            rrule=calendar.rrule,
+            starts_on=starts_on,
+            start_time=calendar.start,
+            end_time=calendar.end,
+            order_opens_days_before=calendar.opens_days_before,
+            order_opens_time=time(8, 0),
+            order_closes_days_before=calendar.closes_days_before,
+            order_closes_time=time(20, 0),
         )
         db.session.flush()
         _seed_holiday_exceptions(schedule, today, horizon_weeks, report)
@@ -182,7 +209,8 @@ def _seed_holiday_exceptions(schedule, today: date, horizon_weeks: int, report) 
             continue
         moved = occurrence.month == 12 and occurrence.day == 25
         _get_or_create(
-            report, ScheduleException,
+            report,
+            ScheduleException,
             {"schedule_id": schedule.id, "occurrence_date": occurrence},
             kind=ExceptionKind.MOVED if moved else ExceptionKind.CANCELLED,
             moved_to=occurrence - timedelta(days=1) if moved else None,

@@ -72,8 +72,9 @@ def roles_held(organisation: Organisation, user: User) -> set[str]:
 
 
 def lock_organisation(organisation: Organisation) -> None:
-    """Serialise role changes in one organisation (PostgreSQL row lock; SQLite locks the file),
-    so two coordinators removing each other at once cannot leave the group without any."""
+    """Serialise role changes in one organisation, so that two coordinators removing each
+    other at once cannot leave it without any (a row lock on PostgreSQL; SQLite, used for
+    development only, ignores FOR UPDATE)."""
     db.session.execute(
         select(Organisation.id).where(Organisation.id == organisation.id).with_for_update()
     )
@@ -241,13 +242,13 @@ def _checked_profile(profile: OrganisationProfile) -> OrganisationProfile:
     for column, limit in MAX_LENGTHS.items():
         if len(values[column] or "") > limit:
             raise DomainError(
-                _("%(count)s caractères au maximum.", count=limit),
+                _("%(max)d caractères au maximum.", max=limit),
                 field=column,
             )
     description = profile.description.strip()
     if len(description) > MAX_DESCRIPTION:
         raise DomainError(
-            _("%(count)s caractères au maximum.", count=MAX_DESCRIPTION), field="description"
+            _("%(max)d caractères au maximum.", max=MAX_DESCRIPTION), field="description"
         )
     latitude, longitude = profile.latitude, profile.longitude
     if (latitude is None) != (longitude is None):

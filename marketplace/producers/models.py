@@ -59,7 +59,9 @@ class ProducerSuppliesGroup(Base):
             ondelete="CASCADE",
         ),
         ForeignKeyConstraint(
-            ["group_id", "group_kind"], ["organisations.id", "organisations.kind"], ondelete="CASCADE"
+            ["group_id", "group_kind"],
+            ["organisations.id", "organisations.kind"],
+            ondelete="CASCADE",
         ),
         CheckConstraint(f"producer_kind = '{OrganisationKind.PRODUCER}'", name="is_producer"),
         CheckConstraint(f"group_kind = '{OrganisationKind.GROUP}'", name="is_group"),
@@ -72,7 +74,9 @@ class ProducerSuppliesGroup(Base):
     group_kind: Mapped[str] = mapped_column(String(20), default=OrganisationKind.GROUP.value)
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    producer: Mapped[Producer] = relationship(foreign_keys=[producer_id], overlaps="supplied_groups")
+    producer: Mapped[Producer] = relationship(
+        foreign_keys=[producer_id], overlaps="supplied_groups"
+    )
     group: Mapped[Group] = relationship(foreign_keys=[group_id], overlaps="supplied_groups")
 
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
+from marketplace.delivery.days import next_days
 from marketplace.delivery.models import DistributionDay, PickupPoint
-from marketplace.delivery.services import next_days
 from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
 from marketplace.groups.models import Group
@@ -169,14 +169,10 @@ def _territory_counts(now: datetime) -> dict[str, int]:
         ).all()
     )
     households = db.session.scalar(
-        select(func.count(func.distinct(Membership.user_id))).where(
-            Membership.role == Role.MEMBER
-        )
+        select(func.count(func.distinct(Membership.user_id))).where(Membership.role == Role.MEMBER)
     )
     upcoming = db.session.scalar(
-        select(func.count()).select_from(DistributionDay).where(
-            DistributionDay.starts_at >= now
-        )
+        select(func.count()).select_from(DistributionDay).where(DistributionDay.starts_at >= now)
     )
     return {
         "groups": kinds.get(OrganisationKind.GROUP, 0),

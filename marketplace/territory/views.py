@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import refresh
 from flask_login import current_user
 
 from marketplace.db import utcnow
 from marketplace.extensions import db
-from marketplace.security import public
+from marketplace.security import public, safe_next_url
 from marketplace.territory.queries import dashboard_for, territory_overview
 
 bp = Blueprint("territory", __name__)
@@ -37,14 +36,5 @@ def set_language():
         if current_user.is_authenticated:
             current_user.language = language
             db.session.commit()
-    return redirect(_local_path(request.form.get("next")) or url_for("territory.home"))
-
-
-def _local_path(target: str | None) -> str | None:
-    """Only a path on this site: never another host, never a protocol-relative URL."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+        refresh()
+    return redirect(safe_next_url(request.form.get("next")) or url_for("territory.home"))

@@ -2,8 +2,8 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.accounts.views import safe_next_url
 from marketplace.extensions import db
+from marketplace.security import safe_next_url
 from tests import factories
 from tests.accounts.support import page_text
 from tests.factories import DEFAULT_PASSWORD

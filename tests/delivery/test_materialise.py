@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.delivery import days as materialisation
 from marketplace.delivery import services
 from marketplace.delivery.models import DistributionDay
-from marketplace.delivery.recurrence import Timing
+from marketplace.delivery.timing import Timing
 from marketplace.extensions import db
 from tests import factories
 from tests.helpers import count_queries
@@ -30,8 +31,17 @@ def days_of(schedule) -> list[DistributionDay]:
 
 def snapshot(schedule) -> list[tuple]:
     return [
-        (d.id, d.occurrence_date, d.day, d.starts_at, d.ends_at, d.order_opens_at,
-         d.order_closes_at, d.status, d.note)
+        (
+            d.id,
+            d.occurrence_date,
+            d.day,
+            d.starts_at,
+            d.ends_at,
+            d.order_opens_at,
+            d.order_closes_at,
+            d.status,
+            d.note,
+        )
         for d in days_of(schedule)
     ]
 
@@ -42,11 +52,15 @@ def tuesday_schedule(**kwargs):
 
 def test_materialise_creates_the_days_up_to_the_horizon_with_utc_instants():
     schedule = tuesday_schedule()
-    result = services.materialise_schedule(schedule, TODAY, 4)
+    result = materialisation.materialise_schedule(schedule, TODAY, 4)
     days = days_of(schedule)
     assert result.created == 4 and (result.updated, result.cancelled) == (0, 0)
-    assert [d.day for d in days] == [date(2026, 3, 3), date(2026, 3, 10), date(2026, 3, 17),
-                                     date(2026, 3, 24)]
+    assert [d.day for d in days] == [
+        date(2026, 3, 3),
+        date(2026, 3, 10),
+        date(2026, 3, 17),
+        date(2026, 3, 24),
+    ]
     first = days[0]
     assert first.starts_at == datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
     assert first.order_opens_at == datetime(2026, 2, 24, 7, 0, tzinfo=UTC)
@@ -61,13 +75,16 @@ def test_materialise_twice_changes_nothing_the_second_time():
     schedule = tuesday_schedule()
     factories.ScheduleExceptionFactory(schedule=schedule, occurrence_date=date(2026, 3, 10))
     factories.ScheduleExceptionFactory(
-        schedule=schedule, occurrence_date=date(2026, 3, 17), kind="moved",
-        moved_to=date(2026, 3, 19), start_time=time(17, 0),
+        schedule=schedule,
+        occurrence_date=date(2026, 3, 17),
+        kind="moved",
+        moved_to=date(2026, 3, 19),
+        start_time=time(17, 0),
     )
-    first = services.materialise_all(TODAY, 8)
+    first = materialisation.materialise_all(TODAY, 8)
     before = snapshot(schedule)
 
-    second = services.materialise_all(TODAY, 8)
+    second = materialisation.materialise_all(TODAY, 8)
 
     assert first.created == 8
     assert (second.created, second.updated, second.cancelled) == (0, 0, 0)
@@ -77,14 +94,22 @@ def test_materialise_twice_changes_nothing_the_second_time():
 def test_exceptions_give_a_cancelled_row_and_a_moved_row_with_new_hours():
     schedule = tuesday_schedule()
     services.add_exception(
-        schedule, occurrence_date=date(2026, 3, 10), kind="cancelled", today=TODAY,
+        schedule,
+        occurrence_date=date(2026, 3, 10),
+        kind="cancelled",
+        today=TODAY,
         reason="Jour férié",
     )
     services.add_exception(
-        schedule, occurrence_date=date(2026, 3, 17), kind="moved", today=TODAY,
-        moved_to=date(2026, 3, 19), start_time=time(17, 0), end_time=time(18, 0),
+        schedule,
+        occurrence_date=date(2026, 3, 17),
+        kind="moved",
+        today=TODAY,
+        moved_to=date(2026, 3, 19),
+        start_time=time(17, 0),
+        end_time=time(18, 0),
     )
-    services.materialise_schedule(schedule, TODAY, 3)
+    materialisation.materialise_schedule(schedule, TODAY, 3)
     days = {d.occurrence_date: d for d in days_of(schedule)}
     cancelled, moved = days[date(2026, 3, 10)], days[date(2026, 3, 17)]
     assert (cancelled.status, cancelled.note) == ("cancelled", "Jour férié")
@@ -96,17 +121,17 @@ def test_exceptions_give_a_cancelled_row_and_a_moved_row_with_new_hours():
 
 def test_adding_then_removing_an_exception_updates_the_existing_row():
     schedule = tuesday_schedule()
-    services.materialise_schedule(schedule, TODAY, 4)
+    materialisation.materialise_schedule(schedule, TODAY, 4)
     row_id = days_of(schedule)[1].id
     exception = services.add_exception(
         schedule, occurrence_date=date(2026, 3, 10), kind="cancelled", today=TODAY
     )
-    result = services.materialise_schedule(schedule, TODAY, 4)
+    result = materialisation.materialise_schedule(schedule, TODAY, 4)
     assert (result.created, result.updated, result.cancelled) == (0, 0, 1)
     assert days_of(schedule)[1].status == "cancelled"
 
     services.remove_exception(exception, today=TODAY)
-    result = services.materialise_schedule(schedule, TODAY, 4)
+    result = materialisation.materialise_schedule(schedule, TODAY, 4)
     assert (result.created, result.updated, result.cancelled) == (0, 1, 0)
     restored = days_of(schedule)[1]
     assert (restored.id, restored.status, restored.note) == (row_id, "scheduled", "")
@@ -115,7 +140,7 @@ def test_adding_then_removing_an_exception_updates_the_existing_row():
 def test_editing_a_rule_cancels_orphaned_future_rows_but_keeps_past_ones():
     schedule = tuesday_schedule()
     earlier = TODAY - timedelta(weeks=4)
-    services.materialise_schedule(schedule, earlier, 8)
+    materialisation.materialise_schedule(schedule, earlier, 8)
     past_before = [row for row in snapshot(schedule) if row[2] < TODAY]
     assert len(past_before) == 4
 
@@ -123,30 +148,37 @@ def test_editing_a_rule_cancels_orphaned_future_rows_but_keeps_past_ones():
     services.update_schedule(
         schedule,
         services.ScheduleData(
-            schedule.pickup_point_id, "Jeudi soir", "FREQ=WEEKLY;BYDAY=TH", schedule.starts_on,
+            schedule.pickup_point_id,
+            "Jeudi soir",
+            "FREQ=WEEKLY;BYDAY=TH",
+            schedule.starts_on,
             timing,
         ),
     )
-    result = services.materialise_schedule(schedule, TODAY, 4)
+    result = materialisation.materialise_schedule(schedule, TODAY, 4)
 
     assert [row for row in snapshot(schedule) if row[2] < TODAY] == past_before
     tuesdays = [d for d in days_of(schedule) if d.day >= TODAY and d.day.weekday() == 1]
     thursdays = [d for d in days_of(schedule) if d.day.weekday() == 3]
     assert tuesdays and all(d.status == "cancelled" for d in tuesdays)
-    assert {d.note for d in tuesdays} == {services.NOTE_NOT_IN_CALENDAR}
-    assert [d.day for d in thursdays] == [date(2026, 3, 5), date(2026, 3, 12), date(2026, 3, 19),
-                                          date(2026, 3, 26)]
+    assert {d.note for d in tuesdays} == {materialisation.NOTE_NOT_IN_CALENDAR}
+    assert [d.day for d in thursdays] == [
+        date(2026, 3, 5),
+        date(2026, 3, 12),
+        date(2026, 3, 19),
+        date(2026, 3, 26),
+    ]
     assert thursdays[0].starts_at == datetime(2026, 3, 5, 16, 0, tzinfo=UTC)
     assert (result.created, result.cancelled) == (4, len(tuesdays))
-    second = services.materialise_schedule(schedule, TODAY, 4)
+    second = materialisation.materialise_schedule(schedule, TODAY, 4)
     assert (second.created, second.updated, second.cancelled) == (0, 0, 0)
 
 
 def test_changing_hours_updates_future_rows_only():
     schedule = tuesday_schedule()
-    services.materialise_schedule(schedule, TODAY - timedelta(weeks=1), 3)
+    materialisation.materialise_schedule(schedule, TODAY - timedelta(weeks=1), 3)
     schedule.start_time = time(17, 30)
-    result = services.materialise_schedule(schedule, TODAY, 3)
+    result = materialisation.materialise_schedule(schedule, TODAY, 3)
     by_day = {d.day: d for d in days_of(schedule)}
     assert by_day[date(2026, 2, 24)].starts_at == datetime(2026, 2, 24, 17, 0, tzinfo=UTC)
     assert by_day[date(2026, 3, 3)].starts_at == datetime(2026, 3, 3, 16, 30, tzinfo=UTC)
@@ -155,20 +187,20 @@ def test_changing_hours_updates_future_rows_only():
 
 def test_a_shorter_horizon_does_not_cancel_rows_further_ahead():
     schedule = tuesday_schedule()
-    services.materialise_schedule(schedule, TODAY, 8)
-    result = services.materialise_schedule(schedule, TODAY, 2)
+    materialisation.materialise_schedule(schedule, TODAY, 8)
+    result = materialisation.materialise_schedule(schedule, TODAY, 2)
     assert (result.created, result.updated, result.cancelled) == (0, 0, 0)
     assert {d.status for d in days_of(schedule)} == {"scheduled"}
 
 
 def test_suspending_a_rule_or_closing_its_point_cancels_coming_days_and_resuming_restores():
     schedule = tuesday_schedule()
-    services.materialise_all(TODAY, 4)
+    materialisation.materialise_all(TODAY, 4)
 
     result = services.set_schedule_active(schedule, False, today=TODAY, horizon_weeks=4)
     assert result.cancelled == 4
-    assert {d.note for d in days_of(schedule)} == {services.NOTE_SCHEDULE_SUSPENDED}
-    assert services.materialise_all(TODAY, 4).cancelled == 0  # already done
+    assert {d.note for d in days_of(schedule)} == {materialisation.NOTE_SCHEDULE_SUSPENDED}
+    assert materialisation.materialise_all(TODAY, 4).cancelled == 0  # already done
 
     result = services.set_schedule_active(schedule, True, today=TODAY, horizon_weeks=4)
     assert result.updated == 4
@@ -178,21 +210,21 @@ def test_suspending_a_rule_or_closing_its_point_cancels_coming_days_and_resuming
         schedule.pickup_point, False, today=TODAY, horizon_weeks=4
     )
     assert result.cancelled == 4
-    assert {d.note for d in days_of(schedule)} == {services.NOTE_POINT_CLOSED}
+    assert {d.note for d in days_of(schedule)} == {materialisation.NOTE_POINT_CLOSED}
 
 
 def test_materialise_all_runs_a_fixed_number_of_queries():
     for _ in range(2):
         tuesday_schedule()
     with count_queries() as few:
-        services.materialise_all(TODAY, 8)
+        materialisation.materialise_all(TODAY, 8)
     db.session.rollback()
     for _ in range(15):
         factories.ScheduleExceptionFactory(
             schedule=tuesday_schedule(), occurrence_date=date(2026, 3, 10)
         )
     with count_queries() as many:
-        services.materialise_all(TODAY, 8)
+        materialisation.materialise_all(TODAY, 8)
     assert many.count == few.count
 
 
@@ -208,7 +240,7 @@ def test_a_day_ending_before_it_starts_is_refused_by_the_database():
 
 def test_a_second_day_for_the_same_occurrence_is_refused_by_the_database():
     schedule = tuesday_schedule()
-    services.materialise_schedule(schedule, TODAY, 1)
+    materialisation.materialise_schedule(schedule, TODAY, 1)
     db.session.add(
         factories.DistributionDayFactory.build(schedule=schedule, occurrence_date=date(2026, 3, 3))
     )
@@ -219,13 +251,13 @@ def test_a_second_day_for_the_same_occurrence_is_refused_by_the_database():
 def test_next_days_gives_the_coming_days_of_each_point_in_one_query():
     first, second = tuesday_schedule(), tuesday_schedule()
     third = tuesday_schedule()
-    services.materialise_all(TODAY - timedelta(weeks=2), 8)
+    materialisation.materialise_all(TODAY - timedelta(weeks=2), 8)
     services.add_exception(first, occurrence_date=date(2026, 3, 10), kind="cancelled", today=TODAY)
-    services.materialise_all(TODAY, 8)
+    materialisation.materialise_all(TODAY, 8)
     now = datetime(2026, 3, 3, 17, 30, tzinfo=UTC)  # during the distribution of the 3rd
 
     with count_queries() as queries:
-        days = services.next_days([first.pickup_point_id, second.pickup_point_id], now, 3)
+        days = materialisation.next_days([first.pickup_point_id, second.pickup_point_id], now, 3)
         names = [day.pickup_point.name for day in days]
 
     assert queries.count == 1
@@ -234,12 +266,13 @@ def test_next_days_gives_the_coming_days_of_each_point_in_one_query():
     for day in days:
         by_point.setdefault(day.pickup_point_id, []).append((day.day, day.status))
     assert by_point[first.pickup_point_id] == [
-        (date(2026, 3, 3), "scheduled"), (date(2026, 3, 10), "cancelled"),
+        (date(2026, 3, 3), "scheduled"),
+        (date(2026, 3, 10), "cancelled"),
         (date(2026, 3, 17), "scheduled"),
     ]
     assert third.pickup_point_id not in by_point
-    scheduled_only = services.next_days(
+    scheduled_only = materialisation.next_days(
         None, now, 2, group_ids=[first.group_id], include_cancelled=False
     )
     assert [day.day for day in scheduled_only] == [date(2026, 3, 3), date(2026, 3, 17)]
-    assert services.next_days([], now, 3) == []
+    assert materialisation.next_days([], now, 3) == []

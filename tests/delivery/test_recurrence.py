@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from marketplace.delivery import recurrence
-from marketplace.delivery.recurrence import InvalidRecurrence, SimpleRecurrence, Timing
+from marketplace.delivery import recurrence, timing
+from marketplace.delivery.recurrence import RecurrenceError, SimpleRecurrence
+from marketplace.delivery.timing import Timing
 
 EVENING = Timing(
     start_time=time(18, 0),
@@ -21,7 +22,7 @@ EVENING = Timing(
 
 
 @dataclass
-class Exception_:
+class ExceptionStub:
     occurrence_date: date
     kind: str
     moved_to: date | None = None
@@ -38,8 +39,13 @@ def test_weekly_rule_gives_every_tuesday():
     dates = recurrence.occurrences_between(
         "FREQ=WEEKLY;BYDAY=TU", date(2026, 3, 1), date(2026, 3, 1), date(2026, 3, 31)
     )
-    assert dates == [date(2026, 3, 3), date(2026, 3, 10), date(2026, 3, 17), date(2026, 3, 24),
-                     date(2026, 3, 31)]
+    assert dates == [
+        date(2026, 3, 3),
+        date(2026, 3, 10),
+        date(2026, 3, 17),
+        date(2026, 3, 24),
+        date(2026, 3, 31),
+    ]
 
 
 def test_every_other_week_counts_from_the_first_date():
@@ -47,7 +53,9 @@ def test_every_other_week_counts_from_the_first_date():
         SimpleRecurrence("weekly", weekdays=("TH",), interval=2), date(2026, 1, 8)
     )
     assert rule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH"
-    dates = recurrence.occurrences_between(rule, date(2026, 1, 8), date(2026, 1, 1), date(2026, 2, 28))
+    dates = recurrence.occurrences_between(
+        rule, date(2026, 1, 8), date(2026, 1, 1), date(2026, 2, 28)
+    )
     assert dates == [date(2026, 1, 8), date(2026, 1, 22), date(2026, 2, 5), date(2026, 2, 19)]
 
 
@@ -56,7 +64,9 @@ def test_second_monday_of_the_month():
         SimpleRecurrence("monthly", position=2, weekday="MO"), date(2026, 1, 1)
     )
     assert rule == "FREQ=MONTHLY;BYDAY=2MO"
-    dates = recurrence.occurrences_between(rule, date(2026, 1, 1), date(2026, 1, 1), date(2026, 4, 30))
+    dates = recurrence.occurrences_between(
+        rule, date(2026, 1, 1), date(2026, 1, 1), date(2026, 4, 30)
+    )
     assert dates == [date(2026, 1, 12), date(2026, 2, 9), date(2026, 3, 9), date(2026, 4, 13)]
 
 
@@ -64,7 +74,9 @@ def test_last_friday_of_the_month():
     rule = recurrence.build_rule(
         SimpleRecurrence("monthly", position=-1, weekday="FR"), date(2026, 1, 1)
     )
-    dates = recurrence.occurrences_between(rule, date(2026, 1, 1), date(2026, 1, 1), date(2026, 3, 31))
+    dates = recurrence.occurrences_between(
+        rule, date(2026, 1, 1), date(2026, 1, 1), date(2026, 3, 31)
+    )
     assert dates == [date(2026, 1, 30), date(2026, 2, 27), date(2026, 3, 27)]
 
 
@@ -73,7 +85,9 @@ def test_until_ends_the_calendar_on_that_day_included():
         SimpleRecurrence("weekly", weekdays=("TU",), until=date(2026, 3, 17)), date(2026, 3, 1)
     )
     assert rule == "FREQ=WEEKLY;BYDAY=TU;UNTIL=20260317"
-    dates = recurrence.occurrences_between(rule, date(2026, 3, 1), date(2026, 3, 1), date(2026, 12, 31))
+    dates = recurrence.occurrences_between(
+        rule, date(2026, 3, 1), date(2026, 3, 1), date(2026, 12, 31)
+    )
     assert dates == [date(2026, 3, 3), date(2026, 3, 10), date(2026, 3, 17)]
 
 
@@ -121,7 +135,7 @@ def test_valid_rules_are_normalised(text, normalised):
     ],
 )
 def test_invalid_rules_are_refused_in_french(text, message):
-    with pytest.raises(InvalidRecurrence) as refused:
+    with pytest.raises(RecurrenceError) as refused:
         recurrence.validate_rule(text, date(2026, 1, 1))
     assert message in refused.value.message
     assert refused.value.field == "rrule"
@@ -130,18 +144,18 @@ def test_invalid_rules_are_refused_in_french(text, message):
 def test_a_rule_without_any_date_is_refused_quickly():
     # dateutil alone would walk every day up to the year 9999 before giving up.
     started = datetime.now()
-    with pytest.raises(InvalidRecurrence):
+    with pytest.raises(RecurrenceError):
         recurrence.validate_rule("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", date(2026, 1, 1))
     assert (datetime.now() - started).total_seconds() < 3
 
 
 def test_simple_choices_refuse_an_end_before_the_start_and_no_weekday():
-    with pytest.raises(InvalidRecurrence) as refused:
+    with pytest.raises(RecurrenceError) as refused:
         recurrence.build_rule(
             SimpleRecurrence("weekly", weekdays=("TU",), until=date(2025, 12, 1)), date(2026, 1, 1)
         )
     assert refused.value.field == "until"
-    with pytest.raises(InvalidRecurrence) as refused:
+    with pytest.raises(RecurrenceError) as refused:
         recurrence.build_rule(SimpleRecurrence("weekly", weekdays=()), date(2026, 1, 1))
     assert refused.value.field == "weekdays"
 
@@ -150,7 +164,10 @@ def test_simple_choices_refuse_an_end_before_the_start_and_no_weekday():
     "changes, field",
     [
         ({"end_time": time(17, 0)}, "end_time"),
-        ({"order_opens_days_before": 2, "order_opens_time": time(21, 0)}, "order_opens_days_before"),
+        (
+            {"order_opens_days_before": 2, "order_opens_time": time(21, 0)},
+            "order_opens_days_before",
+        ),
         ({"order_closes_days_before": 0, "order_closes_time": time(18, 30)}, "order_closes_time"),
         ({"order_opens_days_before": 90}, "order_opens_days_before"),
     ],
@@ -158,14 +175,14 @@ def test_simple_choices_refuse_an_end_before_the_start_and_no_weekday():
 def test_timing_refuses_what_the_database_would(changes, field):
     from dataclasses import replace
 
-    with pytest.raises(InvalidRecurrence) as refused:
-        recurrence.validate_timing(replace(EVENING, **changes))
+    with pytest.raises(RecurrenceError) as refused:
+        timing.validate_timing(replace(EVENING, **changes))
     assert refused.value.field == field
 
 
 def test_dst_spring_an_18h_distribution_stays_at_18h_paris():
-    before = recurrence.instants_on(date(2026, 3, 24), EVENING)  # winter time, UTC+1
-    after = recurrence.instants_on(date(2026, 3, 31), EVENING)  # summer time since 29 March
+    before = timing.instants_on(date(2026, 3, 24), EVENING)  # winter time, UTC+1
+    after = timing.instants_on(date(2026, 3, 31), EVENING)  # summer time since 29 March
     assert before.starts_at == utc(2026, 3, 24, 17, 0)
     assert before.ends_at == utc(2026, 3, 24, 18, 30)
     assert after.starts_at == utc(2026, 3, 31, 16, 0)
@@ -177,8 +194,8 @@ def test_dst_spring_an_18h_distribution_stays_at_18h_paris():
 
 
 def test_dst_autumn_an_18h_distribution_stays_at_18h_paris():
-    before = recurrence.instants_on(date(2026, 10, 20), EVENING)  # summer time, UTC+2
-    after = recurrence.instants_on(date(2026, 10, 27), EVENING)  # winter time since 25 Oct
+    before = timing.instants_on(date(2026, 10, 20), EVENING)  # summer time, UTC+2
+    after = timing.instants_on(date(2026, 10, 27), EVENING)  # winter time since 25 Oct
     assert before.starts_at == utc(2026, 10, 20, 16, 0)
     assert after.starts_at == utc(2026, 10, 27, 17, 0)
     # Opens on the 20th at 08:00 summer time; closes on the 25th at 20:00 winter time.
@@ -188,19 +205,27 @@ def test_dst_autumn_an_18h_distribution_stays_at_18h_paris():
 
 def test_a_time_in_the_spring_gap_still_gives_an_ordered_day():
     night = Timing(time(2, 30), time(3, 0), 0, time(1, 0), 0, time(2, 15))
-    instants = recurrence.instants_on(date(2026, 3, 29), night)
+    instants = timing.instants_on(date(2026, 3, 29), night)
     assert instants.order_opens_at < instants.order_closes_at <= instants.starts_at
     assert instants.starts_at < instants.ends_at
 
 
 def test_expand_applies_a_cancellation_and_a_move_with_other_hours():
-    cancelled = Exception_(date(2026, 3, 10), "cancelled", reason="Jour férié")
-    moved = Exception_(
-        date(2026, 3, 17), "moved", moved_to=date(2026, 3, 18), start_time=time(17, 0),
-        end_time=time(18, 0), reason="Salle prise",
+    cancelled = ExceptionStub(date(2026, 3, 10), "cancelled", reason="Jour férié")
+    moved = ExceptionStub(
+        date(2026, 3, 17),
+        "moved",
+        moved_to=date(2026, 3, 18),
+        start_time=time(17, 0),
+        end_time=time(18, 0),
+        reason="Salle prise",
     )
-    found = recurrence.expand(
-        "FREQ=WEEKLY;BYDAY=TU", date(2026, 3, 1), EVENING, date(2026, 3, 1), date(2026, 3, 24),
+    found = timing.expand(
+        "FREQ=WEEKLY;BYDAY=TU",
+        date(2026, 3, 1),
+        EVENING,
+        date(2026, 3, 1),
+        date(2026, 3, 24),
         [cancelled, moved],
     )
     assert [(item.occurrence_date, item.day, item.cancelled, item.moved) for item in found] == [
@@ -220,10 +245,14 @@ def test_expand_applies_a_cancellation_and_a_move_with_other_hours():
 
 
 def test_expand_includes_an_occurrence_moved_into_the_range_and_ignores_stray_exceptions():
-    moved_in = Exception_(date(2026, 3, 31), "moved", moved_to=date(2026, 3, 20))
-    stray = Exception_(date(2026, 3, 12), "cancelled")  # a Thursday: not a date of the rule
-    found = recurrence.expand(
-        "FREQ=WEEKLY;BYDAY=TU", date(2026, 3, 1), EVENING, date(2026, 3, 15), date(2026, 3, 25),
+    moved_in = ExceptionStub(date(2026, 3, 31), "moved", moved_to=date(2026, 3, 20))
+    stray = ExceptionStub(date(2026, 3, 12), "cancelled")  # a Thursday: not a date of the rule
+    found = timing.expand(
+        "FREQ=WEEKLY;BYDAY=TU",
+        date(2026, 3, 1),
+        EVENING,
+        date(2026, 3, 15),
+        date(2026, 3, 25),
         [moved_in, stray],
     )
     assert [(item.occurrence_date, item.day) for item in found] == [
@@ -234,5 +263,5 @@ def test_expand_includes_an_occurrence_moved_into_the_range_and_ignores_stray_ex
 
 
 def test_upcoming_gives_the_next_dates_from_a_day():
-    found = recurrence.upcoming("FREQ=WEEKLY;BYDAY=TU", date(2026, 1, 1), EVENING, date(2026, 3, 4), 3)
+    found = timing.upcoming("FREQ=WEEKLY;BYDAY=TU", date(2026, 1, 1), EVENING, date(2026, 3, 4), 3)
     assert [item.day for item in found] == [date(2026, 3, 10), date(2026, 3, 17), date(2026, 3, 24)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from marketplace.delivery import services
 from marketplace.delivery.models import DistributionSchedule, PickupPoint, ScheduleException
-from marketplace.delivery.recurrence import Timing
+from marketplace.delivery.timing import Timing
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from tests import factories
@@ -138,16 +138,28 @@ def test_preview_gives_the_next_dates_without_saving():
 def test_cancel_and_move_occurrences():
     schedule = factories.DistributionScheduleFactory(starts_on=date(2026, 3, 1))
     services.add_exception(
-        schedule, occurrence_date=date(2026, 3, 10), kind="cancelled", today=TODAY,
+        schedule,
+        occurrence_date=date(2026, 3, 10),
+        kind="cancelled",
+        today=TODAY,
         reason="Jour férié",
     )
     moved = services.add_exception(
-        schedule, occurrence_date=date(2026, 3, 17), kind="moved", today=TODAY,
-        moved_to=date(2026, 3, 18), start_time=time(17, 0), end_time=time(18, 0),
+        schedule,
+        occurrence_date=date(2026, 3, 17),
+        kind="moved",
+        today=TODAY,
+        moved_to=date(2026, 3, 18),
+        start_time=time(17, 0),
+        end_time=time(18, 0),
     )
     same_day = services.add_exception(
-        schedule, occurrence_date=date(2026, 3, 24), kind="moved", today=TODAY,
-        moved_to=date(2026, 3, 24), start_time=time(16, 0),
+        schedule,
+        occurrence_date=date(2026, 3, 24),
+        kind="moved",
+        today=TODAY,
+        moved_to=date(2026, 3, 24),
+        start_time=time(16, 0),
     )
     assert (moved.moved_to, moved.start_time) == (date(2026, 3, 18), time(17, 0))
     assert same_day.end_time is None
@@ -161,16 +173,31 @@ def test_cancel_and_move_occurrences():
         ({"occurrence_date": date(2026, 2, 24), "kind": "cancelled"}, "occurrence_date"),
         ({"occurrence_date": date(2026, 3, 10), "kind": "moved"}, "moved_to"),
         # Onto the next Tuesday, which already has a distribution of the same rule:
-        ({"occurrence_date": date(2026, 3, 10), "kind": "moved", "moved_to": date(2026, 3, 17)},
-         "moved_to"),
-        ({"occurrence_date": date(2026, 3, 10), "kind": "moved", "moved_to": date(2026, 3, 1)},
-         "moved_to"),
-        ({"occurrence_date": date(2026, 3, 10), "kind": "moved", "moved_to": date(2026, 3, 10)},
-         "moved_to"),
-        ({"occurrence_date": date(2026, 3, 10), "kind": "moved", "moved_to": date(2026, 3, 11),
-          "start_time": time(20, 0)}, "end_time"),
-        ({"occurrence_date": date(2026, 3, 10), "kind": "cancelled", "reason": "x" * 201},
-         "reason"),
+        (
+            {"occurrence_date": date(2026, 3, 10), "kind": "moved", "moved_to": date(2026, 3, 17)},
+            "moved_to",
+        ),
+        (
+            {"occurrence_date": date(2026, 3, 10), "kind": "moved", "moved_to": date(2026, 3, 1)},
+            "moved_to",
+        ),
+        (
+            {"occurrence_date": date(2026, 3, 10), "kind": "moved", "moved_to": date(2026, 3, 10)},
+            "moved_to",
+        ),
+        (
+            {
+                "occurrence_date": date(2026, 3, 10),
+                "kind": "moved",
+                "moved_to": date(2026, 3, 11),
+                "start_time": time(20, 0),
+            },
+            "end_time",
+        ),
+        (
+            {"occurrence_date": date(2026, 3, 10), "kind": "cancelled", "reason": "x" * 201},
+            "reason",
+        ),
         ({"occurrence_date": date(2026, 3, 10), "kind": "dropped"}, "kind"),
     ],
 )
@@ -184,18 +211,28 @@ def test_bad_exceptions_are_refused(kwargs, field):
 
 def test_a_move_may_land_on_a_date_freed_by_another_exception_but_not_twice():
     schedule = factories.DistributionScheduleFactory(starts_on=date(2026, 1, 1))
-    services.add_exception(schedule, occurrence_date=date(2026, 3, 17), kind="cancelled", today=TODAY)
     services.add_exception(
-        schedule, occurrence_date=date(2026, 3, 10), kind="moved", moved_to=date(2026, 3, 17),
+        schedule, occurrence_date=date(2026, 3, 17), kind="cancelled", today=TODAY
+    )
+    services.add_exception(
+        schedule,
+        occurrence_date=date(2026, 3, 10),
+        kind="moved",
+        moved_to=date(2026, 3, 17),
         today=TODAY,
     )
     with pytest.raises(DomainError, match="déjà une distribution"):
         services.add_exception(
-            schedule, occurrence_date=date(2026, 3, 24), kind="moved", moved_to=date(2026, 3, 17),
+            schedule,
+            occurrence_date=date(2026, 3, 24),
+            kind="moved",
+            moved_to=date(2026, 3, 17),
             today=TODAY,
         )
     with pytest.raises(DomainError, match="déjà une exception"):
-        services.add_exception(schedule, occurrence_date=date(2026, 3, 10), kind="cancelled", today=TODAY)
+        services.add_exception(
+            schedule, occurrence_date=date(2026, 3, 10), kind="cancelled", today=TODAY
+        )
 
 
 def test_remove_exception_but_not_a_past_one():
@@ -209,3 +246,19 @@ def test_remove_exception_but_not_a_past_one():
     with pytest.raises(DomainError, match="passée"):
         services.remove_exception(past, today=TODAY)
     assert count(ScheduleException) == 1
+
+
+def test_a_simultaneous_exception_on_the_same_date_is_refused_in_words():
+    schedule = factories.DistributionScheduleFactory(starts_on=date(2026, 1, 1))
+    assert schedule.exceptions == []
+    # A double click: the other request saved the same date after this one loaded the rule.
+    db.session.execute(
+        insert(ScheduleException).values(
+            schedule_id=schedule.id, occurrence_date=date(2026, 3, 10), kind="cancelled", reason=""
+        )
+    )
+    with pytest.raises(DomainError, match="déjà une exception") as refused:
+        services.add_exception(
+            schedule, occurrence_date=date(2026, 3, 10), kind="cancelled", today=TODAY
+        )
+    assert refused.value.field == "occurrence_date"

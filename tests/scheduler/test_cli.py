@@ -8,7 +8,7 @@ from marketplace.db import utcnow
 from marketplace.scheduler import cli
 from marketplace.scheduler.registry import Daily, Hourly, JobRegistry, Period
 from tests.helpers import count_queries
-from tests.scheduler.conftest import recorded_runs
+from tests.scheduler.support import recorded_runs
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from marketplace.groups.models import Group
 from marketplace.scheduler.registry import Daily, Period
 from marketplace.scheduler.runner import RunReport, run_due
 from tests import factories
-from tests.scheduler.conftest import NOW, recorded_runs
+from tests.scheduler.support import NOW, recorded_runs
 
 
 def run_two_runners_at_once(app, registry, now) -> list[RunReport]:

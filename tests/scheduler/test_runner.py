@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from marketplace.extensions import db
@@ -18,7 +19,7 @@ from marketplace.scheduler.runner import (
 )
 from tests import factories
 from tests.helpers import count_queries
-from tests.scheduler.conftest import NOW, recorded_runs
+from tests.scheduler.support import NOW, recorded_runs
 
 
 def groups_count() -> int:
@@ -278,3 +279,13 @@ def test_skipping_done_periods_costs_one_query_per_job_whatever_their_number(
 def test_an_unknown_job_name_is_refused(registry):
     with pytest.raises(KeyError):
         run_due(registry, NOW, ["inconnue"])
+
+
+def test_jobs_speak_the_default_language_outside_any_request(registry):
+    @registry.register("traduite", Daily(time(3, 0)))
+    def translated(period: Period) -> str:
+        return _("Distribution du %(day)s préparée", day=period.key)
+
+    [report] = run_due(registry, NOW)
+
+    assert (report.outcome, report.summary) == ("succeeded", "Distribution du 2025-01-20 préparée")

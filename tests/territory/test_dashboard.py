@@ -93,8 +93,8 @@ def test_admin_sees_the_territory_counts(client, admin):
     page = client.get("/dashboard")
 
     assert "Administration du territoire" in page.text
-    assert "1 groupes AMAP" in page.text or "1 groupe" in page.text
-    assert "1 distributions à venir" in page.text
+    assert "1 groupe AMAP" in page.text
+    assert "1 distribution à venir" in page.text
 
 
 def test_someone_without_a_group_is_invited_to_join_one(client, login):

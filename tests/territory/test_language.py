@@ -16,7 +16,7 @@ def test_visitor_switches_to_english_and_back(client):
 def test_english_pages_are_translated(client):
     client.post("/language", data={"language": "en"})
     page = client.get("/")
-    assert "The territory" in page.text
+    assert "Our area" in page.text
     assert "Le territoire" not in page.text
 
 
