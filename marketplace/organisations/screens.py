@@ -68,15 +68,13 @@ def edit_profile(
 class MembersScreen:
     kind: OrganisationKind
     template: str
-    # Extra template variables for one kind (the group's producers, for instance).
-    extra_context: Callable[[Organisation], dict[str, Any]] | None = None
 
-    def register(self, bp: Blueprint) -> None:
-        bp.add_url_rule("/<slug>/manage/members", "members", self.show, methods=["GET"])
-        bp.add_url_rule("/<slug>/manage/members/add", "add_member_role", self.add, methods=["POST"])
-        bp.add_url_rule(
-            "/<slug>/manage/members/remove", "remove_member_role", self.remove, methods=["POST"]
-        )
+    def register(self, bp: Blueprint, prefix: str = "") -> None:
+        """Add the screen's routes to `bp`, under `prefix` + /<slug>/manage/members."""
+        base = f"{prefix}/<slug>/manage/members"
+        bp.add_url_rule(base, "members", self.show, methods=["GET"])
+        bp.add_url_rule(f"{base}/add", "add_member_role", self.add, methods=["POST"])
+        bp.add_url_rule(f"{base}/remove", "remove_member_role", self.remove, methods=["POST"])
 
     def load(self, slug: str) -> Organisation:
         """The organisation, if the current person may manage it (404 unknown, 403 refused)."""
@@ -97,8 +95,6 @@ class MembersScreen:
             "blueprint": request.blueprint,
             "manager_role": manager_role(organisation).value,
         }
-        if self.extra_context is not None:
-            context.update(self.extra_context(organisation))
         context.update(overrides)
         return render_template(self.template, **context)
 

@@ -1,13 +1,16 @@
-"""The farm's profile form: the shared profile plus trade and quality labels."""
+"""The farm's profile form, and the forms a group's coordinators use to choose its producers."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, SelectField, SelectMultipleField
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField
+from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.labels import LABEL_NAMES, TRADE_LABELS
 from marketplace.organisations.forms import ProfileForm
+from marketplace.producers.models import Producer
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -31,3 +34,26 @@ class ProducerProfileForm(ProfileForm):
         choices=[SelectChoice(code, label) for code, label in LABEL_NAMES.items()],
         validate_choice=False,
     )
+
+
+class LinkProducerForm(FlaskForm):
+    # The service checks the id sent back, which a tampered form could change.
+    producer_id = SelectField(
+        _l("Producteur·rice"),
+        validate_choice=False,
+        validators=[DataRequired(_l("Choisissez un·e producteur·rice."))],
+    )
+
+    def __init__(self, available: list[Producer], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.producer_id.choices = [SelectChoice("", _l("— Choisir —"))] + [
+            SelectChoice(str(producer.id), _producer_option(producer)) for producer in available
+        ]
+
+
+def _producer_option(producer: Producer) -> str:
+    return f"{producer.name} ({producer.city})" if producer.city else producer.name
+
+
+class UnlinkProducerForm(FlaskForm):
+    producer_id = HiddenField(validators=[InputRequired()])

@@ -1,4 +1,4 @@
-"""Read-only queries for the territory's public overview and the personal dashboard.
+"""Read-only queries for the territory's public overview, a group's page and the dashboard.
 
 Each function runs a fixed number of queries whatever the size of the territory.
 """
@@ -78,6 +78,17 @@ def _group_overviews(groups: list[Group], now: datetime) -> list[GroupOverview]:
     for group_id, producer in supplies:
         overviews[group_id].producers.append(producer)
     return list(overviews.values())
+
+
+def active_pickup_points(group: Group) -> list[PickupPoint]:
+    """Where `group` hands out its baskets today (the active points), by name, in one query."""
+    return list(
+        db.session.scalars(
+            select(PickupPoint)
+            .where(PickupPoint.group_id == group.id, PickupPoint.active.is_(True))
+            .order_by(PickupPoint.name)
+        )
+    )
 
 
 @dataclass

@@ -1,15 +1,29 @@
-"""The territory's home page, the personal dashboard and the language switch."""
+"""The territory's home page, a group's public page, the personal dashboard and the language
+switch: the pages that bring several domains together (groups, producers, pickup points)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import refresh
 from flask_login import current_user
 
 from marketplace.db import utcnow
 from marketplace.extensions import db
+from marketplace.groups.services import group_by_slug
+from marketplace.organisations.models import Role
+from marketplace.organisations.services import roles_held
+from marketplace.producers.services import producers_supplying
 from marketplace.security import public, safe_next_url
-from marketplace.territory.queries import dashboard_for, territory_overview
+from marketplace.territory.queries import active_pickup_points, dashboard_for, territory_overview
 
 bp = Blueprint("territory", __name__)
 
@@ -18,6 +32,25 @@ bp = Blueprint("territory", __name__)
 @public
 def home():
     return render_template("territory/home.html", overview=territory_overview(utcnow()))
+
+
+@bp.get("/groups/<slug>", endpoint="group")
+@public
+def group_page(slug: str):
+    """A group's public page: its producers and pickup points (joining is groups.join)."""
+    group = group_by_slug(slug)
+    if group is None:
+        abort(404)
+    roles = roles_held(group, current_user)
+    return render_template(
+        "groups/detail.html",
+        group=group,
+        producers=producers_supplying(group),
+        pickup_points=active_pickup_points(group),
+        roles=roles,
+        can_manage=current_user.is_authenticated
+        and (current_user.is_admin or Role.COORDINATOR.value in roles),
+    )
 
 
 @bp.get("/dashboard")

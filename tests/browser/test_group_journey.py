@@ -1,4 +1,5 @@
-"""A household joins an AMAP group; a coordinator then makes them a volunteer."""
+"""A household joins an AMAP group; a coordinator then makes them a volunteer and chooses the
+producers who supply the group."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def test_a_household_joins_and_a_coordinator_gives_them_a_role(
     group = factories.GroupFactory(name="AMAP des Pentes")
     farm = factories.ProducerFactory(name="Ferme des Combes")
     factories.ProducerSuppliesGroupFactory(group=group, producer=farm)
+    factories.ProducerFactory(name="Boulangerie du Moulin", city="Mornant")
     factories.PickupPointFactory(group=group, name="Préau de l'école")
     factories.UserFactory(name="Camille Durand", email="camille@exemple.fr")
     coordinator = factories.UserFactory(name="Dominique Coord", email="dominique@exemple.fr")
@@ -63,6 +65,26 @@ def test_a_household_joins_and_a_coordinator_gives_them_a_role(
     expect(
         page.get_by_text("Le groupe doit garder au moins un·e coordinateur·rice.")
     ).to_be_visible()
+
+    # The producers who supply the group have a screen of their own.
+    page.get_by_role("link", name="Producteur·rices qui livrent le groupe").click()
+    expect(
+        page.get_by_role(
+            "heading", level=1, name="Les producteur·rices qui livrent AMAP des Pentes"
+        )
+    ).to_be_visible()
+    page.get_by_label("Producteur·rice", exact=True).select_option(
+        label="Boulangerie du Moulin (Mornant)"
+    )
+    page.get_by_role("button", name="Ajouter", exact=True).click()
+    expect(page.get_by_text("Boulangerie du Moulin livre maintenant ce groupe.")).to_be_visible()
+    page.get_by_role(
+        "button", name="Retirer Ferme des Combes des producteur·rices du groupe"
+    ).click()
+    expect(page.get_by_text("Ferme des Combes ne livre plus ce groupe.")).to_be_visible()
+    page.get_by_role("link", name="← Retour à la page du groupe").click()
+    expect(page.get_by_role("link", name="Boulangerie du Moulin")).to_be_visible()
+    expect(page.get_by_role("link", name="Ferme des Combes")).to_have_count(0)
 
     violations = [
         message.text

@@ -29,6 +29,7 @@ def test_a_coordinator_edits_the_group(client, user_with_role):
     response = client.post(f"/groups/{group.slug}/edit", data=VALID, follow_redirects=True)
 
     assert "Les informations ont été enregistrées." in page_text(response)
+    assert response.request.path == f"/groups/{group.slug}"
     db.session.refresh(group)
     assert (group.name, group.city, group.latitude, group.longitude) == (
         "AMAP des Pentes",

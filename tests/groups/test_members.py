@@ -1,15 +1,14 @@
-"""The coordinators' screen: people and roles of the group, and the producers supplying it."""
+"""The coordinators' screen of people and roles in the group."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.organisations.models import Membership
-from marketplace.producers.models import ProducerSuppliesGroup
 from tests import factories
 from tests.helpers import count_queries
 from tests.organisations.pages import as_new_request, page_text
@@ -26,16 +25,6 @@ def roles_in(group) -> list[tuple[str, str]]:
         .order_by(Membership.user_id, Membership.role)
     )
     return [(str(user_id), role) for user_id, role in rows]
-
-
-def supplier_ids(group) -> list[int]:
-    return sorted(
-        db.session.scalars(
-            select(ProducerSuppliesGroup.producer_id).where(
-                ProducerSuppliesGroup.group_id == group.id
-            )
-        )
-    )
 
 
 @pytest.fixture
@@ -252,82 +241,16 @@ def test_an_unknown_group_is_not_found(client, admin):
     assert client.get("/groups/nulle-part/manage/members").status_code == 404
 
 
-def test_link_a_producer_offered_among_those_not_linked_yet(client, group, coordinator):
-    linked = factories.ProducerFactory(name="Ferme Déjà Là")
-    factories.ProducerSuppliesGroupFactory(group=group, producer=linked)
-    newcomer = factories.ProducerFactory(name="Boulangerie du Moulin", city="Mornant")
+def test_the_members_screen_leads_to_the_producers_of_the_group(client, group, coordinator):
+    factories.ProducerSuppliesGroupFactory(
+        group=group, producer=factories.ProducerFactory(name="Ferme des Combes")
+    )
     db.session.commit()
 
     text = page_text(client.get(members_url(group)))
-    select_html = re.search(r'<select[^>]*name="producer_id".*?</select>', text, re.DOTALL)
-    assert "Boulangerie du Moulin (Mornant)" in select_html.group(0)
-    assert "Ferme Déjà Là" not in select_html.group(0)
 
-    response = client.post(
-        f"/groups/{group.slug}/manage/producers",
-        data={"producer_id": newcomer.id},
-        follow_redirects=True,
-    )
-    assert "Boulangerie du Moulin livre maintenant ce groupe." in page_text(response)
-    assert supplier_ids(group) == sorted([linked.id, newcomer.id])
-
-
-@pytest.mark.parametrize(
-    ("producer_id", "message"),
-    [
-        ("", "Choisissez un·e producteur·rice."),
-        ("abc", "Ce·tte producteur·rice est introuvable."),
-        ("999999", "Ce·tte producteur·rice est introuvable."),
-        ("linked", "Ferme Déjà Là livre déjà ce groupe."),
-        ("group", "Ce·tte producteur·rice est introuvable."),
-    ],
-)
-def test_linking_a_producer_with_bad_input_changes_nothing(
-    client, group, coordinator, producer_id, message
-):
-    linked = factories.ProducerFactory(name="Ferme Déjà Là")
-    factories.ProducerSuppliesGroupFactory(group=group, producer=linked)
-    db.session.commit()
-    producer_id = {"linked": linked.id, "group": group.id}.get(producer_id, producer_id)
-
-    response = client.post(
-        f"/groups/{group.slug}/manage/producers", data={"producer_id": producer_id}
-    )
-
-    assert response.status_code == 200
-    assert message in page_text(response)
-    assert supplier_ids(group) == [linked.id]
-
-
-def test_unlink_a_producer(client, group, coordinator):
-    farm = factories.ProducerFactory(name="Ferme des Combes")
-    factories.ProducerSuppliesGroupFactory(group=group, producer=farm)
-    db.session.commit()
-
-    response = client.post(
-        f"/groups/{group.slug}/manage/producers/remove",
-        data={"producer_id": farm.id},
-        follow_redirects=True,
-    )
-
-    assert "Ferme des Combes ne livre plus ce groupe." in page_text(response)
-    assert supplier_ids(group) == []
-
-
-def test_unlinking_a_producer_who_does_not_supply_the_group_is_refused(client, group, coordinator):
-    farm = factories.ProducerFactory(name="Ferme des Combes")
-    db.session.commit()
-    response = client.post(
-        f"/groups/{group.slug}/manage/producers/remove",
-        data={"producer_id": farm.id},
-        follow_redirects=True,
-    )
-    assert "Ferme des Combes ne livre pas ce groupe." in page_text(response)
-
-
-def test_only_coordinators_link_producers(client, group, user_with_role):
-    farm = factories.ProducerFactory()
-    user_with_role("member", group)
-    response = client.post(f"/groups/{group.slug}/manage/producers", data={"producer_id": farm.id})
-    assert response.status_code == 403
-    assert db.session.scalar(select(func.count(ProducerSuppliesGroup.id))) == 0
+    link = re.search(rf'<a href="/groups/{group.slug}/manage/producers">([^<]*)</a>', text)
+    assert link.group(1) == "Producteur·rices qui livrent le groupe"
+    # The producers themselves are managed on their own screen.
+    assert "Ferme des Combes" not in text
+    assert 'name="producer_id"' not in text

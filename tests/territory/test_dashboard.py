@@ -49,6 +49,10 @@ def test_coordinator_sees_the_management_screens_of_their_group_only(client, use
     assert f"/groups/{group.slug}/manage/members" in page.text
     assert f"/groups/{group.slug}/manage/pickup-points" in page.text
     assert f"/groups/{group.slug}/manage/calendar" in page.text
+    assert (
+        f'href="/groups/{group.slug}/manage/producers">Producteur·rices partenaires</a>'
+        in page.text
+    )
     assert other.slug not in page.text
 
 

@@ -1,24 +1,13 @@
-"""The public page of an AMAP group, joining and leaving it."""
+"""The public page of an AMAP group (territory.group): its producers and pickup points."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from flask import url_for
 
 from marketplace.extensions import db
-from marketplace.organisations.models import Membership
 from tests import factories
 from tests.helpers import count_queries
 from tests.organisations.pages import as_new_request, page_text
-
-
-def roles_of(user, group) -> list[str]:
-    return sorted(
-        db.session.scalars(
-            select(Membership.role).where(
-                Membership.user_id == user.id, Membership.organisation_id == group.id
-            )
-        )
-    )
 
 
 def make_group_with(producers: int, pickup_points: int):
@@ -75,6 +64,19 @@ def test_visitors_see_the_group_its_producers_and_its_pickup_points(client):
     assert "Rejoindre ce groupe</button>" not in text
 
 
+def test_the_page_keeps_its_address_and_the_territory_links_to_it(app, client):
+    group = factories.GroupFactory(name="AMAP des Pentes")
+    farm = factories.ProducerFactory()
+    factories.ProducerSuppliesGroupFactory(group=group, producer=farm)
+    db.session.commit()
+
+    with app.test_request_context():
+        assert url_for("territory.group", slug=group.slug) == f"/groups/{group.slug}"
+    link = f'href="/groups/{group.slug}"'
+    assert link in page_text(client.get("/"))
+    assert link in page_text(client.get(f"/producers/{farm.slug}"))
+
+
 def test_an_unknown_group_is_not_found(client):
     assert client.get("/groups/nulle-part").status_code == 404
 
@@ -106,6 +108,7 @@ def test_coordinators_find_their_screens_from_the_group_page(client, user_with_r
     text = page_text(client.get(f"/groups/{group.slug}"))
     assert f'href="/groups/{group.slug}/manage/members"' in text
     assert f'href="/groups/{group.slug}/edit"' in text
+    assert f'href="/groups/{group.slug}/manage/pickup-points"' in text
 
 
 def test_the_group_page_runs_as_many_queries_for_2_as_for_30_producers_and_points(client, login):
@@ -122,75 +125,3 @@ def test_the_group_page_runs_as_many_queries_for_2_as_for_30_producers_and_point
     login(factories.UserFactory())
     db.session.commit()
     assert queries_for(small) == queries_for(large)
-
-
-def test_joining_makes_a_member_once(client, login):
-    group = factories.GroupFactory(name="AMAP des Tilleuls")
-    user = login(factories.UserFactory())
-    db.session.commit()
-
-    response = client.post(f"/groups/{group.slug}/join", follow_redirects=True)
-    assert "Bienvenue dans le groupe AMAP des Tilleuls !" in page_text(response)
-    assert roles_of(user, group) == ["member"]
-
-    response = client.post(f"/groups/{group.slug}/join", follow_redirects=True)
-    assert "Vous êtes déjà adhérent·e de ce groupe." in page_text(response)
-    assert roles_of(user, group) == ["member"]
-
-
-def test_visitors_are_sent_to_log_in_before_joining(client):
-    group = factories.GroupFactory()
-    db.session.commit()
-    response = client.post(f"/groups/{group.slug}/join")
-    assert response.status_code == 302
-    assert "/account/login" in response.headers["Location"]
-    assert db.session.scalars(select(Membership)).all() == []
-
-
-def test_joining_an_unknown_group_is_not_found(client, login):
-    login(factories.UserFactory())
-    db.session.commit()
-    assert client.post("/groups/nulle-part/join").status_code == 404
-
-
-def test_a_member_leaves_with_all_their_roles(client, user_with_role):
-    group = factories.GroupFactory(name="AMAP des Tilleuls")
-    user = user_with_role("member", group)
-    factories.MembershipFactory(user=user, organisation=group, role="volunteer")
-    db.session.commit()
-
-    response = client.post(f"/groups/{group.slug}/leave", follow_redirects=True)
-
-    assert "Vous avez quitté le groupe AMAP des Tilleuls." in page_text(response)
-    assert roles_of(user, group) == []
-
-
-def test_the_last_coordinator_cannot_leave(client, user_with_role):
-    group = factories.GroupFactory()
-    user = user_with_role("coordinator", group)
-    factories.MembershipFactory(user=user, organisation=group, role="member")
-    db.session.commit()
-
-    response = client.post(f"/groups/{group.slug}/leave", follow_redirects=True)
-
-    assert "Vous êtes la seule personne qui coordonne ce groupe" in page_text(response)
-    assert roles_of(user, group) == ["coordinator", "member"]
-
-
-def test_a_coordinator_may_leave_when_another_one_remains(client, user_with_role):
-    group = factories.GroupFactory()
-    user = user_with_role("coordinator", group)
-    factories.MembershipFactory(organisation=group, role="coordinator")
-    db.session.commit()
-
-    client.post(f"/groups/{group.slug}/leave")
-
-    assert roles_of(user, group) == []
-
-
-def test_leaving_a_group_one_is_not_in_says_so(client, login):
-    group = factories.GroupFactory()
-    login(factories.UserFactory())
-    db.session.commit()
-    response = client.post(f"/groups/{group.slug}/leave", follow_redirects=True)
-    assert "Vous n'êtes pas membre de ce groupe." in page_text(response)
