@@ -1,6 +1,13 @@
 """Imports every domain's models so the metadata (and Alembic) sees the whole schema."""
 
 from marketplace.accounts.models import User
+from marketplace.baskets.models import (
+    BasketOffer,
+    BasketSize,
+    Delivery,
+    PriceTier,
+    Subscription,
+)
 from marketplace.delivery.models import (
     DistributionDay,
     DistributionSchedule,
@@ -10,10 +17,18 @@ from marketplace.delivery.models import (
 from marketplace.groceries.models import Grocery
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership, Organisation
+from marketplace.payments.models import Installment, LedgerEntry
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.scheduler.models import JobRun
 
 __all__ = [
+    "BasketOffer",
+    "BasketSize",
+    "Delivery",
+    "Installment",
+    "LedgerEntry",
+    "PriceTier",
+    "Subscription",
     "DistributionDay",
     "DistributionSchedule",
     "Grocery",

@@ -7,6 +7,7 @@ from flask_babel import format_date, format_datetime, format_time, get_locale
 
 from marketplace.accounts.passwords import MIN_LENGTH
 from marketplace.labels import label_name, role_label, trade_label
+from marketplace.payments.money import format_money
 
 
 def init_templating(app: Flask) -> None:
@@ -14,6 +15,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, style="medium": format_datetime(value, style)
     app.jinja_env.filters["time"] = lambda value, style="short": format_time(value, style)
     app.jinja_env.filters["role_label"] = role_label
+    app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["trade_label"] = trade_label
     app.jinja_env.globals["password_min_length"] = MIN_LENGTH
     app.jinja_env.globals["label_name"] = label_name

@@ -12,6 +12,7 @@ from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+import marketplace.models  # noqa: F401 - the whole schema, for create_all
 from marketplace import create_app
 from marketplace.accounts.models import User
 from marketplace.extensions import db, limiter

@@ -10,6 +10,13 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import hash_password
+from marketplace.baskets.models import (
+    BasketOffer,
+    BasketSize,
+    Delivery,
+    PriceTier,
+    Subscription,
+)
 from marketplace.delivery.models import (
     DistributionDay,
     DistributionSchedule,
@@ -20,6 +27,7 @@ from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership
+from marketplace.payments.models import Installment, LedgerEntry
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.scheduler.models import JobRun
 from marketplace.timezones import local_instant
@@ -176,3 +184,107 @@ class JobRunFactory(BaseFactory):
     started_at = factory.LazyFunction(lambda: datetime.now(UTC))
     finished_at = factory.LazyFunction(lambda: datetime.now(UTC))
     outcome = "succeeded"
+
+
+class BasketOfferFactory(BaseFactory):
+    """A published weekly vegetable contract, open for sign-up, with no sizes or tiers yet."""
+
+    class Meta:
+        model = BasketOffer
+        exclude = ("supply",)
+
+    supply = factory.SubFactory(ProducerSuppliesGroupFactory)
+    group = factory.SelfAttribute("supply.group")
+    producer = factory.SelfAttribute("supply.producer")
+    name = factory.Sequence(lambda n: f"Contrat légumes {n}")
+    description = "Un panier de légumes de saison chaque semaine."
+    season_starts_on = factory.LazyFunction(lambda: date.today() - timedelta(days=7))
+    season_ends_on = factory.LazyFunction(lambda: date.today() + timedelta(weeks=20))
+    frequency = "weekly"
+    signup_opens_at = factory.LazyFunction(lambda: datetime.now(UTC) - timedelta(days=30))
+    signup_closes_at = factory.LazyFunction(lambda: datetime.now(UTC) + timedelta(days=60))
+    max_absences = 2
+    absence_policy = "credit"
+    status = "published"
+
+
+class BasketSizeFactory(BaseFactory):
+    class Meta:
+        model = BasketSize
+
+    offer = factory.SubFactory(BasketOfferFactory)
+    name = factory.Sequence(lambda n: f"Panier {n}")
+    description = "Pour deux personnes."
+    price_cents = 1500
+    capacity = 40
+
+
+class PriceTierFactory(BaseFactory):
+    class Meta:
+        model = PriceTier
+
+    offer = factory.SubFactory(BasketOfferFactory)
+    name = factory.Sequence(lambda n: f"Tarif {n}")
+    percent = 100
+
+
+class SubscriptionFactory(BaseFactory):
+    class Meta:
+        model = Subscription
+
+    offer = factory.SubFactory(BasketOfferFactory)
+    group_id = factory.SelfAttribute("offer.group_id")
+    user = factory.SubFactory(UserFactory)
+    size = factory.SubFactory(BasketSizeFactory, offer=factory.SelfAttribute("..offer"))
+    tier = factory.SubFactory(PriceTierFactory, offer=factory.SelfAttribute("..offer"))
+    pickup_point = factory.SubFactory(
+        PickupPointFactory, group=factory.SelfAttribute("..offer.group")
+    )
+    tier_status = "approved"
+    payment_plan = "season"
+    payment_method = "cheque"
+    status = "active"
+
+
+class DeliveryFactory(BaseFactory):
+    class Meta:
+        model = Delivery
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    distribution_day = factory.SubFactory(
+        DistributionDayFactory,
+        schedule=factory.SubFactory(
+            DistributionScheduleFactory,
+            pickup_point=factory.SelfAttribute("...subscription.pickup_point"),
+        ),
+    )
+    size = factory.SelfAttribute("subscription.size")
+    quantity = 1
+    price_cents = factory.SelfAttribute("size.price_cents")
+    state = "planned"
+
+
+class InstallmentFactory(BaseFactory):
+    class Meta:
+        model = Installment
+
+    class Params:
+        subscription = factory.SubFactory(SubscriptionFactory)
+
+    subscription_id = factory.SelfAttribute("subscription.id")
+    sequence = factory.Sequence(lambda n: n + 1)
+    due_on = factory.LazyFunction(lambda: date.today() + timedelta(days=10))
+    amount_cents = 3000
+    state = "planned"
+
+
+class LedgerEntryFactory(BaseFactory):
+    class Meta:
+        model = LedgerEntry
+
+    user = factory.SubFactory(UserFactory)
+    group_id = factory.LazyFunction(lambda: GroupFactory().id)
+    kind = "commitment"
+    amount_cents = -3000
+    occurred_on = factory.LazyFunction(date.today)
+    label = "Contrat légumes"

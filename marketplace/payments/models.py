@@ -1,0 +1,102 @@
+"""Money owed and paid: a ledger per household and group, and planned installments.
+
+Balances are sums of ledger entries, never stored totals that could drift. Amounts are
+integer cents, signed from the household's side: what it owes is negative (a commitment,
+a donation pledged, a refund paid back to it), what it pays or is credited is positive.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.db import Base, UTCDateTime, choice_check, utcnow
+
+
+class EntryKind(enum.StrEnum):
+    COMMITMENT = "commitment"  # the household commits to pay (a season, an order)
+    PAYMENT = "payment"  # money received from the household
+    REFUND = "refund"  # money given back to the household
+    CREDIT = "credit"  # the household is credited (absent basket, correction in its favour)
+    DONATION = "donation"  # a gift pledged to the group's solidarity fund
+    ADJUSTMENT = "adjustment"  # a coordinator's correction, explained in the reference
+
+
+# The sign each kind must carry (adjustments may go either way).
+NEGATIVE_KINDS = (EntryKind.COMMITMENT, EntryKind.REFUND, EntryKind.DONATION)
+POSITIVE_KINDS = (EntryKind.PAYMENT, EntryKind.CREDIT)
+
+
+def _sign_rule() -> str:
+    negative = ", ".join(f"'{kind}'" for kind in NEGATIVE_KINDS)
+    positive = ", ".join(f"'{kind}'" for kind in POSITIVE_KINDS)
+    return (
+        f"(kind IN ({negative}) AND amount_cents < 0) "
+        f"OR (kind IN ({positive}) AND amount_cents > 0) "
+        f"OR (kind = '{EntryKind.ADJUSTMENT}' AND amount_cents <> 0)"
+    )
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        choice_check("kind", [kind.value for kind in EntryKind]),
+        CheckConstraint(_sign_rule(), name="sign_matches_kind"),
+        # The same external reference (a Stripe charge, a cheque) is never booked twice.
+        UniqueConstraint("group_id", "external_reference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("basket_offers.id"), index=True)
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    installment_id: Mapped[int | None] = mapped_column(ForeignKey("installments.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    label: Mapped[str] = mapped_column(String(200))
+    external_reference: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class InstallmentState(enum.StrEnum):
+    PLANNED = "planned"  # due later
+    PENDING = "pending"  # a payment is under way (card processing, cheque handed over)
+    PAID = "paid"  # received
+    FAILED = "failed"  # a charge failed; retried or paid another way
+    HANDED_OVER = "handed_over"  # received and handed to the producer
+    CANCELLED = "cancelled"
+
+
+class Installment(Base):
+    """One planned payment (échéance) of a subscription's schedule."""
+
+    __tablename__ = "installments"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "sequence"),
+        choice_check("state", [state.value for state in InstallmentState]),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("sequence >= 1", name="sequence_positive"),
+        CheckConstraint(
+            "state NOT IN ('paid', 'handed_over') OR paid_at IS NOT NULL", name="paid_has_date"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    sequence: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default=InstallmentState.PLANNED.value)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
