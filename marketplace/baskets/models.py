@@ -28,6 +28,7 @@ from marketplace.accounts.models import User
 from marketplace.db import Base, UTCDateTime, choice_check, utcnow
 from marketplace.delivery.models import DistributionDay, PickupPoint
 from marketplace.groups.models import Group
+from marketplace.payments.models import PaymentMethod
 from marketplace.producers.models import Producer
 
 
@@ -46,14 +47,6 @@ class PaymentPlan(enum.StrEnum):
     SEASON = "season"  # everything at once
     MONTHLY = "monthly"  # one installment per month of deliveries
     PER_DELIVERY = "per_delivery"  # one installment per delivery
-
-
-class PaymentMethod(enum.StrEnum):
-    CARD = "card"
-    SEPA = "sepa_debit"
-    CHEQUE = "cheque"
-    CASH = "cash"
-    TRANSFER = "transfer"
 
 
 class OfferStatus(enum.StrEnum):

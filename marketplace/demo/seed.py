@@ -20,6 +20,7 @@ from marketplace.delivery.models import (
 )
 from marketplace.delivery.recurrence import occurrences_between
 from marketplace.demo import territory as demo
+from marketplace.demo.baskets import seed_demo_baskets
 from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
 from marketplace.groups.models import Group
@@ -49,6 +50,7 @@ def seed_demo_territory(today: date, horizon_weeks: int) -> SeedReport:
         _seed_calendars(group, group_data, points, today, horizon_weeks, report)
     db.session.flush()
     materialise_all(today, horizon_weeks)
+    report.add(seed_demo_baskets(today))
     return report
 
 

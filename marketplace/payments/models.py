@@ -17,6 +17,14 @@ from marketplace.accounts.models import User
 from marketplace.db import Base, UTCDateTime, choice_check, utcnow
 
 
+class PaymentMethod(enum.StrEnum):
+    CARD = "card"
+    SEPA = "sepa_debit"
+    CHEQUE = "cheque"
+    CASH = "cash"
+    TRANSFER = "transfer"
+
+
 class EntryKind(enum.StrEnum):
     COMMITMENT = "commitment"  # the household commits to pay (a season, an order)
     PAYMENT = "payment"  # money received from the household

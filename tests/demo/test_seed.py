@@ -70,3 +70,20 @@ def test_flask_demo_seed_command(app):
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code == 0, result.output
     assert "admin@demo.amap.test" in result.output
+
+
+def test_seed_subscribes_households_with_consistent_money():
+    from marketplace.baskets.models import BasketOffer, Delivery, Subscription
+    from marketplace.payments.models import Installment, LedgerEntry
+
+    seed_demo_territory(TODAY, horizon_weeks=8)
+    db.session.commit()
+
+    assert _count(BasketOffer) >= 4
+    assert _count(Subscription) >= 30
+    delivered = db.session.scalar(select(func.sum(Delivery.price_cents * Delivery.quantity)))
+    installments = db.session.scalar(select(func.sum(Installment.amount_cents)))
+    committed = db.session.scalar(
+        select(func.sum(LedgerEntry.amount_cents)).where(LedgerEntry.kind == "commitment")
+    )
+    assert delivered == installments == -committed

@@ -1,0 +1,274 @@
+"""Forms of the coordinators' basket contract screens."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
+
+from marketplace.baskets.models import (
+    AbsencePolicy,
+    BasketOffer,
+    BasketSize,
+    Frequency,
+    PaymentMethod,
+    PaymentPlan,
+    PriceTier,
+)
+from marketplace.baskets.offers import MAX_PERCENT, MIN_PERCENT, OfferData, SizeData, TierData
+from marketplace.delivery.forms import CheckboxesField
+from marketplace.payments.labels import METHOD_LABELS
+from marketplace.producers.models import Producer
+from marketplace.timezones import local_instant, to_paris
+
+MAX_ABSENCES = 52
+# Euros and up to two cents digits, with a French comma or an English point: 15 / 15,5 / 15.50.
+NOT_AN_AMOUNT = _l("Indiquez un montant en euros, par exemple 15,50 (deux décimales au plus).")
+EURO_AMOUNT = re.compile(r"^(?P<euros>\d{1,6})(?:[.,](?P<cents>\d{1,2}))?$")
+
+FREQUENCY_LABELS = {
+    Frequency.WEEKLY.value: _l("Chaque semaine"),
+    Frequency.FORTNIGHTLY.value: _l("Une semaine sur deux"),
+}
+ABSENCE_POLICY_LABELS = {
+    AbsencePolicy.CREDIT.value: _l("Crédité : le prix du panier est rendu au foyer"),
+    AbsencePolicy.POSTPONE.value: _l("Reporté à une date suivante"),
+    AbsencePolicy.DONATE.value: _l("Donné à l'épicerie solidaire"),
+}
+PLAN_LABELS = {
+    PaymentPlan.SEASON.value: _l("En une fois"),
+    PaymentPlan.MONTHLY.value: _l("Mensuel"),
+    PaymentPlan.PER_DELIVERY.value: _l("À chaque livraison"),
+}
+
+
+def _required():
+    return DataRequired(_l("Ce champ est obligatoire."))
+
+
+def _too_long(longest: int):
+    return Length(max=longest, message=_l("%(max)d caractères au maximum."))
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(code, label) for code, label in labels.items()]
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_euros(text: str) -> int:
+    """'15,50' or '15.50' → 1550 cents, exactly (never through a float); ValueError otherwise."""
+    match = EURO_AMOUNT.match(text.strip().replace(" ", "").replace("\u00a0", ""))
+    if match is None:
+        raise ValueError(text)
+    cents = (match.group("cents") or "0").ljust(2, "0")
+    return int(match.group("euros")) * 100 + int(cents)
+
+
+class EuroField(StringField):
+    """An amount in euros typed as text (a phone's keypad and the French comma), kept in cents."""
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        if not self.raw.strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_euros(self.raw)
+        except ValueError as error:
+            self.data = None
+            raise ValueError(NOT_AN_AMOUNT) from error
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return f"{self.data // 100},{self.data % 100:02d}"
+
+
+class OfferForm(FlaskForm):
+    # validate_choice=False: the service checks the partnership, the id could be tampered with.
+    producer_id = SelectField(_l("Producteur·rice"), coerce=_int_or_none, validate_choice=False)
+    name = StringField(_l("Nom du contrat"), validators=[_required(), _too_long(120)])
+    description = TextAreaField(
+        _l("Description (facultatif)"), validators=[Optional(), _too_long(4000)]
+    )
+    season_starts_on = DateField(_l("Début de la saison"), validators=[_required()])
+    season_ends_on = DateField(_l("Fin de la saison"), validators=[_required()])
+    frequency = RadioField(
+        _l("Rythme des paniers"),
+        choices=_choices(FREQUENCY_LABELS),
+        default=Frequency.WEEKLY.value,
+        validators=[InputRequired(_l("Choisissez un rythme de livraison."))],
+    )
+    signup_opens_on = DateField(_l("Ouverture des inscriptions : le"), validators=[_required()])
+    signup_opens_time = TimeField(_l("à (heure)"), validators=[_required()])
+    signup_closes_on = DateField(_l("Clôture des inscriptions : le"), validators=[_required()])
+    signup_closes_time = TimeField(_l("à (heure)"), validators=[_required()])
+    max_absences = IntegerField(
+        _l("Nombre maximum d'absences par foyer"),
+        default=2,
+        validators=[
+            InputRequired(_l("Ce champ est obligatoire.")),
+            NumberRange(0, MAX_ABSENCES, _l("Entre %(min)d et %(max)d absences.")),
+        ],
+    )
+    absence_policy = RadioField(
+        _l("Un panier d'un foyer absent est"),
+        choices=_choices(ABSENCE_POLICY_LABELS),
+        default=AbsencePolicy.CREDIT.value,
+        validators=[InputRequired(_l("Choisissez ce que devient un panier absent."))],
+    )
+    plans = CheckboxesField(
+        _l("Échelonnements proposés"),
+        choices=_choices(PLAN_LABELS),
+        validators=[DataRequired(_l("Autorisez au moins une façon d'échelonner."))],
+    )
+    methods = CheckboxesField(
+        _l("Moyens de paiement acceptés"),
+        choices=_choices(METHOD_LABELS),
+        validators=[DataRequired(_l("Autorisez au moins un moyen de paiement."))],
+    )
+
+    def __init__(self, producers: list[Producer], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.producer_id.choices = [SelectChoice("", _l("— Choisir —"))] + [
+            SelectChoice(producer.id, producer.name) for producer in producers
+        ]
+
+    @staticmethod
+    def initial(offer: BasketOffer | None, today: date) -> dict:
+        if offer is None:
+            starts = today + timedelta(days=30)
+            return {
+                "season_starts_on": starts,
+                "season_ends_on": starts + timedelta(weeks=26),
+                "signup_opens_on": today,
+                "signup_opens_time": time(9, 0),
+                "signup_closes_on": starts - timedelta(days=3),
+                "signup_closes_time": time(20, 0),
+                "plans": [PaymentPlan.SEASON.value, PaymentPlan.MONTHLY.value],
+                "methods": [PaymentMethod.CHEQUE.value, PaymentMethod.TRANSFER.value],
+            }
+        opens, closes = to_paris(offer.signup_opens_at), to_paris(offer.signup_closes_at)
+        return {
+            "producer_id": offer.producer_id,
+            "name": offer.name,
+            "description": offer.description,
+            "season_starts_on": offer.season_starts_on,
+            "season_ends_on": offer.season_ends_on,
+            "frequency": offer.frequency,
+            "signup_opens_on": opens.date(),
+            "signup_opens_time": opens.time().replace(tzinfo=None),
+            "signup_closes_on": closes.date(),
+            "signup_closes_time": closes.time().replace(tzinfo=None),
+            "max_absences": offer.max_absences,
+            "absence_policy": offer.absence_policy,
+            "plans": offer.allowed_plans,
+            "methods": offer.allowed_methods,
+        }
+
+    def to_data(self) -> OfferData:
+        return OfferData(
+            producer_id=self.producer_id.data,
+            name=self.name.data or "",
+            description=self.description.data or "",
+            season_starts_on=self.season_starts_on.data,
+            season_ends_on=self.season_ends_on.data,
+            frequency=self.frequency.data,
+            signup_opens_at=local_instant(self.signup_opens_on.data, self.signup_opens_time.data),
+            signup_closes_at=local_instant(
+                self.signup_closes_on.data, self.signup_closes_time.data
+            ),
+            max_absences=self.max_absences.data,
+            absence_policy=self.absence_policy.data,
+            plans=frozenset(self.plans.data or ()),
+            methods=frozenset(self.methods.data or ()),
+        )
+
+
+class SizeForm(FlaskForm):
+    name = StringField(_l("Nom de la taille"), validators=[_required(), _too_long(60)])
+    description = TextAreaField(
+        _l("Contenu habituel (facultatif)"), validators=[Optional(), _too_long(2000)]
+    )
+    price = EuroField(
+        _l("Prix par livraison (€)"), validators=[InputRequired(_l("Indiquez un prix."))]
+    )
+    capacity = IntegerField(
+        _l("Nombre de paniers au plus (facultatif)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, message=_l("La capacité doit être d'au moins 1.")),
+        ],
+    )
+
+    def validate_price(self, field):
+        if field.data is not None and field.data <= 0:
+            raise ValidationError(_l("Le prix doit être supérieur à zéro."))
+
+    @classmethod
+    def for_size(cls, size: BasketSize | None) -> SizeForm:
+        if size is None:
+            return cls()
+        return cls(
+            data={
+                "name": size.name,
+                "description": size.description,
+                "price": size.price_cents,
+                "capacity": size.capacity,
+            }
+        )
+
+    def to_data(self) -> SizeData:
+        return SizeData(
+            name=self.name.data or "",
+            description=self.description.data or "",
+            price_cents=self.price.data,
+            capacity=self.capacity.data,
+        )
+
+
+class TierForm(FlaskForm):
+    name = StringField(_l("Nom du tarif"), validators=[_required(), _too_long(60)])
+    percent = IntegerField(
+        _l("Pourcentage du prix standard"),
+        validators=[
+            InputRequired(_l("Indiquez un pourcentage entier, par exemple 50.")),
+            NumberRange(
+                MIN_PERCENT,
+                MAX_PERCENT,
+                _l("Le pourcentage doit être compris entre %(min)d et %(max)d."),
+            ),
+        ],
+    )
+
+    @classmethod
+    def for_tier(cls, tier: PriceTier | None) -> TierForm:
+        return cls(obj=tier) if tier is not None else cls()
+
+    def to_data(self) -> TierData:
+        return TierData(name=self.name.data or "", percent=self.percent.data)

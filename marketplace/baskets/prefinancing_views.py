@@ -1,0 +1,73 @@
+"""Prefinancing statement screens: a farm's offers in every group, or a group's offers.
+
+Each page is also a CSV file (`?format=csv`) for the farm's or the group's accounts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_babel import gettext as _
+
+from marketplace.baskets.prefinancing import (
+    PrefinancingStatement,
+    group_statement,
+    producer_statement,
+    statement_csv,
+)
+from marketplace.groups.services import group_by_slug
+from marketplace.organisations.access import require_role
+from marketplace.organisations.models import Organisation, Role
+from marketplace.producers.services import producer_by_slug
+
+# No URL prefix: a farm's statement lives under /producers, a group's under /groups/.../manage.
+bp = Blueprint("prefinancing", __name__)
+
+FORMATS = ("html", "csv")
+
+
+@bp.get("/producers/<slug>/prefinancing")
+def index(slug: str):
+    producer = producer_by_slug(slug)
+    if producer is None:
+        abort(404)
+    require_role(producer, Role.PRODUCER_STAFF)
+    return _respond(producer, producer_statement(producer.id, now=datetime.now(UTC)), "producer")
+
+
+@bp.get("/groups/<slug>/manage/prefinancing")
+def group(slug: str):
+    group = group_by_slug(slug)
+    if group is None:
+        abort(404)
+    require_role(group, Role.COORDINATOR)
+    return _respond(group, group_statement(group.id, now=datetime.now(UTC)), "group")
+
+
+def _respond(owner: Organisation, statement: PrefinancingStatement, audience: str):
+    wanted = request.args.get("format", "html")
+    if wanted not in FORMATS:
+        message = _(
+            "Le format « %(format)s » n'est pas proposé : choisissez la page (html) "
+            "ou le tableur (csv).",
+            format=wanted,
+        )
+        return render_template("baskets/prefinancing/bad_format.html", message=message), 400
+    if wanted == "csv":
+        filename = f"prefinancement-{owner.slug}.csv"
+        return Response(
+            statement_csv(statement),
+            mimetype="text/csv",
+            headers={
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": f'attachment; filename="{filename}"',
+            },
+        )
+    return render_template(
+        "baskets/prefinancing/statement.html",
+        owner=owner,
+        statement=statement,
+        audience=audience,
+        csv_url=url_for(request.endpoint, slug=owner.slug, format="csv"),
+    )

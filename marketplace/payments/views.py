@@ -1,0 +1,44 @@
+"""Money screens of a group: a household's own statement, and the coordinators' arrears.
+
+The statement has no household id in its address: it is always the person logged in.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+
+from marketplace.groups.models import Group
+from marketplace.groups.services import group_by_slug
+from marketplace.organisations.access import require_role
+from marketplace.organisations.models import Role
+from marketplace.payments.statements import group_arrears, member_statement
+from marketplace.timezones import paris_today
+
+bp = Blueprint("payments", __name__, url_prefix="/groups/<slug>")
+
+
+def _group_or_404(slug: str) -> Group:
+    group = group_by_slug(slug)
+    if group is None:
+        abort(404)
+    return group
+
+
+@bp.get("/my-statement")
+def my_statement(slug: str):
+    group = _group_or_404(slug)
+    # Coordinators are households too; the page only ever shows the person's own ledger.
+    require_role(group, Role.MEMBER, Role.COORDINATOR)
+    statement = member_statement(current_user.id, group.id, today=paris_today())
+    return render_template("payments/my_statement.html", group=group, statement=statement)
+
+
+@bp.get("/manage/arrears")
+def arrears(slug: str):
+    group = _group_or_404(slug)
+    require_role(group, Role.COORDINATOR)
+    today = paris_today()
+    return render_template(
+        "payments/arrears.html", group=group, arrears=group_arrears(group.id, today=today)
+    )
