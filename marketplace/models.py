@@ -7,6 +7,7 @@ from marketplace.baskets.models import (
     Delivery,
     PriceTier,
     Subscription,
+    WaitingListEntry,
 )
 from marketplace.delivery.models import (
     DistributionDay,
@@ -17,7 +18,12 @@ from marketplace.delivery.models import (
 from marketplace.groceries.models import Grocery
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership, Organisation
-from marketplace.payments.models import Installment, LedgerEntry
+from marketplace.payments.models import (
+    FundMovement,
+    Installment,
+    LedgerEntry,
+    OfflinePayment,
+)
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.scheduler.models import JobRun
 
@@ -25,6 +31,9 @@ __all__ = [
     "BasketOffer",
     "BasketSize",
     "Delivery",
+    "FundMovement",
+    "OfflinePayment",
+    "WaitingListEntry",
     "Installment",
     "LedgerEntry",
     "PriceTier",

@@ -16,6 +16,7 @@ from marketplace.baskets.models import (
     Delivery,
     PriceTier,
     Subscription,
+    WaitingListEntry,
 )
 from marketplace.delivery.models import (
     DistributionDay,
@@ -27,7 +28,7 @@ from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership
-from marketplace.payments.models import Installment, LedgerEntry
+from marketplace.payments.models import FundMovement, Installment, LedgerEntry, OfflinePayment
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.scheduler.models import JobRun
 from marketplace.timezones import local_instant
@@ -288,3 +289,48 @@ class LedgerEntryFactory(BaseFactory):
     amount_cents = -3000
     occurred_on = factory.LazyFunction(date.today)
     label = "Contrat légumes"
+
+
+class OfflinePaymentFactory(BaseFactory):
+    """A cheque recorded against an installment (pass `installment=`)."""
+
+    class Meta:
+        model = OfflinePayment
+
+    class Params:
+        installment = factory.SubFactory(InstallmentFactory)
+
+    installment_id = factory.SelfAttribute("installment.id")
+    group_id = factory.LazyAttribute(
+        lambda o: db.session.get(Subscription, o.installment.subscription_id).group_id
+    )
+    user_id = factory.LazyAttribute(
+        lambda o: db.session.get(Subscription, o.installment.subscription_id).user_id
+    )
+    recorded_by_id = factory.SelfAttribute("user_id")
+    method = "cheque"
+    amount_cents = factory.SelfAttribute("installment.amount_cents")
+    bank = "Crédit Agricole"
+    cheque_number = factory.Sequence(lambda n: f"{1000000 + n}")
+    state = "recorded"
+
+
+class FundMovementFactory(BaseFactory):
+    class Meta:
+        model = FundMovement
+
+    group_id = factory.LazyFunction(lambda: GroupFactory().id)
+    kind = "donation"
+    amount_cents = 500
+    occurred_on = factory.LazyFunction(date.today)
+    label = "Panier suspendu"
+
+
+class WaitingListEntryFactory(BaseFactory):
+    class Meta:
+        model = WaitingListEntry
+
+    offer = factory.SubFactory(BasketOfferFactory)
+    size = factory.SubFactory(BasketSizeFactory, offer=factory.SelfAttribute("..offer"))
+    user = factory.SubFactory(UserFactory)
+    state = "waiting"

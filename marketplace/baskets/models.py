@@ -49,6 +49,11 @@ class PaymentPlan(enum.StrEnum):
     PER_DELIVERY = "per_delivery"  # one installment per delivery
 
 
+class CancellationPolicy(enum.StrEnum):
+    SEASON_COMMITMENT = "season_commitment"  # an AMAP commitment: no cancellation by the household
+    WITH_NOTICE = "with_notice"  # deliveries after the notice period are cancelled and credited
+
+
 class OfferStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -69,6 +74,11 @@ class BasketOffer(Base):
         choice_check("frequency", [value.value for value in Frequency]),
         choice_check("absence_policy", [value.value for value in AbsencePolicy]),
         choice_check("status", [value.value for value in OfferStatus]),
+        choice_check("cancellation_policy", [value.value for value in CancellationPolicy]),
+        CheckConstraint("notice_days >= 0", name="notice_days_not_negative"),
+        CheckConstraint(
+            "previous_offer_id IS NULL OR previous_offer_id <> id", name="not_own_renewal"
+        ),
         CheckConstraint("season_ends_on >= season_starts_on", name="season_ends_after_start"),
         CheckConstraint("signup_closes_at > signup_opens_at", name="signup_window_order"),
         CheckConstraint("max_absences >= 0", name="max_absences_not_negative"),
@@ -103,6 +113,14 @@ class BasketOffer(Base):
     method_cash: Mapped[bool] = mapped_column(Boolean, default=False)
     method_transfer: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(20), default=OfferStatus.DRAFT.value)
+    cancellation_policy: Mapped[str] = mapped_column(
+        String(20),
+        default=CancellationPolicy.SEASON_COMMITMENT.value,
+        server_default=CancellationPolicy.SEASON_COMMITMENT.value,
+    )
+    notice_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    # The previous season's offer this one renews: its subscribers are invited with their choices.
+    previous_offer_id: Mapped[int | None] = mapped_column(ForeignKey("basket_offers.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[Group] = relationship(foreign_keys=[group_id])
@@ -227,6 +245,7 @@ class Subscription(Base):
         CheckConstraint(
             "(status = 'cancelled') = (cancelled_at IS NOT NULL)", name="cancelled_has_date"
         ),
+        CheckConstraint("donation_per_delivery_cents >= 0", name="donation_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -239,6 +258,8 @@ class Subscription(Base):
     pickup_point_id: Mapped[int] = mapped_column()
     payment_plan: Mapped[str] = mapped_column(String(20))
     payment_method: Mapped[str] = mapped_column(String(20))
+    # A "panier suspendu": what the household adds to each delivery for the solidarity fund.
+    donation_per_delivery_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(20), default=SubscriptionStatus.ACTIVE.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -299,3 +320,47 @@ class Delivery(Base):
     distribution_day: Mapped[DistributionDay] = relationship()
     size: Mapped[BasketSize] = relationship()
     postponed_to: Mapped[Delivery | None] = relationship(remote_side=[id])
+
+
+class WaitingState(enum.StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # a place freed up: the household has until offer_expires_at to take it
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class WaitingListEntry(Base):
+    """A household waiting for a place in a full basket size, served in order of arrival."""
+
+    __tablename__ = "waiting_list_entries"
+    __table_args__ = (
+        ForeignKeyConstraint(["size_id", "offer_id"], ["basket_sizes.id", "basket_sizes.offer_id"]),
+        # Waiting once per offer and household at a time.
+        Index(
+            "uq_waiting_list_live_per_user",
+            "offer_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("state IN ('waiting', 'offered')"),
+            postgresql_where=text("state IN ('waiting', 'offered')"),
+        ),
+        choice_check("state", [value.value for value in WaitingState]),
+        CheckConstraint(
+            "state <> 'offered' OR (offered_at IS NOT NULL AND offer_expires_at IS NOT NULL)",
+            name="offered_has_dates",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("basket_offers.id"), index=True)
+    size_id: Mapped[int] = mapped_column()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default=WaitingState.WAITING.value)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    offer: Mapped[BasketOffer] = relationship(foreign_keys=[offer_id])
+    size: Mapped[BasketSize] = relationship(foreign_keys=[size_id], overlaps="offer")
+    user: Mapped[User] = relationship()

@@ -108,3 +108,94 @@ class Installment(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OfflineMethod(enum.StrEnum):
+    CHEQUE = "cheque"
+    CASH = "cash"
+    TRANSFER = "transfer"
+
+
+class OfflinePaymentState(enum.StrEnum):
+    RECORDED = "recorded"  # handed to a coordinator (a cheque may wait for its cashing date)
+    RECEIVED = "received"  # the money is there: booked in the ledger, installment paid
+    HANDED_OVER = "handed_over"  # passed on to the producer
+    CANCELLED = "cancelled"  # recorded by mistake, or a bounced cheque
+
+
+class OfflinePayment(Base):
+    """A cheque, cash or bank transfer a coordinator records against one installment."""
+
+    __tablename__ = "offline_payments"
+    __table_args__ = (
+        choice_check("method", [method.value for method in OfflineMethod]),
+        choice_check("state", [state.value for state in OfflinePaymentState]),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint(
+            "method <> 'cheque' OR (bank IS NOT NULL AND cheque_number IS NOT NULL)",
+            name="cheque_has_bank_and_number",
+        ),
+        # The same cheque is never recorded twice in a group (NULLs never clash).
+        UniqueConstraint("group_id", "bank", "cheque_number"),
+        CheckConstraint(
+            "state NOT IN ('received', 'handed_over') OR received_at IS NOT NULL",
+            name="received_has_date",
+        ),
+        CheckConstraint(
+            "state <> 'handed_over' OR handed_over_at IS NOT NULL", name="handed_over_has_date"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    installment_id: Mapped[int] = mapped_column(ForeignKey("installments.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    bank: Mapped[str | None] = mapped_column(String(80))
+    cheque_number: Mapped[str | None] = mapped_column(String(40))
+    # Cheques are often handed over all at once and cashed month by month.
+    cash_on: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20), default=OfflinePaymentState.RECORDED.value)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    installment: Mapped[Installment] = relationship()
+
+
+class FundMovementKind(enum.StrEnum):
+    DONATION = "donation"  # a household gives to the fund (one-off, or per delivery)
+    TIER_SUPPORT = "tier_support"  # the fund pays the difference of an approved reduced price
+    ADJUSTMENT = "adjustment"  # a coordinator's correction
+
+
+class FundMovement(Base):
+    """Money in and out of a group's solidarity fund (panier suspendu). Shown as totals only."""
+
+    __tablename__ = "solidarity_fund_movements"
+    __table_args__ = (
+        choice_check("kind", [kind.value for kind in FundMovementKind]),
+        CheckConstraint(
+            "(kind = 'donation' AND amount_cents > 0) "
+            "OR (kind = 'tier_support' AND amount_cents < 0) "
+            "OR (kind = 'adjustment' AND amount_cents <> 0)",
+            name="sign_matches_kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    # Private: who gave or who was helped is never shown, only kept for the accounts.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
