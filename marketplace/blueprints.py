@@ -9,10 +9,14 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.baskets.offer_views import bp as offers
     from marketplace.baskets.prefinancing_views import bp as prefinancing
     from marketplace.baskets.subscription_views import bp as subscriptions
+    from marketplace.baskets.tier_views import bp as tiers
+    from marketplace.baskets.waiting_views import bp as waiting_list
     from marketplace.delivery.views import bp as delivery
     from marketplace.groceries.views import bp as groceries
     from marketplace.groups.views import bp as groups
     from marketplace.health import bp as health
+    from marketplace.payments.fund_views import bp as fund
+    from marketplace.payments.offline_views import bp as offline_payments
     from marketplace.payments.views import bp as payments
     from marketplace.producers.views import bp as producers
     from marketplace.territory.views import bp as territory
@@ -26,9 +30,13 @@ def register_blueprints(app: Flask) -> None:
         producers,
         groceries,
         payments,
+        offline_payments,
         prefinancing,
         my_deliveries,
         offers,
         subscriptions,
+        tiers,
+        waiting_list,
+        fund,
     ):
         app.register_blueprint(blueprint)

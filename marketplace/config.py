@@ -75,6 +75,10 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "MAIL_SENDER": env.get(
             "MAIL_SENDER", "Circuits courts solidaires <ne-pas-repondre@localhost>"
         ),
+        # Where people reach the site, for links in emails sent by scheduled jobs.
+        "PUBLIC_BASE_URL": env.get(
+            "PUBLIC_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"
+        ),
         "DISTRIBUTION_HORIZON_WEEKS": int(env.get("DISTRIBUTION_HORIZON_WEEKS", "8")),
         "SCHEDULER_CATCH_UP_DAYS": int(env.get("SCHEDULER_CATCH_UP_DAYS", "14")),
     }

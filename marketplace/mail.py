@@ -8,8 +8,17 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template, url_for
 from jinja2 import TemplateNotFound
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A full link for an email, also from a scheduled job: outside a request, the site's
+    public address comes from PUBLIC_BASE_URL."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
+        return url_for(endpoint, _external=True, **values)
 
 
 def build_message(to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:

@@ -25,6 +25,7 @@ from marketplace.baskets.models import (
     AbsencePolicy,
     BasketOffer,
     BasketSize,
+    CancellationPolicy,
     Frequency,
     PaymentMethod,
     PaymentPlan,
@@ -50,6 +51,16 @@ ABSENCE_POLICY_LABELS = {
     AbsencePolicy.POSTPONE.value: _l("Reporté à une date suivante"),
     AbsencePolicy.DONATE.value: _l("Donné à l'épicerie solidaire"),
 }
+CANCELLATION_POLICY_LABELS = {
+    CancellationPolicy.SEASON_COMMITMENT.value: _l(
+        "Engagement pour la saison : seul·es les coordinateur·rices peuvent résilier"
+    ),
+    CancellationPolicy.WITH_NOTICE.value: _l(
+        "Résiliable avec préavis : les livraisons après le préavis sont créditées"
+    ),
+}
+MAX_NOTICE_DAYS = 365
+DEFAULT_NOTICE_DAYS = 14
 PLAN_LABELS = {
     PaymentPlan.SEASON.value: _l("En une fois"),
     PaymentPlan.MONTHLY.value: _l("Mensuel"),
@@ -152,11 +163,43 @@ class OfferForm(FlaskForm):
         choices=_choices(METHOD_LABELS),
         validators=[DataRequired(_l("Autorisez au moins un moyen de paiement."))],
     )
+    # Left out, both keep their defaults (a season commitment, 14 days); the service checks.
+    cancellation_policy = RadioField(
+        _l("Résiliation"),
+        choices=_choices(CANCELLATION_POLICY_LABELS),
+        default=CancellationPolicy.SEASON_COMMITMENT.value,
+        validate_choice=False,
+    )
+    notice_days = IntegerField(
+        _l("Préavis de résiliation (jours)"),
+        default=DEFAULT_NOTICE_DAYS,
+        validators=[
+            Optional(),
+            NumberRange(0, MAX_NOTICE_DAYS, _l("Entre %(min)d et %(max)d jours.")),
+        ],
+    )
+    # validate_choice=False: the service checks the offer is the group's, with the same producer.
+    previous_offer_id = SelectField(
+        _l("Renouvelle le contrat (facultatif)"), coerce=_int_or_none, validate_choice=False
+    )
 
-    def __init__(self, producers: list[Producer], *args, **kwargs):
+    def __init__(
+        self,
+        producers: list[Producer],
+        *args,
+        previous_offers: list[BasketOffer] | tuple = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.producer_id.choices = [SelectChoice("", _l("— Choisir —"))] + [
             SelectChoice(producer.id, producer.name) for producer in producers
+        ]
+        self.previous_offer_id.choices = [SelectChoice("", _l("— Aucun —"))] + [
+            SelectChoice(
+                previous.id,
+                _l("%(name)s (%(producer)s)", name=previous.name, producer=previous.producer.name),
+            )
+            for previous in previous_offers
         ]
 
     @staticmethod
@@ -189,6 +232,9 @@ class OfferForm(FlaskForm):
             "absence_policy": offer.absence_policy,
             "plans": offer.allowed_plans,
             "methods": offer.allowed_methods,
+            "cancellation_policy": offer.cancellation_policy,
+            "notice_days": offer.notice_days,
+            "previous_offer_id": offer.previous_offer_id,
         }
 
     def to_data(self) -> OfferData:
@@ -207,6 +253,11 @@ class OfferForm(FlaskForm):
             absence_policy=self.absence_policy.data,
             plans=frozenset(self.plans.data or ()),
             methods=frozenset(self.methods.data or ()),
+            cancellation_policy=self.cancellation_policy.data or "",
+            notice_days=(
+                DEFAULT_NOTICE_DAYS if self.notice_days.data is None else self.notice_days.data
+            ),
+            previous_offer_id=self.previous_offer_id.data,
         )
 
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.baskets import offers as services
+from marketplace.baskets import renewal
 from marketplace.baskets.models import BasketOffer, BasketSize, OfferStatus, PriceTier
 from marketplace.baskets.offer_forms import (
     ABSENCE_POLICY_LABELS,
@@ -107,7 +108,11 @@ def manage_list(slug: str):
 def new(slug: str):
     group = _managed_group(slug)
     producers = services.supplying_producers(group)
-    form = OfferForm(producers, data=OfferForm.initial(None, paris_today()))
+    form = OfferForm(
+        producers,
+        data=OfferForm.initial(None, paris_today()),
+        previous_offers=renewal.renewable_offers(group, None),
+    )
     if form.validate_on_submit():
         try:
             offer = services.create_offer(group, form.to_data())
@@ -128,7 +133,11 @@ def edit(slug: str, offer_id: int):
     group = _managed_group(slug)
     offer = _offer_or_404(group, offer_id)
     producers = services.supplying_producers(group)
-    form = OfferForm(producers, data=OfferForm.initial(offer, paris_today()))
+    form = OfferForm(
+        producers,
+        data=OfferForm.initial(offer, paris_today()),
+        previous_offers=renewal.renewable_offers(group, offer),
+    )
     if form.validate_on_submit():
         try:
             services.update_offer(offer, form.to_data())
@@ -153,7 +162,20 @@ def edit(slug: str, offer_id: int):
 
 @bp.post(f"{MANAGE}/<int:offer_id>/publish")
 def publish(slug: str, offer_id: int):
-    return _change_status(slug, offer_id, services.publish_offer, _("Contrat publié."))
+    group = _managed_group(slug)
+    offer = _offer_or_404(group, offer_id)
+    _confirmed()
+    try:
+        services.publish_offer(offer)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Contrat publié."), "success")
+        # Publishing happens once (draft → published, never back): one invitation each.
+        renewal.send_invitations(offer)
+    return _back_to_offer(group, offer)
 
 
 @bp.post(f"{MANAGE}/<int:offer_id>/archive")
@@ -321,4 +343,5 @@ def detail(slug: str, offer_id: int):
         now=now,
         signup_open=services.is_signup_open(offer, now),
         is_coordinator=is_coordinator,
+        renewing=renewal.previous_subscription(offer, current_user),
     )

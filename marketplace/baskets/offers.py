@@ -19,6 +19,7 @@ from marketplace.baskets.models import (
     AbsencePolicy,
     BasketOffer,
     BasketSize,
+    CancellationPolicy,
     Frequency,
     OfferStatus,
     PaymentMethod,
@@ -27,6 +28,7 @@ from marketplace.baskets.models import (
     Subscription,
     SubscriptionStatus,
 )
+from marketplace.baskets.renewal import check_previous_offer
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
@@ -64,6 +66,9 @@ class OfferData:
     absence_policy: str
     plans: frozenset[str] = field(default_factory=frozenset)
     methods: frozenset[str] = field(default_factory=frozenset)
+    cancellation_policy: str = CancellationPolicy.SEASON_COMMITMENT.value
+    notice_days: int = 14
+    previous_offer_id: int | None = None  # the offer this one renews
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,7 @@ def _refuse_if_archived(offer: BasketOffer) -> None:
         raise DomainError(_("Ce contrat est archivé : il ne peut plus être modifié."))
 
 
-def _check_offer(group: Group, data: OfferData) -> None:
+def _check_offer(group: Group, data: OfferData, offer_id: int | None = None) -> None:
     name = data.name.strip()
     if not name:
         raise DomainError(_("Donnez un nom au contrat."), field="name")
@@ -255,6 +260,13 @@ def _check_offer(group: Group, data: OfferData) -> None:
         raise DomainError(_("Autorisez au moins une façon d'échelonner."), field="plans")
     if not data.methods or not data.methods <= {value.value for value in PaymentMethod}:
         raise DomainError(_("Autorisez au moins un moyen de paiement."), field="methods")
+    if data.cancellation_policy not in {value.value for value in CancellationPolicy}:
+        raise DomainError(
+            _("Choisissez comment le contrat peut être résilié."), field="cancellation_policy"
+        )
+    if data.notice_days < 0:
+        raise DomainError(_("Le préavis ne peut pas être négatif."), field="notice_days")
+    check_previous_offer(group, data.producer_id, data.previous_offer_id, offer_id)
 
 
 def _apply(offer: BasketOffer, data: OfferData) -> None:
@@ -272,6 +284,9 @@ def _apply(offer: BasketOffer, data: OfferData) -> None:
         setattr(offer, column, plan.value in data.plans)
     for method, column in METHOD_COLUMNS.items():
         setattr(offer, column, method.value in data.methods)
+    offer.cancellation_policy = data.cancellation_policy
+    offer.notice_days = data.notice_days
+    offer.previous_offer_id = data.previous_offer_id
 
 
 def create_offer(group: Group, data: OfferData) -> BasketOffer:
@@ -288,7 +303,7 @@ def create_offer(group: Group, data: OfferData) -> BasketOffer:
 
 def update_offer(offer: BasketOffer, data: OfferData) -> None:
     _refuse_if_archived(offer)
-    _check_offer(offer.group, data)
+    _check_offer(offer.group, data, offer.id)
     if has_subscriptions(offer) and (
         data.producer_id != offer.producer_id
         or data.season_starts_on != offer.season_starts_on

@@ -19,15 +19,18 @@ from sqlalchemy.sql import ColumnElement
 
 from marketplace.baskets.models import (
     BasketOffer,
+    BasketSize,
     Delivery,
     DeliveryState,
+    PriceTier,
     Subscription,
     SubscriptionStatus,
+    TierStatus,
 )
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.extensions import db
 from marketplace.groups.models import Group
-from marketplace.payments.models import EntryKind, LedgerEntry
+from marketplace.payments.models import EntryKind, FundMovement, FundMovementKind, LedgerEntry
 from marketplace.producers.models import Producer
 
 # A basket counts as delivered once its day has started, unless it was not handed out for the
@@ -93,6 +96,28 @@ def _ledger_by_offer():
     )
 
 
+def _fund_support_by_offer():
+    """What the solidarity fund paid on behalf of households with an approved reduced price:
+    for the producer, that money is received like the households' own payments."""
+    return (
+        select(
+            Subscription.offer_id.label("offer_id"),
+            (-func.sum(FundMovement.amount_cents)).label("fund_support"),
+        )
+        .join(Subscription, Subscription.id == FundMovement.subscription_id)
+        .where(FundMovement.kind == FundMovementKind.TIER_SUPPORT.value)
+        .group_by(Subscription.offer_id)
+        .subquery("fund")
+    )
+
+
+def _producer_price(delivery_price: ColumnElement[int]) -> ColumnElement[int]:
+    """The basket's price for the producer: the household's own price, except that an approved
+    reduced price is made up to the standard price by the solidarity fund."""
+    reduced = (Subscription.tier_status == TierStatus.APPROVED.value) & (PriceTier.percent < 100)
+    return case((reduced, BasketSize.price_cents), else_=delivery_price)
+
+
 def _subscriptions_by_offer():
     return (
         select(Subscription.offer_id.label("offer_id"), func.count().label("subscriptions"))
@@ -110,11 +135,15 @@ def _deliveries_by_offer(now: datetime):
     return (
         select(
             Subscription.offer_id.label("offer_id"),
-            _sum_where(delivered, Delivery.price_cents * Delivery.quantity).label("delivered"),
+            _sum_where(delivered, _producer_price(Delivery.price_cents) * Delivery.quantity).label(
+                "delivered"
+            ),
             _sum_where(delivered, Delivery.quantity).label("baskets_delivered"),
             _sum_where(upcoming, Delivery.quantity).label("baskets_upcoming"),
         )
         .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .join(PriceTier, PriceTier.id == Subscription.tier_id)
+        .join(BasketSize, BasketSize.id == Delivery.size_id)
         .join(DistributionDay, DistributionDay.id == Delivery.distribution_day_id)
         .group_by(Subscription.offer_id)
         .subquery("delivered")
@@ -123,6 +152,7 @@ def _deliveries_by_offer(now: datetime):
 
 def _statement(condition: ColumnElement[bool], now: datetime) -> PrefinancingStatement:
     ledger = _ledger_by_offer()
+    fund = _fund_support_by_offer()
     subscribed = _subscriptions_by_offer()
     deliveries = _deliveries_by_offer(now)
     # Groups and producers share one table: each join needs its own alias.
@@ -137,7 +167,7 @@ def _statement(condition: ColumnElement[bool], now: datetime) -> PrefinancingSta
             BasketOffer.season_ends_on,
             func.coalesce(subscribed.c.subscriptions, 0),
             func.coalesce(ledger.c.committed, 0),
-            func.coalesce(ledger.c.received, 0),
+            func.coalesce(ledger.c.received, 0) + func.coalesce(fund.c.fund_support, 0),
             func.coalesce(deliveries.c.delivered, 0),
             func.coalesce(deliveries.c.baskets_delivered, 0),
             func.coalesce(deliveries.c.baskets_upcoming, 0),
@@ -145,6 +175,7 @@ def _statement(condition: ColumnElement[bool], now: datetime) -> PrefinancingSta
         .join(group, group.id == BasketOffer.group_id)
         .join(producer, producer.id == BasketOffer.producer_id)
         .outerjoin(ledger, ledger.c.offer_id == BasketOffer.id)
+        .outerjoin(fund, fund.c.offer_id == BasketOffer.id)
         .outerjoin(subscribed, subscribed.c.offer_id == BasketOffer.id)
         .outerjoin(deliveries, deliveries.c.offer_id == BasketOffer.id)
         .where(condition)

@@ -2,7 +2,9 @@
 
 Services flush and never commit: the view (the boundary) commits, or rolls back on a
 DomainError. A confirmed subscription writes one delivery per remaining covered day, its
-installments and ONE ledger commitment whose amount is minus the sum of both.
+installments and ONE ledger commitment whose amount is minus the deliveries' total. A
+per-delivery gift to the solidarity fund (panier suspendu) adds ONE ledger donation and ONE
+fund movement for the season's total, and is paid with the installments.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import User
+from marketplace.baskets import waiting_list
 from marketplace.baskets.models import (
     BasketOffer,
     BasketSize,
@@ -41,9 +44,14 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.organisations.access import has_role
 from marketplace.organisations.models import Role
+from marketplace.payments.fund import record_donation
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, Installment
+from marketplace.payments.money import format_money
 from marketplace.timezones import paris_today
+
+# A panier suspendu added to each basket: more than this is surely a typing slip.
+MAX_DONATION_PER_DELIVERY_CENTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class Preview:
     price_per_delivery_cents: int  # what is charged now
     requested_price_cents: int  # the chosen tier's price, granted once approved
     installments: list[PlannedInstallment]
+    donation_per_delivery_cents: int = 0  # panier suspendu, for the solidarity fund
 
     @property
     def tier_pending(self) -> bool:
@@ -72,7 +81,17 @@ class Preview:
 
     @property
     def total_cents(self) -> int:
+        """The baskets' total, what the producer is owed."""
         return self.price_per_delivery_cents * len(self.days)
+
+    @property
+    def donation_total_cents(self) -> int:
+        return self.donation_per_delivery_cents * len(self.days)
+
+    @property
+    def amount_to_pay_cents(self) -> int:
+        """Baskets and gift together: what the installments add up to."""
+        return self.total_cents + self.donation_total_cents
 
 
 def signup_is_open(offer: BasketOffer, now: datetime) -> bool:
@@ -101,10 +120,13 @@ def subscription_preview(
     plan: str,
     method: str,
     now: datetime,
+    donation_per_delivery_cents: int = 0,
 ) -> Preview:
     """The dates, prices and installments of a subscription, or the DomainError it would hit."""
-    preview = _checked_preview(offer, user, size, pickup_point, tier, plan, method, now)
-    _check_place_left(preview)
+    preview = _checked_preview(
+        offer, user, size, pickup_point, tier, plan, method, now, donation_per_delivery_cents
+    )
+    _check_place_left(preview, user, now)
     return preview
 
 
@@ -117,13 +139,16 @@ def subscribe(
     plan: str,
     method: str,
     now: datetime,
+    donation_per_delivery_cents: int = 0,
 ) -> Subscription:
     """Commit the household to the offer. On DomainError the caller must roll back."""
-    preview = _checked_preview(offer, user, size, pickup_point, tier, plan, method, now)
+    preview = _checked_preview(
+        offer, user, size, pickup_point, tier, plan, method, now, donation_per_delivery_cents
+    )
     # Counting places is only safe once no other sign-up to this size can run alongside.
     _lock_size(preview.size)
     _check_not_subscribed(offer, user)
-    _check_place_left(preview)
+    _check_place_left(preview, user, now)
 
     subscription = Subscription(
         offer_id=offer.id,
@@ -135,6 +160,7 @@ def subscribe(
         pickup_point_id=preview.pickup_point.id,
         payment_plan=plan,
         payment_method=method,
+        donation_per_delivery_cents=preview.donation_per_delivery_cents,
         status=SubscriptionStatus.ACTIVE.value,
     )
     db.session.add(subscription)
@@ -143,6 +169,8 @@ def subscribe(
     except IntegrityError as error:
         # Only a double sign-up of the same household to another size can get here.
         raise DomainError(_("Vous êtes déjà inscrit·e à ce contrat.")) from error
+    # A place offered from the waiting list is now taken; a household still waiting is done.
+    waiting_list.accept(offer, user)
 
     db.session.add_all(
         Delivery(
@@ -174,6 +202,15 @@ def subscribe(
         offer_id=offer.id,
         subscription_id=subscription.id,
     )
+    if preview.donation_total_cents:
+        record_donation(
+            offer.group,
+            user,
+            preview.donation_total_cents,
+            preview.signed_on,
+            donation_label(offer, preview),
+            subscription_id=subscription.id,
+        )
     return subscription
 
 
@@ -186,6 +223,16 @@ def commitment_label(offer: BasketOffer, delivery_count: int) -> str:
         delivery_count,
         offer=offer.name,
         season=season,
+    )
+
+
+def donation_label(offer: BasketOffer, preview: Preview) -> str:
+    return ngettext(
+        "Panier suspendu — %(offer)s, %(amount)s × %(num)d livraison",
+        "Panier suspendu — %(offer)s, %(amount)s × %(num)d livraisons",
+        preview.delivery_count,
+        offer=offer.name,
+        amount=format_money(preview.donation_per_delivery_cents),
     )
 
 
@@ -237,6 +284,7 @@ def _checked_preview(
     plan: str,
     method: str,
     now: datetime,
+    donation_per_delivery_cents: int = 0,
 ) -> Preview:
     if not signup_is_open(offer, now):
         raise DomainError(_("Les inscriptions à ce contrat sont fermées."))
@@ -259,6 +307,7 @@ def _checked_preview(
         raise DomainError(
             _("Ce moyen de paiement n'est pas proposé pour ce contrat."), field="method"
         )
+    _check_donation(donation_per_delivery_cents)
     _check_not_subscribed(offer, user)
 
     days = _remaining_distribution_days(offer, pickup_point, now)
@@ -282,7 +331,11 @@ def _checked_preview(
         days=days,
         price_per_delivery_cents=charged,
         requested_price_cents=requested,
-        installments=installment_plan([(day.day, charged) for day in days], plan, signed_on),
+        # The gift is paid with each basket, so it rides in the same installments.
+        installments=installment_plan(
+            [(day.day, charged + donation_per_delivery_cents) for day in days], plan, signed_on
+        ),
+        donation_per_delivery_cents=donation_per_delivery_cents,
     )
 
 
@@ -308,6 +361,22 @@ def _remaining_distribution_days(
     return [by_id[day.ref] for day in remaining_days(covered_days(candidates, season), now)]
 
 
+def _check_donation(cents: int) -> None:
+    if not isinstance(cents, int) or cents < 0:
+        raise DomainError(
+            _("Le montant du panier suspendu ne peut pas être négatif."),
+            field="donation_per_delivery",
+        )
+    if cents > MAX_DONATION_PER_DELIVERY_CENTS:
+        raise DomainError(
+            _(
+                "Le panier suspendu ne peut dépasser %(max)s par livraison.",
+                max=format_money(MAX_DONATION_PER_DELIVERY_CENTS),
+            ),
+            field="donation_per_delivery",
+        )
+
+
 def _lock_size(size: BasketSize) -> None:
     """Hold the size until commit, so concurrent sign-ups count its places one at a time."""
     if db.session.get_bind().dialect.name == "sqlite":
@@ -327,15 +396,11 @@ def _check_not_subscribed(offer: BasketOffer, user: User) -> None:
         raise DomainError(_("Vous êtes déjà inscrit·e à ce contrat."))
 
 
-def _check_place_left(preview: Preview) -> None:
+def _check_place_left(preview: Preview, user: User, now: datetime) -> None:
     capacity = preview.size.capacity
     if capacity is None:
         return
-    taken = db.session.scalar(
-        select(func.count(Subscription.id)).where(
-            Subscription.size_id == preview.size.id,
-            Subscription.status == SubscriptionStatus.ACTIVE,
-        )
-    )
+    # Places offered to waiting households are theirs until the offer expires.
+    taken = waiting_list.taken_places(preview.size.id, now, except_user_id=user.id)
     if taken >= capacity:
         raise DomainError(_("Ce panier est complet."), field="size_id")

@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField, SubmitField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Optional
 
 from marketplace.baskets.models import BasketOffer, DeliveryState, PaymentPlan
 from marketplace.delivery.models import PickupPoint
 from marketplace.errors import DomainError
+from marketplace.payments.fund_forms import EuroAmountField
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.payments.money import format_money
 
@@ -68,6 +69,10 @@ class SubscribeForm(FlaskForm):
         _l("Moyen de paiement"),
         validate_choice=False,
         validators=[InputRequired(_l("Choisissez un moyen de paiement."))],
+    )
+    # Optional: a gift to the group's solidarity fund, paid with each basket.
+    donation_per_delivery = EuroAmountField(
+        _l("Panier suspendu : j'ajoute … € à chaque livraison"), validators=[Optional()]
     )
     preview = SubmitField(_l("Voir le récapitulatif"))
     confirm = SubmitField(_l("Confirmer mon inscription"))

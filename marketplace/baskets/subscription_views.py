@@ -6,12 +6,12 @@ not shown: 404). A subscription page is its household's only: anyone else gets 4
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.baskets import subscribing
+from marketplace.baskets import renewal, subscribing, waiting_list
 from marketplace.baskets.models import (
     BasketOffer,
     BasketSize,
@@ -75,6 +75,10 @@ def new(offer_id: int):
 
     now = utcnow()
     form = SubscribeForm(offer, _open_points(offer))
+    if not form.is_submitted() and request.args.get("renew"):
+        # "Renouveler avec les mêmes choix": last season's choices that still exist here.
+        for name, value in renewal.prefill(offer, current_user).items():
+            form[name].data = value
     preview = None
     if form.validate_on_submit():
         choices = dict(
@@ -84,6 +88,7 @@ def new(offer_id: int):
             plan=form.plan.data,
             method=form.method.data,
             now=now,
+            donation_per_delivery_cents=form.donation_per_delivery.data or 0,
         )
         try:
             if form.confirm.data:
@@ -105,6 +110,7 @@ def new(offer_id: int):
         preview=preview,
         signup_open=subscribing.signup_is_open(offer, now),
         labels=LABELS,
+        waiting=waiting_list.panel(offer, current_user, now),
     )
 
 
@@ -114,14 +120,18 @@ def detail(subscription_id: int):
     if subscription is None:
         abort(404)
     installments = subscribing.subscription_installments(subscription)
+    deliveries = subscribing.subscription_deliveries(subscription)
     return render_template(
         "baskets/subscribe/detail.html",
         subscription=subscription,
-        deliveries=subscribing.subscription_deliveries(subscription),
+        deliveries=deliveries,
         installments=installments,
         total_cents=sum(
             item.amount_cents for item in installments if item.state != InstallmentState.CANCELLED
         ),
+        # The gift was pledged at signing for each delivery row written then.
+        donation_total_cents=subscription.donation_per_delivery_cents * len(deliveries),
         tier_pending=subscription.tier_status == TierStatus.PENDING,
+        tier_refused=subscription.tier_status == TierStatus.REFUSED,
         labels=LABELS,
     )

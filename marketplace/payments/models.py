@@ -10,7 +10,16 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -135,8 +144,17 @@ class OfflinePayment(Base):
             "method <> 'cheque' OR (bank IS NOT NULL AND cheque_number IS NOT NULL)",
             name="cheque_has_bank_and_number",
         ),
-        # The same cheque is never recorded twice in a group (NULLs never clash).
-        UniqueConstraint("group_id", "bank", "cheque_number"),
+        # The same cheque is never recorded twice in a group, unless the first record was
+        # cancelled (a mistake, a bounced cheque). NULLs (cash, transfers) never clash.
+        Index(
+            "uq_offline_payments_live_cheque",
+            "group_id",
+            "bank",
+            "cheque_number",
+            unique=True,
+            sqlite_where=text("state <> 'cancelled'"),
+            postgresql_where=text("state <> 'cancelled'"),
+        ),
         CheckConstraint(
             "state NOT IN ('received', 'handed_over') OR received_at IS NOT NULL",
             name="received_has_date",

@@ -26,8 +26,9 @@ from sqlalchemy import func, select
 
 from marketplace.db import utcnow
 from marketplace.extensions import db
+from marketplace.jobs import load_jobs
 from marketplace.scheduler.models import JobRun, RunOutcome
-from marketplace.scheduler.registry import Cadence, Daily, JobRegistry, load_jobs
+from marketplace.scheduler.registry import Cadence, Daily, JobRegistry
 from marketplace.scheduler.runner import SKIPPED, RunReport, run_due, run_period
 from marketplace.timezones import PARIS, to_paris
 

@@ -147,10 +147,3 @@ class JobRegistry:
 
 
 registry = JobRegistry()
-
-
-def load_jobs() -> JobRegistry:
-    """Import every domain's jobs module so their jobs are in the registry."""
-    import marketplace.delivery.jobs  # noqa: F401
-
-    return registry

@@ -68,12 +68,12 @@ def upgrade():
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_offline_payments_recorded_by_id_users')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_offline_payments_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_offline_payments')),
-    sa.UniqueConstraint('group_id', 'bank', 'cheque_number', name=op.f('uq_offline_payments_group_id_bank_cheque_number'))
     )
     with op.batch_alter_table('offline_payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_offline_payments_group_id'), ['group_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_offline_payments_installment_id'), ['installment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_offline_payments_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('uq_offline_payments_live_cheque', ['group_id', 'bank', 'cheque_number'], unique=True, sqlite_where=sa.text("state <> 'cancelled'"), postgresql_where=sa.text("state <> 'cancelled'"))
 
     op.create_table('solidarity_fund_movements',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -135,6 +135,7 @@ def downgrade():
 
     op.drop_table('solidarity_fund_movements')
     with op.batch_alter_table('offline_payments', schema=None) as batch_op:
+        batch_op.drop_index('uq_offline_payments_live_cheque', sqlite_where=sa.text("state <> 'cancelled'"), postgresql_where=sa.text("state <> 'cancelled'"))
         batch_op.drop_index(batch_op.f('ix_offline_payments_user_id'))
         batch_op.drop_index(batch_op.f('ix_offline_payments_installment_id'))
         batch_op.drop_index(batch_op.f('ix_offline_payments_group_id'))

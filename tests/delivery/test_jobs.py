@@ -9,7 +9,8 @@ from sqlalchemy import select
 from marketplace.delivery.models import DistributionDay
 from marketplace.delivery.recurrence import occurrences_between
 from marketplace.extensions import db
-from marketplace.scheduler.registry import Daily, Period, load_jobs
+from marketplace.jobs import load_jobs
+from marketplace.scheduler.registry import Daily, Period
 from marketplace.timezones import local_instant, paris_today
 from tests import factories
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from marketplace import PROJECT_ROOT
 from marketplace.extensions import db
+from marketplace.jobs import load_jobs
 from marketplace.scheduler.models import JobRun
-from marketplace.scheduler.registry import load_jobs
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 60) -> bool:

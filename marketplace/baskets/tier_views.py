@@ -1,0 +1,111 @@
+"""The coordinators' screen of solidarity tier requests: grant or refuse, one at a time.
+
+Only the group's coordinators (and site admins) reach it; anyone else gets 403.
+"""
+
+from __future__ import annotations
+
+import smtplib
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import Length
+
+from marketplace.baskets import tiers
+from marketplace.db import utcnow
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.groups.models import Group
+from marketplace.groups.services import group_by_slug
+from marketplace.organisations.access import require_role
+from marketplace.organisations.models import Role
+from marketplace.payments.fund import fund_balance_cents
+
+bp = Blueprint("tiers", __name__, url_prefix="/groups/<slug>/manage/tiers")
+
+NOTE_MAX = 500
+
+
+class DecisionForm(FlaskForm):
+    note = TextAreaField(
+        _l("Message personnel au foyer (facultatif)"),
+        validators=[Length(max=NOTE_MAX, message=_l("%(max)d caractères au maximum."))],
+    )
+    approve = SubmitField(_l("Accorder"))
+    refuse = SubmitField(_l("Refuser"))
+
+
+def _group_for_coordinators(slug: str) -> Group:
+    group = group_by_slug(slug)
+    if group is None:
+        abort(404)
+    require_role(group, Role.COORDINATOR)
+    return group
+
+
+@bp.get("")
+def requests(slug: str):
+    group = _group_for_coordinators(slug)
+    return _render(group)
+
+
+def _render(group: Group, failed: dict[int, DecisionForm] | None = None, status: int = 200):
+    pending = tiers.pending_requests(group, utcnow())
+    failed = failed or {}
+    forms = {
+        request.subscription.id: failed.get(request.subscription.id)
+        or DecisionForm(formdata=None, prefix=f"r{request.subscription.id}")
+        for request in pending
+    }
+    return render_template(
+        "baskets/tiers/requests.html",
+        group=group,
+        pending=pending,
+        forms=forms,
+        decisions=tiers.recent_decisions(group),
+        fund_balance_cents=fund_balance_cents(group.id),
+    ), status
+
+
+@bp.post("/<int:subscription_id>/approve")
+def approve(slug: str, subscription_id: int):
+    return _decide(slug, subscription_id, approving=True)
+
+
+@bp.post("/<int:subscription_id>/refuse")
+def refuse(slug: str, subscription_id: int):
+    return _decide(slug, subscription_id, approving=False)
+
+
+def _decide(slug: str, subscription_id: int, *, approving: bool):
+    group = _group_for_coordinators(slug)
+    form = DecisionForm(prefix=f"r{subscription_id}")
+    if not form.validate():
+        return _render(group, {subscription_id: form}, 400)
+    try:
+        if approving:
+            decision = tiers.approve(group, subscription_id, utcnow())
+        else:
+            decision = tiers.refuse(group, subscription_id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+        return redirect(url_for(".requests", slug=group.slug))
+    db.session.commit()
+    name = decision.subscription.user.name
+    if approving:
+        flash(_("Tarif solidaire accordé à %(name)s.", name=name), "success")
+    else:
+        flash(
+            _("Demande de %(name)s refusée : le tarif standard reste appliqué.", name=name),
+            "success",
+        )
+    try:
+        tiers.notify_decision(decision, form.note.data or "")
+    except (smtplib.SMTPException, OSError):
+        current_app.logger.exception("Tier decision email for %s failed", subscription_id)
+        flash(_("Le foyer n'a pas pu être prévenu par e-mail : pensez à le lui dire."), "warning")
+    return redirect(url_for(".requests", slug=group.slug))

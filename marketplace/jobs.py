@@ -1,0 +1,14 @@
+"""Every domain's scheduled jobs, gathered into the one registry that `flask scheduler` runs.
+
+This is wiring, like models.py and blueprints.py: the one place that lists the jobs modules,
+so the registry itself stays free of any domain.
+"""
+
+from marketplace.scheduler.registry import JobRegistry, registry
+
+
+def load_jobs() -> JobRegistry:
+    import marketplace.baskets.jobs  # noqa: F401
+    import marketplace.delivery.jobs  # noqa: F401
+
+    return registry
