@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, time, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -19,7 +18,6 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import TextInput
 
 from marketplace.baskets.models import (
     AbsencePolicy,
@@ -33,6 +31,7 @@ from marketplace.baskets.models import (
 )
 from marketplace.baskets.offers import MAX_PERCENT, MIN_PERCENT, OfferData, SizeData, TierData
 from marketplace.delivery.forms import CheckboxesField
+from marketplace.payments.fields import EuroField
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.producers.models import Producer
 from marketplace.timezones import local_instant, to_paris
@@ -40,7 +39,6 @@ from marketplace.timezones import local_instant, to_paris
 MAX_ABSENCES = 52
 # Euros and up to two cents digits, with a French comma or an English point: 15 / 15,5 / 15.50.
 NOT_AN_AMOUNT = _l("Indiquez un montant en euros, par exemple 15,50 (deux décimales au plus).")
-EURO_AMOUNT = re.compile(r"^(?P<euros>\d{1,6})(?:[.,](?P<cents>\d{1,2}))?$")
 
 FREQUENCY_LABELS = {
     Frequency.WEEKLY.value: _l("Chaque semaine"),
@@ -85,39 +83,6 @@ def _int_or_none(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def parse_euros(text: str) -> int:
-    """'15,50' or '15.50' → 1550 cents, exactly (never through a float); ValueError otherwise."""
-    match = EURO_AMOUNT.match(text.strip().replace(" ", "").replace("\u00a0", ""))
-    if match is None:
-        raise ValueError(text)
-    cents = (match.group("cents") or "0").ljust(2, "0")
-    return int(match.group("euros")) * 100 + int(cents)
-
-
-class EuroField(StringField):
-    """An amount in euros typed as text (a phone's keypad and the French comma), kept in cents."""
-
-    widget = TextInput()
-
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        if not self.raw.strip():
-            self.data = None
-            return
-        try:
-            self.data = parse_euros(self.raw)
-        except ValueError as error:
-            self.data = None
-            raise ValueError(NOT_AN_AMOUNT) from error
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        return f"{self.data // 100},{self.data % 100:02d}"
 
 
 class OfferForm(FlaskForm):
@@ -267,7 +232,9 @@ class SizeForm(FlaskForm):
         _l("Contenu habituel (facultatif)"), validators=[Optional(), _too_long(2000)]
     )
     price = EuroField(
-        _l("Prix par livraison (€)"), validators=[InputRequired(_l("Indiquez un prix."))]
+        _l("Prix par livraison (€)"),
+        validators=[InputRequired(_l("Indiquez un prix."))],
+        invalid_message=NOT_AN_AMOUNT,
     )
     capacity = IntegerField(
         _l("Nombre de paniers au plus (facultatif)"),

@@ -11,7 +11,8 @@ from wtforms.validators import InputRequired, Optional
 from marketplace.baskets.models import BasketOffer, DeliveryState, PaymentPlan
 from marketplace.delivery.models import PickupPoint
 from marketplace.errors import DomainError
-from marketplace.payments.fund_forms import EuroAmountField
+from marketplace.payments.fields import EuroField
+from marketplace.payments.fund_forms import NOT_AN_AMOUNT
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.payments.money import format_money
 
@@ -71,8 +72,10 @@ class SubscribeForm(FlaskForm):
         validators=[InputRequired(_l("Choisissez un moyen de paiement."))],
     )
     # Optional: a gift to the group's solidarity fund, paid with each basket.
-    donation_per_delivery = EuroAmountField(
-        _l("Panier suspendu : j'ajoute … € à chaque livraison"), validators=[Optional()]
+    donation_per_delivery = EuroField(
+        _l("Panier suspendu : j'ajoute … € à chaque livraison"),
+        validators=[Optional()],
+        invalid_message=NOT_AN_AMOUNT,
     )
     preview = SubmitField(_l("Voir le récapitulatif"))
     confirm = SubmitField(_l("Confirmer mon inscription"))

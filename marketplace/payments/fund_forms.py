@@ -1,63 +1,24 @@
-"""Typing an amount of euros ("5,00" or "5.00") and the one-off gift form of the fund."""
+"""The one-off gift form of the solidarity fund."""
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, SubmitField
+from wtforms import HiddenField, SubmitField
 from wtforms.validators import InputRequired, Regexp
-from wtforms.widgets import TextInput
 
-# Whole euros, then at most two decimals after a comma or a point: never a float.
-EUROS = re.compile(r"^(\d{1,6})(?:[,.](\d{1,2}))?$")
+from marketplace.payments.fields import EuroField
 
-
-def euros_to_cents(text: str) -> int | None:
-    """ "5", "5,5", "5,50" or "5.50" as cents; None for anything else (signs, letters...)."""
-    match = EUROS.match(text.strip().replace(" ", "").replace("\u202f", "").replace("\xa0", ""))
-    if match is None:
-        return None
-    whole, decimals = match.group(1), (match.group(2) or "").ljust(2, "0")
-    return int(whole) * 100 + int(decimals)
-
-
-class EuroAmountField(Field):
-    """An amount typed in euros, kept as integer cents in `data` (None when left empty).
-
-    A text input with a decimal keypad: a number input refuses the French decimal comma.
-    """
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        render_kw = {"inputmode": "decimal", "autocomplete": "off", **kwargs.pop("render_kw", {})}
-        super().__init__(label, validators, render_kw=render_kw, **kwargs)
-        self.raw_text = ""
-
-    def process_formdata(self, valuelist):
-        self.raw_text = (valuelist[0] if valuelist else "").strip()
-        if not self.raw_text:
-            self.data = None
-            return
-        self.data = euros_to_cents(self.raw_text)
-        if self.data is None:
-            raise ValueError(_l("Indiquez un montant en euros, par exemple 5,00."))
-
-    def _value(self) -> str:
-        if self.raw_text:
-            return self.raw_text
-        if self.data is None:
-            return ""
-        return f"{self.data // 100},{self.data % 100:02d}"
+NOT_AN_AMOUNT = _l("Indiquez un montant en euros, par exemple 5,00.")
 
 
 class GiveForm(FlaskForm):
-    amount = EuroAmountField(
+    amount = EuroField(
         _l("Montant du don (en €)"),
         validators=[InputRequired(_l("Indiquez le montant de votre don."))],
+        invalid_message=NOT_AN_AMOUNT,
     )
     # Identifies this form: the same form sent twice records one gift only.
     reference = HiddenField(

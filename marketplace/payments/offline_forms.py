@@ -19,17 +19,14 @@ from wtforms import (
     StringField,
 )
 from wtforms.validators import Optional
-from wtforms.widgets import TextInput
 
 from marketplace.errors import DomainError
+from marketplace.payments.fields import EuroField
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.payments.models import OfflineMethod, OfflinePaymentState
 from marketplace.payments.offline import BANK_MAX, CHEQUE_NUMBER_MAX, PaymentLine
 
-# Euros and up to two cents digits, with a French comma or an English point; a sign is
-# accepted so that "-5" is refused by the rule on amounts, with its own clear message.
 NOT_AN_AMOUNT = _l("Indiquez un montant en euros, par exemple 45,50 (deux décimales au plus).")
-EURO_AMOUNT = re.compile(r"^(?P<sign>-?)(?P<euros>\d{1,6})(?:[.,](?P<cents>\d{1,2}))?$")
 
 PAYMENT_STATE_LABELS = {
     OfflinePaymentState.RECORDED.value: _l("Enregistré"),
@@ -37,39 +34,6 @@ PAYMENT_STATE_LABELS = {
     OfflinePaymentState.HANDED_OVER.value: _l("Reversé au producteur"),
     OfflinePaymentState.CANCELLED.value: _l("Annulé"),
 }
-
-
-def parse_euros(text: str) -> int:
-    """'45,50' → 4550 cents, exactly (never through a float); ValueError otherwise."""
-    match = EURO_AMOUNT.match(text.strip().replace(" ", "").replace("\u00a0", ""))
-    if match is None:
-        raise ValueError(text)
-    cents = int(match.group("euros")) * 100 + int((match.group("cents") or "0").ljust(2, "0"))
-    return -cents if match.group("sign") else cents
-
-
-class EuroField(StringField):
-    """An amount in euros typed as text (a phone's keypad and the French comma), kept in cents."""
-
-    widget = TextInput()
-
-    def process_formdata(self, valuelist):
-        raw = valuelist[0] if valuelist else ""
-        if not raw.strip():
-            self.data = None
-            return
-        try:
-            self.data = parse_euros(raw)
-        except ValueError as error:
-            self.data = None
-            raise ValueError(NOT_AN_AMOUNT) from error
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        return f"{self.data // 100},{self.data % 100:02d}"
 
 
 def _int_or_none(value) -> int | None:
@@ -100,7 +64,8 @@ class PaymentRowForm(Form):
     installment_id = HiddenField()
     selected = BooleanField(_l("Réglée"))
     method = SelectField(_l("Moyen de paiement"), choices=METHOD_CHOICES)
-    amount = EuroField(_l("Montant (€)"))
+    # A sign is read, so that "-5" gets the services' own message about amounts.
+    amount = EuroField(_l("Montant (€)"), invalid_message=NOT_AN_AMOUNT, allow_negative=True)
     bank = StringField(_l("Banque"), render_kw={"maxlength": BANK_MAX})
     cheque_number = StringField(_l("N° du chèque"), render_kw={"maxlength": CHEQUE_NUMBER_MAX})
     cash_on = LocalDateField(_l("À encaisser le"), validators=[Optional()])
