@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from marketplace.baskets import offer_queries as queries
 from marketplace.baskets import offers as services
 from marketplace.baskets import renewal
 from marketplace.baskets.models import BasketOffer, BasketSize, OfferStatus, PriceTier
@@ -64,7 +65,7 @@ def _managed_group(slug: str) -> Group:
 
 
 def _offer_or_404(group: Group, offer_id: int) -> BasketOffer:
-    offer = services.offer_in_group(group, offer_id)
+    offer = queries.offer_in_group(group, offer_id)
     if offer is None:
         abort(404)
     return offer
@@ -100,14 +101,14 @@ def _confirmed() -> None:
 def manage_list(slug: str):
     group = _managed_group(slug)
     return render_template(
-        "baskets/offers/manage_list.html", group=group, offers=services.offers_of_group(group)
+        "baskets/offers/manage_list.html", group=group, offers=queries.offers_of_group(group)
     )
 
 
 @bp.route(f"{MANAGE}/new", methods=["GET", "POST"])
 def new(slug: str):
     group = _managed_group(slug)
-    producers = services.supplying_producers(group)
+    producers = queries.supplying_producers(group)
     form = OfferForm(
         producers,
         data=OfferForm.initial(None, paris_today()),
@@ -132,7 +133,7 @@ def new(slug: str):
 def edit(slug: str, offer_id: int):
     group = _managed_group(slug)
     offer = _offer_or_404(group, offer_id)
-    producers = services.supplying_producers(group)
+    producers = queries.supplying_producers(group)
     form = OfferForm(
         producers,
         data=OfferForm.initial(offer, paris_today()),
@@ -154,8 +155,8 @@ def edit(slug: str, offer_id: int):
         offer=offer,
         form=form,
         producers=producers,
-        used_sizes=services.used_size_ids(offer),
-        used_tiers=services.used_tier_ids(offer),
+        used_sizes=queries.used_size_ids(offer),
+        used_tiers=queries.used_tier_ids(offer),
         action=ConfirmForm(),
     )
 
@@ -306,7 +307,7 @@ def producer_offers(slug: str):
     return render_template(
         "baskets/offers/producer_list.html",
         producer=producer,
-        offers=services.offers_of_producer(producer),
+        offers=queries.offers_of_producer(producer),
     )
 
 
@@ -320,9 +321,9 @@ def group_offers(slug: str):
     return render_template(
         "baskets/offers/public_list.html",
         group=group,
-        offers=services.published_offers(group),
+        offers=queries.published_offers(group),
         now=utcnow(),
-        is_signup_open=services.is_signup_open,
+        is_signup_open=queries.is_signup_open,
     )
 
 
@@ -341,7 +342,7 @@ def detail(slug: str, offer_id: int):
         group=group,
         offer=offer,
         now=now,
-        signup_open=services.is_signup_open(offer, now),
+        signup_open=queries.is_signup_open(offer, now),
         is_coordinator=is_coordinator,
         renewing=renewal.previous_subscription(offer, current_user),
     )

@@ -17,10 +17,9 @@ from datetime import date, datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from marketplace.accounts.models import User
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.payments.labels import METHOD_LABELS
@@ -35,144 +34,10 @@ from marketplace.payments.models import (
     OfflinePaymentState,
 )
 from marketplace.payments.money import format_money
-from marketplace.payments.statements import UNPAID_STATES, _offers, _subscriptions
+from marketplace.payments.offline_queries import OFFLINE_METHODS
+from marketplace.payments.statements import UNPAID_STATES, subscriptions_table
 
-OFFLINE_METHODS = tuple(method.value for method in OfflineMethod)
 BANK_MAX, CHEQUE_NUMBER_MAX = 80, 40
-
-
-# --- Reading ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UnpaidInstallment:
-    installment_id: int
-    user_id: int
-    household: str
-    offer_id: int
-    offer_name: str
-    sequence: int
-    due_on: date
-    amount_cents: int
-    state: str
-    planned_method: str  # how the household said it would pay
-
-    @property
-    def paid_offline(self) -> bool:
-        return self.planned_method in OFFLINE_METHODS
-
-
-def _unpaid_query(group_id: int) -> Select:
-    subscriptions, offers = _subscriptions(), _offers()
-    offline_first = case((subscriptions.c.payment_method.in_(OFFLINE_METHODS), 0), else_=1)
-    return (
-        select(
-            Installment.id,
-            User.id,
-            User.name,
-            offers.c.id,
-            offers.c.name,
-            Installment.sequence,
-            Installment.due_on,
-            Installment.amount_cents,
-            Installment.state,
-            subscriptions.c.payment_method,
-        )
-        .join(subscriptions, subscriptions.c.id == Installment.subscription_id)
-        .join(offers, offers.c.id == subscriptions.c.offer_id)
-        .join(User, User.id == subscriptions.c.user_id)
-        .where(subscriptions.c.group_id == group_id, Installment.state.in_(UNPAID_STATES))
-        .order_by(offline_first, Installment.due_on, User.name, Installment.sequence)
-    )
-
-
-def unpaid_installments(
-    group_id: int, *, offer_id: int | None = None, household: str = "", user_id: int | None = None
-) -> list[UnpaidInstallment]:
-    """The group's installments still waiting for money (planned or failed), offline
-    methods first, then by due date: one query whatever their number."""
-    query = _unpaid_query(group_id)
-    subscriptions = _subscriptions()
-    if offer_id is not None:
-        query = query.where(subscriptions.c.offer_id == offer_id)
-    if household.strip():
-        query = query.where(User.name.icontains(household.strip(), autoescape=True))
-    if user_id is not None:
-        query = query.where(subscriptions.c.user_id == user_id)
-    return [UnpaidInstallment(*row) for row in db.session.execute(query)]
-
-
-@dataclass(frozen=True)
-class RecordedPayment:
-    payment_id: int
-    household: str
-    offer_name: str
-    due_on: date
-    method: str
-    amount_cents: int
-    bank: str | None
-    cheque_number: str | None
-    cash_on: date | None
-    state: str
-    received_at: datetime | None
-    handed_over_at: datetime | None
-
-
-STATE_ORDER = {state.value: rank for rank, state in enumerate(OfflinePaymentState)}
-
-
-def recorded_payments(
-    group_id: int, *, state: str | None = None, offer_id: int | None = None
-) -> list[RecordedPayment]:
-    """The group's offline payments, those still to act on first, each state by the date
-    the money is expected (a cheque's cashing date, else the installment's due date)."""
-    subscriptions, offers = _subscriptions(), _offers()
-    state_rank = case(STATE_ORDER, value=OfflinePayment.state)
-    query = (
-        select(
-            OfflinePayment.id,
-            User.name,
-            offers.c.name,
-            Installment.due_on,
-            OfflinePayment.method,
-            OfflinePayment.amount_cents,
-            OfflinePayment.bank,
-            OfflinePayment.cheque_number,
-            OfflinePayment.cash_on,
-            OfflinePayment.state,
-            OfflinePayment.received_at,
-            OfflinePayment.handed_over_at,
-        )
-        .join(User, User.id == OfflinePayment.user_id)
-        .join(Installment, Installment.id == OfflinePayment.installment_id)
-        .join(subscriptions, subscriptions.c.id == Installment.subscription_id)
-        .join(offers, offers.c.id == subscriptions.c.offer_id)
-        .where(OfflinePayment.group_id == group_id)
-        .order_by(
-            state_rank,
-            func.coalesce(OfflinePayment.cash_on, Installment.due_on),
-            User.name,
-            OfflinePayment.id,
-        )
-    )
-    if state:
-        query = query.where(OfflinePayment.state == state)
-    if offer_id is not None:
-        query = query.where(subscriptions.c.offer_id == offer_id)
-    return [RecordedPayment(*row) for row in db.session.execute(query)]
-
-
-def group_offer_choices(group_id: int) -> list[tuple[int, str]]:
-    """The group's contracts (id, name), for the filters."""
-    offers = _offers()
-    return [
-        (offer_id, name)
-        for offer_id, name in db.session.execute(
-            select(offers.c.id, offers.c.name)
-            .where(offers.c.group_id == group_id)
-            .order_by(offers.c.season_starts_on.desc(), offers.c.name)
-        )
-    ]
 
 
 # --- Recording ----------------------------------------------------------------------------------
@@ -296,7 +161,7 @@ def _check_cheques_are_new(group_id: int, lines: list[PaymentLine]) -> None:
 
 def _households_installments(group_id: int, user_id: int, ids: Iterable[int]) -> dict:
     """The household's installments among `ids` that belong to the group, locked."""
-    subscriptions = _subscriptions()
+    subscriptions = subscriptions_table()
     installments = db.session.scalars(
         _lock(
             select(Installment)
@@ -396,7 +261,7 @@ def _locked_payments(group_id: int, ids: set[int]) -> list[OfflinePayment]:
 
 def _offer_ids(installments: Iterable[Installment]) -> dict[int, int]:
     """subscription id → offer id, for linking ledger entries to their contract."""
-    subscriptions = _subscriptions()
+    subscriptions = subscriptions_table()
     ids = {installment.subscription_id for installment in installments}
     if not ids:
         return {}

@@ -19,7 +19,7 @@ from marketplace.groups.models import Group
 from marketplace.groups.services import group_by_slug
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
-from marketplace.payments import offline
+from marketplace.payments import offline, offline_queries
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.payments.models import OfflineMethod
 from marketplace.payments.offline_forms import (
@@ -46,15 +46,15 @@ def _managed_group(slug: str) -> Group:
 @bp.get("")
 def index(slug: str):
     group = _managed_group(slug)
-    filters = PaymentFilterForm(request.args, offline.group_offer_choices(group.id))
+    filters = PaymentFilterForm(request.args, offline_queries.group_offer_choices(group.id))
     return render_template(
         "payments/offline/index.html",
         group=group,
         filters=filters,
-        unpaid=offline.unpaid_installments(
+        unpaid=offline_queries.unpaid_installments(
             group.id, offer_id=filters.offer_id, household=filters.household.data or ""
         ),
-        payments=offline.recorded_payments(
+        payments=offline_queries.recorded_payments(
             group.id, state=filters.state_value, offer_id=filters.offer_id
         ),
         bulk=BulkForm(),
@@ -70,7 +70,7 @@ def _household(user_id: str | None) -> User:
     return household
 
 
-def _initial_rows(installments: list[offline.UnpaidInstallment]) -> list[dict]:
+def _initial_rows(installments: list[offline_queries.UnpaidInstallment]) -> list[dict]:
     return [
         {
             "installment_id": str(installment.installment_id),
@@ -88,7 +88,7 @@ def _initial_rows(installments: list[offline.UnpaidInstallment]) -> list[dict]:
 def record(slug: str):
     group = _managed_group(slug)
     household = _household(request.args.get("user"))
-    installments = offline.unpaid_installments(group.id, user_id=household.id)
+    installments = offline_queries.unpaid_installments(group.id, user_id=household.id)
     if request.method == "POST":
         form = RecordForm()
     else:

@@ -53,11 +53,13 @@ def _referenced_table(column: Column) -> Table:
     return foreign_key.column.table
 
 
-def _subscriptions() -> Table:
+def subscriptions_table() -> Table:
+    """The subscriptions table, reached through the installments' foreign key."""
     return _referenced_table(Installment.__table__.c.subscription_id)
 
 
-def _offers() -> Table:
+def offers_table() -> Table:
+    """The basket offers table, reached through the ledger entries' foreign key."""
     return _referenced_table(LedgerEntry.__table__.c.offer_id)
 
 
@@ -119,7 +121,7 @@ def member_statement(user_id: int, group_id: int, *, today: date) -> MemberState
 
 
 def _open_installments(user_id: int, group_id: int, today: date) -> list[UpcomingInstallment]:
-    subscriptions, offers = _subscriptions(), _offers()
+    subscriptions, offers = subscriptions_table(), offers_table()
     rows = db.session.execute(
         select(Installment.due_on, Installment.amount_cents, Installment.state, offers.c.name)
         .join(subscriptions, subscriptions.c.id == Installment.subscription_id)
@@ -175,7 +177,7 @@ class Arrears:
 
 def _late_installments_by_user(group_id: int, today: date):
     """Per household: how many installments are late in the group, and the oldest due date."""
-    subscriptions = _subscriptions()
+    subscriptions = subscriptions_table()
     return (
         select(
             subscriptions.c.user_id.label("user_id"),

@@ -1,0 +1,151 @@
+"""Reading offline payments: a group's unpaid installments, recorded payments and contracts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, case, func, select
+
+from marketplace.accounts.models import User
+from marketplace.extensions import db
+from marketplace.payments.models import (
+    Installment,
+    OfflineMethod,
+    OfflinePayment,
+    OfflinePaymentState,
+)
+from marketplace.payments.statements import UNPAID_STATES, offers_table, subscriptions_table
+
+OFFLINE_METHODS = tuple(method.value for method in OfflineMethod)
+
+
+@dataclass(frozen=True)
+class UnpaidInstallment:
+    installment_id: int
+    user_id: int
+    household: str
+    offer_id: int
+    offer_name: str
+    sequence: int
+    due_on: date
+    amount_cents: int
+    state: str
+    planned_method: str  # how the household said it would pay
+
+    @property
+    def paid_offline(self) -> bool:
+        return self.planned_method in OFFLINE_METHODS
+
+
+def _unpaid_query(group_id: int) -> Select:
+    subscriptions, offers = subscriptions_table(), offers_table()
+    offline_first = case((subscriptions.c.payment_method.in_(OFFLINE_METHODS), 0), else_=1)
+    return (
+        select(
+            Installment.id,
+            User.id,
+            User.name,
+            offers.c.id,
+            offers.c.name,
+            Installment.sequence,
+            Installment.due_on,
+            Installment.amount_cents,
+            Installment.state,
+            subscriptions.c.payment_method,
+        )
+        .join(subscriptions, subscriptions.c.id == Installment.subscription_id)
+        .join(offers, offers.c.id == subscriptions.c.offer_id)
+        .join(User, User.id == subscriptions.c.user_id)
+        .where(subscriptions.c.group_id == group_id, Installment.state.in_(UNPAID_STATES))
+        .order_by(offline_first, Installment.due_on, User.name, Installment.sequence)
+    )
+
+
+def unpaid_installments(
+    group_id: int, *, offer_id: int | None = None, household: str = "", user_id: int | None = None
+) -> list[UnpaidInstallment]:
+    """The group's installments still waiting for money (planned or failed), offline
+    methods first, then by due date: one query whatever their number."""
+    query = _unpaid_query(group_id)
+    subscriptions = subscriptions_table()
+    if offer_id is not None:
+        query = query.where(subscriptions.c.offer_id == offer_id)
+    if household.strip():
+        query = query.where(User.name.icontains(household.strip(), autoescape=True))
+    if user_id is not None:
+        query = query.where(subscriptions.c.user_id == user_id)
+    return [UnpaidInstallment(*row) for row in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class RecordedPayment:
+    payment_id: int
+    household: str
+    offer_name: str
+    due_on: date
+    method: str
+    amount_cents: int
+    bank: str | None
+    cheque_number: str | None
+    cash_on: date | None
+    state: str
+    received_at: datetime | None
+    handed_over_at: datetime | None
+
+
+STATE_ORDER = {state.value: rank for rank, state in enumerate(OfflinePaymentState)}
+
+
+def recorded_payments(
+    group_id: int, *, state: str | None = None, offer_id: int | None = None
+) -> list[RecordedPayment]:
+    """The group's offline payments, those still to act on first, each state by the date
+    the money is expected (a cheque's cashing date, else the installment's due date)."""
+    subscriptions, offers = subscriptions_table(), offers_table()
+    state_rank = case(STATE_ORDER, value=OfflinePayment.state)
+    query = (
+        select(
+            OfflinePayment.id,
+            User.name,
+            offers.c.name,
+            Installment.due_on,
+            OfflinePayment.method,
+            OfflinePayment.amount_cents,
+            OfflinePayment.bank,
+            OfflinePayment.cheque_number,
+            OfflinePayment.cash_on,
+            OfflinePayment.state,
+            OfflinePayment.received_at,
+            OfflinePayment.handed_over_at,
+        )
+        .join(User, User.id == OfflinePayment.user_id)
+        .join(Installment, Installment.id == OfflinePayment.installment_id)
+        .join(subscriptions, subscriptions.c.id == Installment.subscription_id)
+        .join(offers, offers.c.id == subscriptions.c.offer_id)
+        .where(OfflinePayment.group_id == group_id)
+        .order_by(
+            state_rank,
+            func.coalesce(OfflinePayment.cash_on, Installment.due_on),
+            User.name,
+            OfflinePayment.id,
+        )
+    )
+    if state:
+        query = query.where(OfflinePayment.state == state)
+    if offer_id is not None:
+        query = query.where(subscriptions.c.offer_id == offer_id)
+    return [RecordedPayment(*row) for row in db.session.execute(query)]
+
+
+def group_offer_choices(group_id: int) -> list[tuple[int, str]]:
+    """The group's contracts (id, name), for the filters."""
+    offers = offers_table()
+    return [
+        (offer_id, name)
+        for offer_id, name in db.session.execute(
+            select(offers.c.id, offers.c.name)
+            .where(offers.c.group_id == group_id)
+            .order_by(offers.c.season_starts_on.desc(), offers.c.name)
+        )
+    ]
