@@ -15,7 +15,6 @@ from flask import (
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts import services
@@ -30,6 +29,7 @@ from marketplace.accounts.forms import (
 from marketplace.accounts.tokens import user_for_reset_token
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter
+from marketplace.forms import show_service_error
 from marketplace.security import public, safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -41,14 +41,6 @@ def _login_rate_limit() -> str:
 
 def _reset_rate_limit() -> str:
     return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
-
-
-def _show_error(form: FlaskForm, error: DomainError) -> None:
-    if error.field and error.field in form:
-        field = form[error.field]
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -65,7 +57,7 @@ def register():
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_service_error(form, error)
         except IntegrityError:
             # Someone registered the same address between our check and the insert.
             db.session.rollback()
@@ -143,7 +135,7 @@ def reset_password(token: str):
                 db.session.commit()
             except DomainError as error:
                 db.session.rollback()
-                _show_error(form, error)
+                show_service_error(form, error)
             else:
                 flash(
                     _("Votre mot de passe est changé. Connectez-vous avec le nouveau."), "success"
@@ -171,7 +163,7 @@ def profile():
                 db.session.commit()
             except DomainError as error:
                 db.session.rollback()
-                _show_error(password_form, error)
+                show_service_error(password_form, error)
             else:
                 flash(_("Votre mot de passe est changé."), "success")
                 return redirect(url_for("accounts.profile"))
@@ -189,7 +181,7 @@ def profile():
                 db.session.commit()
             except DomainError as error:
                 db.session.rollback()
-                _show_error(profile_form, error)
+                show_service_error(profile_form, error)
             else:
                 refresh()  # the language just chosen applies at once, this message included
                 flash(_("Votre profil est enregistré."), "success")

@@ -17,7 +17,7 @@ from wtforms import (
     TimeField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from marketplace.baskets.models import (
     AbsencePolicy,
@@ -30,7 +30,7 @@ from marketplace.baskets.models import (
     PriceTier,
 )
 from marketplace.baskets.offers import MAX_PERCENT, MIN_PERCENT, OfferData, SizeData, TierData
-from marketplace.delivery.forms import CheckboxesField
+from marketplace.forms import CheckboxesField, int_or_none, required, too_long
 from marketplace.payments.fields import EuroField
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.producers.models import Producer
@@ -66,44 +66,29 @@ PLAN_LABELS = {
 }
 
 
-def _required():
-    return DataRequired(_l("Ce champ est obligatoire."))
-
-
-def _too_long(longest: int):
-    return Length(max=longest, message=_l("%(max)d caractères au maximum."))
-
-
 def _choices(labels: dict) -> list[SelectChoice]:
     return [SelectChoice(code, label) for code, label in labels.items()]
 
 
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class OfferForm(FlaskForm):
     # validate_choice=False: the service checks the partnership, the id could be tampered with.
-    producer_id = SelectField(_l("Producteur·rice"), coerce=_int_or_none, validate_choice=False)
-    name = StringField(_l("Nom du contrat"), validators=[_required(), _too_long(120)])
+    producer_id = SelectField(_l("Producteur·rice"), coerce=int_or_none, validate_choice=False)
+    name = StringField(_l("Nom du contrat"), validators=[required(), too_long(120)])
     description = TextAreaField(
-        _l("Description (facultatif)"), validators=[Optional(), _too_long(4000)]
+        _l("Description (facultatif)"), validators=[Optional(), too_long(4000)]
     )
-    season_starts_on = DateField(_l("Début de la saison"), validators=[_required()])
-    season_ends_on = DateField(_l("Fin de la saison"), validators=[_required()])
+    season_starts_on = DateField(_l("Début de la saison"), validators=[required()])
+    season_ends_on = DateField(_l("Fin de la saison"), validators=[required()])
     frequency = RadioField(
         _l("Rythme des paniers"),
         choices=_choices(FREQUENCY_LABELS),
         default=Frequency.WEEKLY.value,
         validators=[InputRequired(_l("Choisissez un rythme de livraison."))],
     )
-    signup_opens_on = DateField(_l("Ouverture des inscriptions : le"), validators=[_required()])
-    signup_opens_time = TimeField(_l("à (heure)"), validators=[_required()])
-    signup_closes_on = DateField(_l("Clôture des inscriptions : le"), validators=[_required()])
-    signup_closes_time = TimeField(_l("à (heure)"), validators=[_required()])
+    signup_opens_on = DateField(_l("Ouverture des inscriptions : le"), validators=[required()])
+    signup_opens_time = TimeField(_l("à (heure)"), validators=[required()])
+    signup_closes_on = DateField(_l("Clôture des inscriptions : le"), validators=[required()])
+    signup_closes_time = TimeField(_l("à (heure)"), validators=[required()])
     max_absences = IntegerField(
         _l("Nombre maximum d'absences par foyer"),
         default=2,
@@ -145,7 +130,7 @@ class OfferForm(FlaskForm):
     )
     # validate_choice=False: the service checks the offer is the group's, with the same producer.
     previous_offer_id = SelectField(
-        _l("Renouvelle le contrat (facultatif)"), coerce=_int_or_none, validate_choice=False
+        _l("Renouvelle le contrat (facultatif)"), coerce=int_or_none, validate_choice=False
     )
 
     def __init__(
@@ -227,9 +212,9 @@ class OfferForm(FlaskForm):
 
 
 class SizeForm(FlaskForm):
-    name = StringField(_l("Nom de la taille"), validators=[_required(), _too_long(60)])
+    name = StringField(_l("Nom de la taille"), validators=[required(), too_long(60)])
     description = TextAreaField(
-        _l("Contenu habituel (facultatif)"), validators=[Optional(), _too_long(2000)]
+        _l("Contenu habituel (facultatif)"), validators=[Optional(), too_long(2000)]
     )
     price = EuroField(
         _l("Prix par livraison (€)"),
@@ -271,7 +256,7 @@ class SizeForm(FlaskForm):
 
 
 class TierForm(FlaskForm):
-    name = StringField(_l("Nom du tarif"), validators=[_required(), _too_long(60)])
+    name = StringField(_l("Nom du tarif"), validators=[required(), too_long(60)])
     percent = IntegerField(
         _l("Pourcentage du prix standard"),
         validators=[

@@ -23,9 +23,9 @@ from marketplace.baskets.offer_forms import (
     TierForm,
 )
 from marketplace.db import utcnow
-from marketplace.delivery.forms import ConfirmForm, show_error
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.forms import ConfirmForm, show_service_error
 from marketplace.groups.models import Group
 from marketplace.organisations.access import has_role, require_role
 from marketplace.organisations.models import Role
@@ -119,7 +119,7 @@ def new(slug: str):
             offer = services.create_offer(group, form.to_data())
         except DomainError as error:
             db.session.rollback()
-            show_error(form, error, "name")
+            show_service_error(form, error, "name")
         else:
             db.session.commit()
             flash(_("Contrat créé en brouillon. Ajoutez ses tailles de panier."), "success")
@@ -144,7 +144,7 @@ def edit(slug: str, offer_id: int):
             services.update_offer(offer, form.to_data())
         except DomainError as error:
             db.session.rollback()
-            show_error(form, error, "name")
+            show_service_error(form, error, "name")
         else:
             db.session.commit()
             flash(_("Contrat enregistré."), "success")
@@ -222,7 +222,7 @@ def _size_form(group: Group, offer: BasketOffer, size: BasketSize | None):
                 services.update_size(size, form.to_data())
         except DomainError as error:
             db.session.rollback()
-            show_error(form, error, "name")
+            show_service_error(form, error, "name")
         else:
             db.session.commit()
             flash(_("Taille de panier enregistrée."), "success")
@@ -264,7 +264,7 @@ def _tier_form(group: Group, offer: BasketOffer, tier: PriceTier | None):
                 services.update_tier(tier, form.to_data())
         except DomainError as error:
             db.session.rollback()
-            show_error(form, error, "name")
+            show_service_error(form, error, "name")
         else:
             db.session.commit()
             flash(_("Tarif enregistré."), "success")

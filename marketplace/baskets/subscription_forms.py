@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Optional
 
 from marketplace.baskets.models import BasketOffer, DeliveryState, PaymentPlan
 from marketplace.delivery.models import PickupPoint
-from marketplace.errors import DomainError
+from marketplace.forms import int_or_none
 from marketplace.payments.fields import EuroField
 from marketplace.payments.fund_forms import NOT_AN_AMOUNT
 from marketplace.payments.labels import METHOD_LABELS
@@ -33,31 +33,24 @@ DELIVERY_STATE_LABELS = {
 }
 
 
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class SubscribeForm(FlaskForm):
     # validate_choice=False: the service checks every id and code sent back, which could
     # have been tampered with, and explains the refusal in French.
     size_id = RadioField(
         _l("Taille de panier"),
-        coerce=_int_or_none,
+        coerce=int_or_none,
         validate_choice=False,
         validators=[InputRequired(_l("Choisissez une taille de panier."))],
     )
     pickup_point_id = SelectField(
         _l("Lieu de distribution"),
-        coerce=_int_or_none,
+        coerce=int_or_none,
         validate_choice=False,
         validators=[InputRequired(_l("Choisissez un lieu de distribution."))],
     )
     tier_id = RadioField(
         _l("Tarif"),
-        coerce=_int_or_none,
+        coerce=int_or_none,
         validate_choice=False,
         validators=[InputRequired(_l("Choisissez un tarif."))],
     )
@@ -124,10 +117,3 @@ class SubscribeForm(FlaskForm):
             self.plan.data = offer.allowed_plans[0]
         if len(offer.allowed_methods) == 1:
             self.method.data = offer.allowed_methods[0]
-
-    def show_error(self, error: DomainError) -> None:
-        """Put a service's refusal next to the field it concerns, or above the form."""
-        if error.field and error.field in self:
-            self[error.field].errors = [*self[error.field].errors, error.message]
-        else:
-            self.form_errors.append(error.message)

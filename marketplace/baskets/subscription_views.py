@@ -12,22 +12,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.baskets import renewal, subscribing, waiting_list
-from marketplace.baskets.models import (
-    BasketOffer,
-    BasketSize,
-    OfferStatus,
-    PriceTier,
-    TierStatus,
-)
-from marketplace.baskets.subscription_forms import (
-    DELIVERY_STATE_LABELS,
-    PLAN_LABELS,
-    SubscribeForm,
-)
+from marketplace.baskets.models import BasketOffer, BasketSize, OfferStatus, PriceTier, TierStatus
+from marketplace.baskets.subscription_forms import DELIVERY_STATE_LABELS, PLAN_LABELS, SubscribeForm
 from marketplace.db import utcnow
 from marketplace.delivery.models import PickupPoint
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.forms import show_service_error
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
 from marketplace.payments.labels import INSTALLMENT_STATE_LABELS, METHOD_LABELS
@@ -97,7 +88,7 @@ def new(offer_id: int):
                 preview = subscribing.subscription_preview(offer, current_user, **choices)
         except DomainError as error:
             db.session.rollback()
-            form.show_error(error)
+            show_service_error(form, error)
         else:
             if form.confirm.data:
                 db.session.commit()

@@ -25,9 +25,9 @@ from marketplace.baskets.models import (
     SubscriptionStatus,
 )
 from marketplace.db import utcnow
-from marketplace.delivery.forms import ConfirmForm
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.forms import ConfirmForm
 from marketplace.groups.models import Group
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role

@@ -8,20 +8,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    FloatField,
     IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
     TimeField,
-    ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
 
 from marketplace.delivery import recurrence, timing
 from marketplace.delivery.models import DistributionSchedule, ExceptionKind, PickupPoint
@@ -29,69 +25,29 @@ from marketplace.delivery.recurrence import SimpleRecurrence
 from marketplace.delivery.services import PickupPointData, ScheduleData
 from marketplace.delivery.timing import Timing
 from marketplace.errors import DomainError
+from marketplace.forms import (
+    CheckboxesField,
+    DecimalCommaField,
+    int_or_none,
+    required,
+    show_service_error,
+    too_long,
+)
 
-
-def _too_long(longest: int):
-    return Length(max=longest, message=_l("%(max)d caractères au maximum."))
-
-
-def _required():
-    return DataRequired(_l("Ce champ est obligatoire."))
-
-
-def show_error(form: FlaskForm, error: DomainError, default_field: str) -> None:
-    """Put a service's refusal next to the field it concerns."""
-    name = error.field if error.field in form else default_field
-    form[name].errors = [*form[name].errors, error.message]
-
-
-class DecimalCommaField(FloatField):
-    """A number typed the French way (45,77) or the English way (45.77).
-
-    A text input: a phone's numeric keypad may have no minus sign (a longitude west of
-    Greenwich) and a number input refuses the French decimal comma.
-    """
-
-    widget = TextInput()
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = float(valuelist[0].strip().replace(",", "."))
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("Indiquez un nombre, par exemple 45,7640.")) from error
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        allowed = {choice.value for choice in self.choices}
-        if any(value not in allowed for value in self.data or ()):
-            raise ValidationError(_l("Choisissez dans la liste."))
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+NOT_A_NUMBER = _l("Indiquez un nombre, par exemple 45,7640.")
 
 
 class PickupPointForm(FlaskForm):
-    name = StringField(_l("Nom du lieu"), validators=[_required(), _too_long(120)])
-    address = StringField(_l("Adresse"), validators=[_required(), _too_long(200)])
+    name = StringField(_l("Nom du lieu"), validators=[required(), too_long(120)])
+    address = StringField(_l("Adresse"), validators=[required(), too_long(200)])
     postcode = StringField(
         _l("Code postal"),
-        validators=[_required(), Regexp(r"^\d{5}$", message=_l("Un code postal a 5 chiffres."))],
+        validators=[required(), Regexp(r"^\d{5}$", message=_l("Un code postal a 5 chiffres."))],
     )
-    city = StringField(_l("Commune"), validators=[_required(), _too_long(100)])
+    city = StringField(_l("Commune"), validators=[required(), too_long(100)])
     latitude = DecimalCommaField(
         _l("Latitude"),
+        invalid_message=NOT_A_NUMBER,
         validators=[
             InputRequired(_l("Ce champ est obligatoire.")),
             NumberRange(-90, 90, _l("La latitude doit être comprise entre -90 et 90.")),
@@ -99,12 +55,13 @@ class PickupPointForm(FlaskForm):
     )
     longitude = DecimalCommaField(
         _l("Longitude"),
+        invalid_message=NOT_A_NUMBER,
         validators=[
             InputRequired(_l("Ce champ est obligatoire.")),
             NumberRange(-180, 180, _l("La longitude doit être comprise entre -180 et 180.")),
         ],
     )
-    access_notes = TextAreaField(_l("Accès et consignes"), validators=[Optional(), _too_long(2000)])
+    access_notes = TextAreaField(_l("Accès et consignes"), validators=[Optional(), too_long(2000)])
     capacity = IntegerField(
         _l("Capacité (nombre de paniers, facultatif)"),
         validators=[
@@ -136,12 +93,12 @@ PATTERNS = ("weekly", "monthly", "advanced")
 class ScheduleForm(FlaskForm):
     # validate_choice=False: the service checks the id sent back, which could be tampered with.
     pickup_point_id = SelectField(
-        _l("Lieu de distribution"), coerce=_int_or_none, validate_choice=False
+        _l("Lieu de distribution"), coerce=int_or_none, validate_choice=False
     )
     label = StringField(
-        _l("Nom du calendrier (facultatif)"), validators=[Optional(), _too_long(120)]
+        _l("Nom du calendrier (facultatif)"), validators=[Optional(), too_long(120)]
     )
-    starts_on = DateField(_l("Première distribution (à partir du)"), validators=[_required()])
+    starts_on = DateField(_l("Première distribution (à partir du)"), validators=[required()])
     pattern = RadioField(
         _l("Rythme"),
         choices=[
@@ -161,14 +118,14 @@ class ScheduleForm(FlaskForm):
             NumberRange(1, recurrence.MAX_INTERVAL, _l("Entre 1 et %(max)d semaines.")),
         ],
     )
-    position = SelectField(_l("Semaine du mois"), coerce=_int_or_none, validate_choice=False)
+    position = SelectField(_l("Semaine du mois"), coerce=int_or_none, validate_choice=False)
     weekday = SelectField(_l("Jour"), validate_choice=False)
     until = DateField(_l("Dernière distribution (facultatif)"), validators=[Optional()])
     rrule = StringField(
-        _l("Règle RRULE"), validators=[Optional(), _too_long(recurrence.MAX_RULE_LENGTH)]
+        _l("Règle RRULE"), validators=[Optional(), too_long(recurrence.MAX_RULE_LENGTH)]
     )
-    start_time = TimeField(_l("Début"), validators=[_required()])
-    end_time = TimeField(_l("Fin"), validators=[_required()])
+    start_time = TimeField(_l("Début"), validators=[required()])
+    end_time = TimeField(_l("Fin"), validators=[required()])
     order_opens_days_before = IntegerField(
         _l("Ouverture des commandes : jours avant"),
         validators=[
@@ -176,7 +133,7 @@ class ScheduleForm(FlaskForm):
             NumberRange(0, timing.MAX_DAYS_BEFORE, _l("Entre 0 et %(max)d jours.")),
         ],
     )
-    order_opens_time = TimeField(_l("à (heure)"), validators=[_required()])
+    order_opens_time = TimeField(_l("à (heure)"), validators=[required()])
     order_closes_days_before = IntegerField(
         _l("Clôture des commandes : jours avant"),
         validators=[
@@ -184,7 +141,7 @@ class ScheduleForm(FlaskForm):
             NumberRange(0, timing.MAX_DAYS_BEFORE, _l("Entre 0 et %(max)d jours.")),
         ],
     )
-    order_closes_time = TimeField(_l("à (heure)"), validators=[_required()])
+    order_closes_time = TimeField(_l("à (heure)"), validators=[required()])
     preview = SubmitField(_l("Prévisualiser"))
     save = SubmitField(_l("Enregistrer"))
 
@@ -270,11 +227,11 @@ class ScheduleForm(FlaskForm):
             error = DomainError(error.message, field=field)
         elif error.field == "kind":
             error = DomainError(error.message, field="pattern")
-        show_error(self, error, "pattern")
+        show_service_error(self, error, "pattern")
 
 
 class ExceptionForm(FlaskForm):
-    occurrence_date = DateField(_l("Date de la distribution concernée"), validators=[_required()])
+    occurrence_date = DateField(_l("Date de la distribution concernée"), validators=[required()])
     kind = RadioField(
         _l("Que faire de cette distribution ?"),
         choices=[
@@ -290,9 +247,5 @@ class ExceptionForm(FlaskForm):
     start_time = TimeField(_l("Nouvelle heure de début (facultatif)"), validators=[Optional()])
     end_time = TimeField(_l("Nouvelle heure de fin (facultatif)"), validators=[Optional()])
     reason = StringField(
-        _l("Raison (par exemple : Jour férié)"), validators=[Optional(), _too_long(200)]
+        _l("Raison (par exemple : Jour férié)"), validators=[Optional(), too_long(200)]
     )
-
-
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only its CSRF token is checked."""

@@ -13,13 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.delivery import days, recurrence, services
-from marketplace.delivery.forms import (
-    ConfirmForm,
-    ExceptionForm,
-    PickupPointForm,
-    ScheduleForm,
-    show_error,
-)
+from marketplace.delivery.forms import ExceptionForm, PickupPointForm, ScheduleForm
 from marketplace.delivery.models import (
     DistributionDay,
     DistributionSchedule,
@@ -30,6 +24,7 @@ from marketplace.delivery.timing import Timing
 from marketplace.delivery.timing import upcoming as upcoming_occurrences
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.forms import ConfirmForm, show_service_error
 from marketplace.groups.models import Group
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
@@ -123,7 +118,7 @@ def _pickup_point_form(group: Group, point: PickupPoint | None):
                 services.update_pickup_point(point, form.to_data())
         except DomainError as error:
             db.session.rollback()
-            show_error(form, error, "name")
+            show_service_error(form, error, "name")
         else:
             db.session.commit()
             flash(_("Lieu de distribution enregistré."), "success")
@@ -291,7 +286,7 @@ def schedule_exceptions(slug: str, schedule_id: int):
             )
         except DomainError as error:
             db.session.rollback()
-            show_error(form, error, "occurrence_date")
+            show_service_error(form, error, "occurrence_date")
         else:
             result = days.materialise_schedule(schedule, today, _horizon())
             db.session.commit()

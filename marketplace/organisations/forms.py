@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,9 +20,9 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
-    StopValidation,
 )
 
+from marketplace.forms import DecimalCommaField, too_long
 from marketplace.labels import role_label
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.services import (
@@ -35,53 +33,17 @@ from marketplace.organisations.services import (
 )
 
 
-def _too_long(limit: int):
-    return Length(max=limit, message=_l("%(max)d caractères au maximum."))
-
-
-class DecimalCommaField(StringField):
-    """A decimal number typed the French way ("45,764") or the English way ("45.764")."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        text = (self.data or "").strip().replace(" ", "").replace(",", ".")
-        if not text:
-            self.data = None
-            return
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):  # "abc", but also "nan" and "inf" that float() accepts
-            self.data = None
-            raise ValueError(_l("Saisissez un nombre, par exemple 45,7640."))
-        self.data = number
-
-    def pre_validate(self, form) -> None:
-        if self.process_errors:  # not a number: the range check has nothing to say
-            raise StopValidation()
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
-
-
 class ProfileForm(FlaskForm):
     name = StringField(
         _l("Nom"),
-        validators=[DataRequired(_l("Indiquez un nom.")), _too_long(MAX_LENGTHS["name"])],
+        validators=[DataRequired(_l("Indiquez un nom.")), too_long(MAX_LENGTHS["name"])],
     )
-    description = TextAreaField(_l("Présentation"), validators=[_too_long(MAX_DESCRIPTION)])
+    description = TextAreaField(_l("Présentation"), validators=[too_long(MAX_DESCRIPTION)])
     address = StringField(
-        _l("Numéro et rue, ou lieu-dit"), validators=[_too_long(MAX_LENGTHS["address"])]
+        _l("Numéro et rue, ou lieu-dit"), validators=[too_long(MAX_LENGTHS["address"])]
     )
-    postcode = StringField(_l("Code postal"), validators=[_too_long(MAX_LENGTHS["postcode"])])
-    city = StringField(_l("Commune"), validators=[_too_long(MAX_LENGTHS["city"])])
+    postcode = StringField(_l("Code postal"), validators=[too_long(MAX_LENGTHS["postcode"])])
+    city = StringField(_l("Commune"), validators=[too_long(MAX_LENGTHS["city"])])
     latitude = DecimalCommaField(
         _l("Latitude"),
         validators=[
@@ -100,7 +62,7 @@ class ProfileForm(FlaskForm):
         _l("Adresse e-mail de contact"),
         validators=[
             Optional(),
-            _too_long(MAX_LENGTHS["email"]),
+            too_long(MAX_LENGTHS["email"]),
             Email(_l("Cette adresse e-mail n'est pas valide.")),
         ],
     )
@@ -108,7 +70,7 @@ class ProfileForm(FlaskForm):
         _l("Téléphone"),
         validators=[
             Optional(),
-            _too_long(MAX_LENGTHS["phone"]),
+            too_long(MAX_LENGTHS["phone"]),
             Regexp(
                 r"^\+?[0-9 .()-]+$",
                 message=_l("Un numéro de téléphone ne contient que des chiffres, espaces et +."),
@@ -145,7 +107,7 @@ class AddRoleForm(FlaskForm):
         _l("Adresse e-mail de la personne"),
         validators=[
             DataRequired(_l("Indiquez l'adresse e-mail de la personne.")),
-            _too_long(MAX_LENGTHS["email"]),
+            too_long(MAX_LENGTHS["email"]),
             Email(_l("Cette adresse e-mail n'est pas valide.")),
         ],
     )

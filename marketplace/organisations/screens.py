@@ -20,6 +20,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import User
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.forms import show_service_error
 from marketplace.labels import role_label
 from marketplace.organisations.access import require_role
 from marketplace.organisations.forms import AddRoleForm, RemoveRoleForm
@@ -36,12 +37,6 @@ from marketplace.organisations.services import (
 MAX_SEARCH_LENGTH = 100
 
 
-def form_error(form, error: DomainError, default_field: str) -> None:
-    """Show a service's refusal next to the field it concerns."""
-    name = error.field if error.field in form else default_field
-    form[name].errors = [*form[name].errors, error.message]
-
-
 def edit_profile(
     organisation: Organisation,
     form: FlaskForm,
@@ -56,7 +51,7 @@ def edit_profile(
             save()
         except DomainError as error:
             db.session.rollback()
-            form_error(form, error, "name")
+            show_service_error(form, error, "name")
         else:
             db.session.commit()
             flash(_("Les informations ont été enregistrées."), "success")
@@ -110,7 +105,7 @@ class MembersScreen:
                 add_role(organisation, user, form.role.data)
             except DomainError as error:
                 db.session.rollback()
-                form_error(form, error, "email")
+                show_service_error(form, error, "email")
             else:
                 db.session.commit()
                 flash(

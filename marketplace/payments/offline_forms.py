@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from marketplace.errors import DomainError
+from marketplace.forms import int_or_none
 from marketplace.payments.fields import EuroField
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.payments.models import OfflineMethod, OfflinePaymentState
@@ -34,13 +35,6 @@ PAYMENT_STATE_LABELS = {
     OfflinePaymentState.HANDED_OVER.value: _l("Reversé au producteur"),
     OfflinePaymentState.CANCELLED.value: _l("Annulé"),
 }
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class LocalDateField(DateField):
@@ -79,7 +73,7 @@ class RecordForm(FlaskForm):
         return [
             PaymentLine(
                 position=position,
-                installment_id=_int_or_none(row.installment_id.data) or 0,
+                installment_id=int_or_none(row.installment_id.data) or 0,
                 method=row.method.data,
                 amount_cents=row.amount.data,
                 bank=row.bank.data or "",
@@ -109,7 +103,7 @@ class RecordForm(FlaskForm):
 class PaymentFilterForm(Form):
     """The list's filters, read from the address (a GET form: no CSRF needed)."""
 
-    offer = SelectField(_l("Contrat"), coerce=_int_or_none, validate_choice=False)
+    offer = SelectField(_l("Contrat"), coerce=int_or_none, validate_choice=False)
     household = StringField(_l("Nom du foyer"))
     state = SelectField(
         _l("État des paiements"),
@@ -144,7 +138,7 @@ BULK_ACTIONS = ("receive", "hand_over", "cancel")
 class BulkForm(FlaskForm):
     """The payments ticked in the list and the button pressed."""
 
-    payment_ids = SelectMultipleField(coerce=_int_or_none, validate_choice=False)
+    payment_ids = SelectMultipleField(coerce=int_or_none, validate_choice=False)
     action = HiddenField()
     next = HiddenField()
 

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField
+from wtforms import HiddenField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, InputRequired
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.forms import CheckboxesField
 from marketplace.labels import LABEL_NAMES, TRADE_LABELS
 from marketplace.organisations.forms import ProfileForm
 from marketplace.producers.models import Producer
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as a list of checkboxes (easier than a multiple select on a phone)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class ProducerProfileForm(ProfileForm):
@@ -29,7 +22,7 @@ class ProducerProfileForm(ProfileForm):
         validate_choice=False,
     )
     # Named after Producer.label_codes so that editing starts from the stored labels.
-    label_codes = MultiCheckboxField(
+    label_codes = CheckboxesField(
         _l("Labels et mentions"),
         choices=[SelectChoice(code, label) for code, label in LABEL_NAMES.items()],
         validate_choice=False,

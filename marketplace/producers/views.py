@@ -9,11 +9,12 @@ from flask_login import current_user
 
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.forms import show_service_error
 from marketplace.groups.models import Group
 from marketplace.groups.services import group_by_slug
 from marketplace.organisations.access import has_role, require_role
 from marketplace.organisations.models import OrganisationKind, Role
-from marketplace.organisations.screens import MembersScreen, edit_profile, form_error
+from marketplace.organisations.screens import MembersScreen, edit_profile
 from marketplace.producers.forms import LinkProducerForm, ProducerProfileForm, UnlinkProducerForm
 from marketplace.producers.models import Producer
 from marketplace.producers.services import (
@@ -109,7 +110,7 @@ def link_group(slug: str):
             link_producer(group, producer)
         except DomainError as error:
             db.session.rollback()
-            form_error(form, error, "producer_id")
+            show_service_error(form, error, "producer_id")
         else:
             db.session.commit()
             flash(_("%(name)s livre maintenant ce groupe.", name=producer.name), "success")
