@@ -9,6 +9,8 @@ from marketplace.baskets.models import (
     Subscription,
     WaitingListEntry,
 )
+from marketplace.cards.models import CardPayment, SavedPaymentMethod, StripeCustomer, StripeEvent
+from marketplace.catalogue.models import Availability, Product, ProductPhoto
 from marketplace.delivery.models import (
     DistributionDay,
     DistributionSchedule,
@@ -24,10 +26,28 @@ from marketplace.payments.models import (
     LedgerEntry,
     OfflinePayment,
 )
+from marketplace.pickup.models import ChecklistTap, DayClosing, DonatedItem
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.scheduler.models import JobRun
+from marketplace.shifts.models import ShiftSignup, StaffingAlert, VolunteerRole
+from marketplace.shop.models import Order, OrderLine
 
 __all__ = [
+    "Availability",
+    "CardPayment",
+    "ChecklistTap",
+    "DayClosing",
+    "DonatedItem",
+    "Order",
+    "OrderLine",
+    "Product",
+    "ProductPhoto",
+    "SavedPaymentMethod",
+    "ShiftSignup",
+    "StaffingAlert",
+    "StripeCustomer",
+    "StripeEvent",
+    "VolunteerRole",
     "BasketOffer",
     "BasketSize",
     "Delivery",

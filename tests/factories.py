@@ -18,6 +18,8 @@ from marketplace.baskets.models import (
     Subscription,
     WaitingListEntry,
 )
+from marketplace.cards.models import CardPayment, SavedPaymentMethod, StripeCustomer
+from marketplace.catalogue.models import Availability, Product
 from marketplace.delivery.models import (
     DistributionDay,
     DistributionSchedule,
@@ -29,8 +31,11 @@ from marketplace.groceries.models import Grocery
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership
 from marketplace.payments.models import FundMovement, Installment, LedgerEntry, OfflinePayment
+from marketplace.pickup.models import ChecklistTap, DayClosing
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.scheduler.models import JobRun
+from marketplace.shifts.models import ShiftSignup, VolunteerRole
+from marketplace.shop.models import Order, OrderLine
 from marketplace.timezones import local_instant
 
 DEFAULT_PASSWORD = "Radis-et-poireaux-42"
@@ -334,3 +339,165 @@ class WaitingListEntryFactory(BaseFactory):
     size = factory.SubFactory(BasketSizeFactory, offer=factory.SelfAttribute("..offer"))
     user = factory.SubFactory(UserFactory)
     state = "waiting"
+
+
+class StripeCustomerFactory(BaseFactory):
+    class Meta:
+        model = StripeCustomer
+        exclude = ("user",)
+
+    user = factory.SubFactory(UserFactory)
+    user_id = factory.SelfAttribute("user.id")
+    stripe_customer_id = factory.Sequence(lambda n: f"cus_test{n:06d}")
+
+
+class SavedPaymentMethodFactory(BaseFactory):
+    class Meta:
+        model = SavedPaymentMethod
+        exclude = ("user",)
+
+    user = factory.SubFactory(UserFactory)
+    user_id = factory.SelfAttribute("user.id")
+    stripe_payment_method_id = factory.Sequence(lambda n: f"pm_test{n:06d}")
+    method = "card"
+    brand = "visa"
+    last4 = "4242"
+    exp_month = 12
+    exp_year = factory.LazyFunction(lambda: date.today().year + 2)
+    is_default = True
+
+
+class CardPaymentFactory(BaseFactory):
+    """A card payment of an installment (pass `installment=`), succeeded by default."""
+
+    class Meta:
+        model = CardPayment
+        exclude = ("installment",)
+
+    installment = factory.SubFactory(InstallmentFactory)
+    installment_id = factory.SelfAttribute("installment.id")
+    user_id = factory.LazyAttribute(
+        lambda o: db.session.get(Subscription, o.installment.subscription_id).user_id
+    )
+    group_id = factory.LazyAttribute(
+        lambda o: db.session.get(Subscription, o.installment.subscription_id).group_id
+    )
+    amount_cents = factory.SelfAttribute("installment.amount_cents")
+    method = "card"
+    idempotency_key = factory.Sequence(lambda n: f"test-payment-{n}")
+    stripe_payment_intent_id = factory.Sequence(lambda n: f"pi_test{n:06d}")
+    state = "succeeded"
+
+
+class ProductFactory(BaseFactory):
+    class Meta:
+        model = Product
+
+    producer = factory.SubFactory(ProducerFactory)
+    name = factory.Sequence(lambda n: f"Carottes {n}")
+    category = "legumes"
+    description = "Carottes de saison, lavées."
+    unit = "kg"
+    price_cents = 320
+    labels = "ab"
+    archived = False
+
+
+class AvailabilityFactory(BaseFactory):
+    """A product offered to a group for a date; pass `supply=` (a ProducerSuppliesGroup) or
+    `product=` and `group=` whose producer already supplies the group."""
+
+    class Meta:
+        model = Availability
+        exclude = ("supply",)
+
+    supply = factory.SubFactory(ProducerSuppliesGroupFactory)
+    product = factory.SubFactory(
+        ProductFactory, producer=factory.SelfAttribute("..supply.producer")
+    )
+    producer_id = factory.SelfAttribute("product.producer_id")
+    group_id = factory.SelfAttribute("supply.group_id")
+    day = factory.LazyFunction(lambda: date.today() + timedelta(days=7))
+    quantity_milli = 10_000
+    reserved_milli = 0
+    price_cents = factory.SelfAttribute("product.price_cents")
+    max_per_household_milli = None
+    published = True
+
+
+class OrderFactory(BaseFactory):
+    """A placed order with no lines (pass `distribution_day=` and `user=`)."""
+
+    class Meta:
+        model = Order
+
+    distribution_day = factory.SubFactory(DistributionDayFactory)
+    group_id = factory.SelfAttribute("distribution_day.group_id")
+    user = factory.SubFactory(UserFactory)
+    status = "placed"
+    total_cents = 0
+
+
+class OrderLineFactory(BaseFactory):
+    """A line of an order; the caller keeps the order's total and the stock in step."""
+
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    availability = factory.SubFactory(AvailabilityFactory)
+    quantity_milli = 1000
+    unit_price_cents = factory.SelfAttribute("availability.price_cents")
+    total_cents = factory.LazyAttribute(lambda o: o.unit_price_cents * o.quantity_milli // 1000)
+
+
+class VolunteerRoleFactory(BaseFactory):
+    class Meta:
+        model = VolunteerRole
+        exclude = ("group",)
+
+    group = factory.SubFactory(GroupFactory)
+    group_id = factory.SelfAttribute("group.id")
+    name = factory.Sequence(lambda n: f"Émargement {n}")
+    description = "Accueillir les adhérent·es et cocher la liste."
+    needed_per_day = 2
+    cancel_cutoff_hours = 48
+
+
+class ShiftSignupFactory(BaseFactory):
+    class Meta:
+        model = ShiftSignup
+
+    distribution_day = factory.SubFactory(DistributionDayFactory)
+    role = factory.SubFactory(
+        VolunteerRoleFactory, group=factory.SelfAttribute("..distribution_day.group")
+    )
+    user = factory.SubFactory(UserFactory)
+    state = "signed_up"
+    is_lead = False
+
+
+class ChecklistTapFactory(BaseFactory):
+    """A tap on a line of a day's checklist (pass `distribution_day=` and `target_id=`)."""
+
+    class Meta:
+        model = ChecklistTap
+        exclude = ("distribution_day", "user")
+
+    distribution_day = factory.SubFactory(DistributionDayFactory)
+    distribution_day_id = factory.SelfAttribute("distribution_day.id")
+    user = factory.SubFactory(UserFactory)
+    user_id = factory.SelfAttribute("user.id")
+    tap_id = factory.Sequence(lambda n: f"tap-{n:08d}")
+    target_kind = "delivery"
+    target_id = 1
+    action = "collected"
+    device_id = "phone-a"
+    tapped_at = factory.LazyFunction(lambda: datetime.now(UTC))
+
+
+class DayClosingFactory(BaseFactory):
+    class Meta:
+        model = DayClosing
+
+    distribution_day = factory.SubFactory(DistributionDayFactory)

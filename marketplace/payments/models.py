@@ -73,6 +73,7 @@ class LedgerEntry(Base):
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("basket_offers.id"), index=True)
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"), index=True)
     installment_id: Mapped[int | None] = mapped_column(ForeignKey("installments.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("shop_orders.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     amount_cents: Mapped[int] = mapped_column(Integer)
     occurred_on: Mapped[date] = mapped_column(Date)
@@ -116,6 +117,10 @@ class Installment(Base):
     state: Mapped[str] = mapped_column(String(20), default=InstallmentState.PLANNED.value)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A failed card or SEPA charge is tried again on this date (None: no retry planned).
+    charge_retry_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # When the household was told the installment falls due soon (sent once).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

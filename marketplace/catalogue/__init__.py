@@ -1,0 +1,1 @@
+"""Producers' catalogues and their weekly availability for each group they supply."""

@@ -1,0 +1,100 @@
+"""The pickup-day checklist: volunteers' taps (synced from phones, maybe offline), the day's
+closing and what was given to a solidarity grocery."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.db import Base, UTCDateTime, choice_check, utcnow
+from marketplace.delivery.models import DistributionDay
+
+
+class TapTarget(enum.StrEnum):
+    DELIVERY = "delivery"  # a subscribed basket (baskets.models.Delivery)
+    ORDER = "order"  # a household's extras (shop.models.Order)
+
+
+class TapAction(enum.StrEnum):
+    COLLECTED = "collected"
+    NOT_COLLECTED = "not_collected"
+    PENDING = "pending"  # undo: back to "to hand over"
+    NOTE = "note"
+
+
+class ChecklistTap(Base):
+    """One tap on a phone, identified by the id the phone gave it: sending it twice changes
+    nothing. A line's state is its latest tap by (tapped_at, tap_id), so two phones converge
+    whatever order their taps arrive in."""
+
+    __tablename__ = "checklist_taps"
+    __table_args__ = (
+        choice_check("target_kind", [target.value for target in TapTarget]),
+        choice_check("action", [action.value for action in TapAction]),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tap_id: Mapped[str] = mapped_column(String(64), unique=True)
+    distribution_day_id: Mapped[int] = mapped_column(
+        ForeignKey("distribution_days.id", ondelete="RESTRICT"), index=True
+    )
+    target_kind: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    device_id: Mapped[str] = mapped_column(String(64), default="")
+    tapped_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship()
+
+
+class DayClosing(Base):
+    """A distribution day (at its pickup point) closed: what was not collected is settled."""
+
+    __tablename__ = "pickup_day_closings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    distribution_day_id: Mapped[int] = mapped_column(
+        ForeignKey("distribution_days.id", ondelete="RESTRICT"), unique=True
+    )
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None when the scheduler closed it after the day's end time.
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The solidarity grocery that received what was donated, if anything was.
+    grocery_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+
+    distribution_day: Mapped[DistributionDay] = relationship()
+
+
+class DonatedItem(Base):
+    """Food not collected and given to a solidarity grocery, with its quantity.
+
+    It reaches the grocery's stock as a donation record."""
+
+    __tablename__ = "donated_items"
+    __table_args__ = (
+        CheckConstraint("quantity_milli > 0", name="quantity_positive"),
+        CheckConstraint("(delivery_id IS NULL) <> (order_line_id IS NULL)", name="one_source"),
+        CheckConstraint("length(label) > 0", name="label_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    distribution_day_id: Mapped[int] = mapped_column(
+        ForeignKey("distribution_days.id", ondelete="RESTRICT"), index=True
+    )
+    grocery_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"), unique=True)
+    order_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shop_order_lines.id"), unique=True
+    )
+    label: Mapped[str] = mapped_column(String(200))  # "Panier grand — Ferme du Coteau"
+    quantity_milli: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(20))  # a catalogue Unit, or "panier"
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

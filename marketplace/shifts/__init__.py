@@ -1,0 +1,1 @@
+"""Volunteer shifts (permanences) of the distribution days."""
