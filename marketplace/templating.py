@@ -6,6 +6,8 @@ from flask import Flask, current_app
 from flask_babel import format_date, format_datetime, format_time, get_locale
 
 from marketplace.accounts.passwords import MIN_LENGTH
+from marketplace.catalogue.labels import category_name, unit_name
+from marketplace.catalogue.quantities import format_quantity
 from marketplace.labels import label_name, role_label, trade_label
 from marketplace.payments.money import format_money
 
@@ -16,6 +18,9 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["time"] = lambda value, style="short": format_time(value, style)
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["quantity"] = format_quantity  # {{ line.quantity_milli|quantity(unit) }}
+    app.jinja_env.globals["unit_name"] = unit_name
+    app.jinja_env.globals["category_name"] = category_name
     app.jinja_env.globals["trade_label"] = trade_label
     app.jinja_env.globals["password_min_length"] = MIN_LENGTH
     app.jinja_env.globals["label_name"] = label_name

@@ -86,8 +86,8 @@ LIVE_CARD_PAYMENT_STATES = (
 
 
 class CardPayment(Base):
-    """One attempt to take money through Stripe (a PaymentIntent), for an installment or
-    towards the household's balance in a group (weekly-shop orders)."""
+    """One attempt to take money through Stripe (a PaymentIntent), for an installment of a
+    subscription or for a weekly-shop order."""
 
     __tablename__ = "card_payments"
     __table_args__ = (
@@ -98,7 +98,15 @@ class CardPayment(Base):
         CheckConstraint(
             "refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refund_within_amount"
         ),
-        # Never two attempts under way for the same installment: no double charge.
+        CheckConstraint("installment_id IS NULL OR order_id IS NULL", name="installment_or_order"),
+        # Never two attempts under way for the same installment or order: no double charge.
+        Index(
+            "uq_card_payments_live_per_order",
+            "order_id",
+            unique=True,
+            sqlite_where=text("state IN ('creating', 'requires_action', 'processing')"),
+            postgresql_where=text("state IN ('creating', 'requires_action', 'processing')"),
+        ),
         Index(
             "uq_card_payments_live_per_installment",
             "installment_id",
@@ -112,6 +120,7 @@ class CardPayment(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     installment_id: Mapped[int | None] = mapped_column(ForeignKey("installments.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("shop_orders.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(20), default="card")
     off_session: Mapped[bool] = mapped_column(Boolean, default=False)

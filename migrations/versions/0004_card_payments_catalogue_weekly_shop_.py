@@ -289,6 +289,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('group_id', sa.Integer(), nullable=False),
     sa.Column('installment_id', sa.Integer(), nullable=True),
+    sa.Column('order_id', sa.Integer(), nullable=True),
     sa.Column('amount_cents', sa.Integer(), nullable=False),
     sa.Column('method', sa.String(length=20), nullable=False),
     sa.Column('off_session', sa.Boolean(), nullable=False),
@@ -305,11 +306,13 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("method IN ('card', 'sepa_debit')", name=op.f('ck_card_payments_method_valid')),
     sa.CheckConstraint("state IN ('creating', 'requires_action', 'processing', 'succeeded', 'failed', 'canceled')", name=op.f('ck_card_payments_state_valid')),
+    sa.CheckConstraint('installment_id IS NULL OR order_id IS NULL', name=op.f('ck_card_payments_installment_or_order')),
     sa.CheckConstraint('amount_cents > 0', name=op.f('ck_card_payments_amount_positive')),
     sa.CheckConstraint('attempt >= 1', name=op.f('ck_card_payments_attempt_positive')),
     sa.CheckConstraint('refunded_cents >= 0 AND refunded_cents <= amount_cents', name=op.f('ck_card_payments_refund_within_amount')),
     sa.ForeignKeyConstraint(['group_id'], ['organisations.id'], name=op.f('fk_card_payments_group_id_organisations')),
     sa.ForeignKeyConstraint(['installment_id'], ['installments.id'], name=op.f('fk_card_payments_installment_id_installments')),
+    sa.ForeignKeyConstraint(['order_id'], ['shop_orders.id'], name=op.f('fk_card_payments_order_id_shop_orders')),
     sa.ForeignKeyConstraint(['ledger_entry_id'], ['ledger_entries.id'], name=op.f('fk_card_payments_ledger_entry_id_ledger_entries')),
     sa.ForeignKeyConstraint(['saved_payment_method_id'], ['saved_payment_methods.id'], name=op.f('fk_card_payments_saved_payment_method_id_saved_payment_methods')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_card_payments_user_id_users')),
@@ -320,6 +323,8 @@ def upgrade():
     with op.batch_alter_table('card_payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_card_payments_group_id'), ['group_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_card_payments_installment_id'), ['installment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_card_payments_order_id'), ['order_id'], unique=False)
+        batch_op.create_index('uq_card_payments_live_per_order', ['order_id'], unique=True, sqlite_where=sa.text("state IN ('creating', 'requires_action', 'processing')"), postgresql_where=sa.text("state IN ('creating', 'requires_action', 'processing')"))
         batch_op.create_index(batch_op.f('ix_card_payments_user_id'), ['user_id'], unique=False)
         batch_op.create_index('uq_card_payments_live_per_installment', ['installment_id'], unique=True, sqlite_where=sa.text("state IN ('creating', 'requires_action', 'processing')"), postgresql_where=sa.text("state IN ('creating', 'requires_action', 'processing')"))
 
@@ -352,6 +357,8 @@ def downgrade():
         batch_op.drop_index('uq_card_payments_live_per_installment', sqlite_where=sa.text("state IN ('creating', 'requires_action', 'processing')"), postgresql_where=sa.text("state IN ('creating', 'requires_action', 'processing')"))
         batch_op.drop_index(batch_op.f('ix_card_payments_user_id'))
         batch_op.drop_index(batch_op.f('ix_card_payments_installment_id'))
+        batch_op.drop_index(batch_op.f('ix_card_payments_order_id'))
+        batch_op.drop_index('uq_card_payments_live_per_order')
         batch_op.drop_index(batch_op.f('ix_card_payments_group_id'))
 
     op.drop_table('card_payments')
