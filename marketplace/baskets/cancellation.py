@@ -26,6 +26,7 @@ from marketplace.baskets.models import (
 from marketplace.delivery.models import DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.payments.fund import withdraw_donation
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, Installment, InstallmentState
 from marketplace.timezones import paris_today
@@ -42,7 +43,13 @@ class CancellationPlan:
     dropped: list[Delivery]  # planned deliveries after the notice period (deleted once done)
     kept_count: int  # deliveries still due or already past
     notice_ends_at: datetime
-    credit_cents: int
+    basket_credit_cents: int  # the dropped baskets' price
+    donation_cents: int  # the per-delivery gift pledged for the dropped days
+
+    @property
+    def credit_cents(self) -> int:
+        """Everything the household no longer owes."""
+        return self.basket_credit_cents + self.donation_cents
 
 
 def household_may_cancel(subscription: Subscription) -> bool:
@@ -73,7 +80,9 @@ def cancellation_plan(subscription: Subscription, now: datetime) -> Cancellation
         len(deliveries) - len(dropped),
         notice_ends_at,
         # A delivery carrying a postponed basket (quantity 2) drops both baskets.
-        credit_cents=sum(delivery.price_cents * delivery.quantity for delivery in dropped),
+        basket_credit_cents=sum(delivery.price_cents * delivery.quantity for delivery in dropped),
+        # The gift was pledged once per delivery day, whatever the quantity.
+        donation_cents=subscription.donation_per_delivery_cents * len(dropped),
     )
 
 
@@ -110,7 +119,7 @@ def _cancel(subscription: Subscription, now: datetime) -> CancellationPlan:
     db.session.refresh(subscription, ["status", "cancelled_at"])
 
     plan = cancellation_plan(subscription, now)
-    credit = plan.credit_cents
+    credit = plan.basket_credit_cents
     if credit > 0:
         book_entry(
             user_id=subscription.user_id,
@@ -122,7 +131,17 @@ def _cancel(subscription: Subscription, now: datetime) -> CancellationPlan:
             offer_id=subscription.offer_id,
             subscription_id=subscription.id,
         )
-        _reduce_installments(subscription, credit)
+    if plan.donation_cents > 0:
+        withdraw_donation(
+            subscription.group_id,
+            subscription.user_id,
+            plan.donation_cents,
+            paris_today(now),
+            _("Don non dû — livraisons résiliées"),
+            subscription_id=subscription.id,
+        )
+    if plan.credit_cents > 0:
+        _reduce_installments(subscription, plan.credit_cents)
     if plan.dropped:
         dropped_ids = [delivery.id for delivery in plan.dropped]
         # An absence postponed to a dropped day is not delivered either: its basket is in the

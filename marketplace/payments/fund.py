@@ -81,6 +81,38 @@ def record_donation(
     )
 
 
+def withdraw_donation(
+    group_id: int,
+    user_id: int,
+    amount_cents: int,
+    occurred_on: date,
+    label: str,
+    *,
+    subscription_id: int | None = None,
+) -> FundMovement:
+    """A pledged gift that will not be paid (its deliveries were cancelled): the household is
+    credited and the fund gives the amount back (an ADJUSTMENT out of it)."""
+    entry = book_entry(
+        user_id=user_id,
+        group_id=group_id,
+        kind=EntryKind.CREDIT,
+        amount_cents=amount_cents,
+        occurred_on=occurred_on,
+        label=label,
+        subscription_id=subscription_id,
+    )
+    return _add_movement(
+        group_id,
+        FundMovementKind.ADJUSTMENT,
+        -amount_cents,
+        occurred_on,
+        label,
+        user_id=user_id,
+        subscription_id=subscription_id,
+        ledger_entry_id=entry.id,
+    )
+
+
 def give_once(
     group: Organisation, user: User, amount_cents: int, occurred_on: date, reference: str
 ) -> FundMovement:

@@ -269,3 +269,41 @@ def test_installments_are_cancelled_from_the_last_and_one_reduced_partly(app):
         (1450, "planned"),
         (3000, "cancelled"),
     ]
+
+
+def test_a_per_delivery_gift_is_no_longer_owed_for_cancelled_deliveries(scenario):
+    from marketplace.baskets.subscribing import subscribe
+    from marketplace.payments.fund import fund_balance_cents
+
+    gift = 100  # 1 € a delivery for the solidarity fund
+    subscription = subscribe(
+        scenario.offer,
+        scenario.member,
+        scenario.large,
+        scenario.point,
+        scenario.soutien,
+        "monthly",
+        "cheque",
+        utcnow(),
+        donation_per_delivery_cents=gift,
+    )
+    db.session.commit()
+    deliveries = delivery_count(subscription)
+    total = sum(item.amount_cents for item in installments(subscription))
+    fund_before = fund_balance_cents(subscription.group_id)
+    assert fund_before == gift * deliveries
+
+    plan = cancel_by_household(subscription, utcnow())
+    db.session.commit()
+
+    dropped = len(plan.dropped)
+    assert plan.donation_cents == gift * dropped
+    assert plan.credit_cents == 3060 * dropped + gift * dropped
+    # The fund gives back what will not be paid; the installments no longer include it.
+    assert fund_balance_cents(subscription.group_id) == gift * (deliveries - dropped)
+    due = [item for item in installments(subscription) if item.state != "cancelled"]
+    assert sum(item.amount_cents for item in due) == total - plan.credit_cents
+    # The household owes exactly what stays due.
+    assert balance_cents(subscription.user_id, subscription.group_id) == -(
+        total - plan.credit_cents
+    )
