@@ -14,6 +14,7 @@ from marketplace.baskets import offers
 from marketplace.baskets.models import BasketOffer, OfferStatus
 from marketplace.baskets.subscribing import active_subscription, subscribe
 from marketplace.delivery.models import PickupPoint
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership, Role
@@ -148,15 +149,24 @@ def _subscribe_households(offer: BasketOffer, now: datetime) -> int:
             if index % 7 == 1
             else standard
         )
-        subscribe(
-            offer,
-            user,
-            offer.sizes[index % len(offer.sizes)],
-            points[index % len(points)],
-            tier,
-            PLANS[index % len(PLANS)],
-            METHODS[index % len(METHODS)],
-            now,
-        )
+        # Rotate the pickup points; a point whose calendar misses this contract's weeks (a
+        # fortnightly contract at a monthly point) is skipped for the next one.
+        for shift in range(len(points)):
+            try:
+                subscribe(
+                    offer,
+                    user,
+                    offer.sizes[index % len(offer.sizes)],
+                    points[(index + shift) % len(points)],
+                    tier,
+                    PLANS[index % len(PLANS)],
+                    METHODS[index % len(METHODS)],
+                    now,
+                )
+            except DomainError:
+                continue
+            break
+        else:
+            continue
         created += 1
     return created
