@@ -13,6 +13,7 @@ from marketplace.baskets.models import Delivery
 from marketplace.extensions import db
 from marketplace.payments.ledger import balance_cents
 from marketplace.payments.models import LedgerEntry
+from marketplace.timezones import paris_today
 from tests import factories
 from tests.helpers import count_queries
 
@@ -20,7 +21,8 @@ PAGE = "/my/baskets"
 
 
 def in_weeks(weeks: int) -> date:
-    return date.today() + timedelta(weeks=weeks)
+    # Paris's date: the page lists the days from today in Paris, whatever the UTC date.
+    return paris_today() + timedelta(weeks=weeks)
 
 
 def make_subscription(user, policy="credit", max_absences=2, price_cents=1550, **offer_fields):
