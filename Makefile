@@ -3,6 +3,8 @@
 
 PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
 PORT ?= 5000
+# A local stand-in for Stripe for card and SEPA payments (test cards: see README.md).
+LOCALSTRIPE_PORT ?= 8420
 PYTEST_ARGS ?=
 VENV := .venv
 BIN := $(VENV)/bin
@@ -45,8 +47,12 @@ run: $(VENV)/.installed-run
 	@echo
 	@echo "  Site : http://127.0.0.1:$(PORT)/  (Ctrl-C arrête le site et le planificateur)"
 	@echo "  Courriels de développement : instance/mail/"
+	@echo "  Paiements par carte : localstripe sur le port $(LOCALSTRIPE_PORT) (carte 4242 4242 4242 4242)"
 	@echo
-	@trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	@trap 'kill $$scheduler $$stripe 2>/dev/null; wait $$scheduler $$stripe 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	export STRIPE_API_BASE=$${STRIPE_API_BASE-http://127.0.0.1:$(LOCALSTRIPE_PORT)}; \
+	$(BIN)/localstripe --port $(LOCALSTRIPE_PORT) >instance/localstripe.log 2>&1 & stripe=$$!; \
+	$(BIN)/python scripts/localstripe-webhook http://127.0.0.1:$(LOCALSTRIPE_PORT) http://127.0.0.1:$(PORT)/stripe/webhook; \
 	$(FLASK) scheduler run & scheduler=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 

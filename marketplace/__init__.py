@@ -42,6 +42,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_error_pages(app)
     init_templating(app)
 
+    from marketplace.cards import gateway
+
+    gateway.init_app(app)
+
     from marketplace.blueprints import register_blueprints
     from marketplace.cli import register_commands
 

@@ -1,6 +1,33 @@
 """Every domain's blueprint, registered in one place."""
 
 from flask import Flask
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from marketplace.security import public
+
+
+class JsonApi(Api):
+    """flask-smorest for the JSON API under /api/: its JSON error handler serves the API's own
+    blueprints only, so the HTML pages keep their error pages."""
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+    def register_blueprint(self, blp, **options) -> None:
+        if not blp._got_registered_once:  # a blueprint is set up once, whatever the apps
+            blp.register_error_handler(HTTPException, self.handle_http_exception)
+        super().register_blueprint(blp, **options)
+
+
+def register_api(app: Flask) -> None:
+    """Every JSON blueprint, and its OpenAPI description at /api/openapi.json (public)."""
+    from marketplace.pickup.api import blp as pickup_api
+
+    api = JsonApi(app)
+    api.register_blueprint(pickup_api)
+    describe = app.view_functions["api-docs.openapi_json"]
+    app.view_functions["api-docs.openapi_json"] = public(lambda: describe())
 
 
 def register_blueprints(app: Flask) -> None:
@@ -11,6 +38,10 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.baskets.subscription_views import bp as subscriptions
     from marketplace.baskets.tier_views import bp as tiers
     from marketplace.baskets.waiting_views import bp as waiting_list
+    from marketplace.cards.coordinator_views import bp as card_followup
+    from marketplace.cards.views import bp as cards
+    from marketplace.cards.webhooks import bp as stripe_webhooks
+    from marketplace.catalogue.views import bp as catalogue
     from marketplace.delivery.views import bp as delivery
     from marketplace.groceries.views import bp as groceries
     from marketplace.groups.views import bp as groups
@@ -18,7 +49,13 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.payments.fund_views import bp as fund
     from marketplace.payments.offline_views import bp as offline_payments
     from marketplace.payments.views import bp as payments
+    from marketplace.pickup.closing_views import bp as pickup_closing
+    from marketplace.pickup.views import bp as pickup
     from marketplace.producers.views import bp as producers
+    from marketplace.shifts.views import bp as shifts
+    from marketplace.shop.dashboard_views import bp as producer_dashboard
+    from marketplace.shop.list_views import bp as producer_lists
+    from marketplace.shop.views import bp as shop
     from marketplace.territory.views import bp as territory
 
     for blueprint in (
@@ -38,5 +75,16 @@ def register_blueprints(app: Flask) -> None:
         tiers,
         waiting_list,
         fund,
+        card_followup,
+        cards,
+        stripe_webhooks,
+        catalogue,
+        pickup,
+        pickup_closing,
+        shifts,
+        shop,
+        producer_lists,
+        producer_dashboard,
     ):
         app.register_blueprint(blueprint)
+    register_api(app)

@@ -38,6 +38,24 @@ def engine_options(url: str) -> dict[str, Any]:
     return {"pool_pre_ping": True}
 
 
+LOCALSTRIPE_URL = "http://127.0.0.1:8420"
+
+
+def stripe_settings(env: os._Environ | dict[str, str]) -> dict[str, Any]:
+    """Real Stripe when STRIPE_SECRET_KEY is given; otherwise a local `localstripe` server
+    (started by `make run`), with test keys it accepts."""
+    real = bool(env.get("STRIPE_SECRET_KEY"))
+    api_base = env.get("STRIPE_API_BASE", "" if real else LOCALSTRIPE_URL).strip() or None
+    default_js = f"{api_base}/js.stripe.com/v3/" if api_base else "https://js.stripe.com/v3/"
+    return {
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", "sk_test_localstripe"),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe"),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),
+        "STRIPE_API_BASE": api_base,  # None: the real Stripe API
+        "STRIPE_JS_URL": env.get("STRIPE_JS_URL", default_js),
+    }
+
+
 def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     overrides = overrides or {}
     env = os.environ
@@ -81,6 +99,18 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         ),
         "DISTRIBUTION_HORIZON_WEEKS": int(env.get("DISTRIBUTION_HORIZON_WEEKS", "8")),
         "SCHEDULER_CATCH_UP_DAYS": int(env.get("SCHEDULER_CATCH_UP_DAYS", "14")),
+        # Volunteer shifts: how far ahead an understaffed day is announced to the coordinators,
+        # and whether every member of the group is asked for help too.
+        "SHIFTS_UNDERSTAFFED_DAYS_AHEAD": int(env.get("SHIFTS_UNDERSTAFFED_DAYS_AHEAD", "3")),
+        "SHIFTS_UNDERSTAFFED_ALERT_MEMBERS": env.get("SHIFTS_UNDERSTAFFED_ALERT_MEMBERS", "0")
+        == "1",
+        # The JSON API (flask-smorest): its OpenAPI description is served at /api/openapi.json.
+        "API_TITLE": "Circuits courts solidaires",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        **stripe_settings(env),
     }
     config.update(overrides)
     return config

@@ -9,6 +9,9 @@ from marketplace.scheduler.registry import JobRegistry, registry
 
 def load_jobs() -> JobRegistry:
     import marketplace.baskets.jobs  # noqa: F401
+    import marketplace.cards.jobs  # noqa: F401
     import marketplace.delivery.jobs  # noqa: F401
+    import marketplace.pickup.jobs  # noqa: F401
+    import marketplace.shifts.jobs  # noqa: F401
 
     return registry

@@ -24,6 +24,29 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+STRIPE_HOOKS_ORIGIN = "https://hooks.stripe.com"  # Stripe's 3-D Secure frames
+STRIPE_API_ORIGIN = "https://api.stripe.com"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(*, stripe_js_url: str, stripe_api_base: str | None) -> str:
+    """The policy of the card pages: the default one, plus exactly the origins Stripe.js needs
+    (its own, the API's; with the real Stripe, the 3-D Secure frames' too)."""
+    js = _origin(stripe_js_url)
+    api = _origin(stripe_api_base) if stripe_api_base else STRIPE_API_ORIGIN
+    frames = " ".join(dict.fromkeys([js, *([] if stripe_api_base else [STRIPE_HOOKS_ORIGIN])]))
+    connect = " ".join(dict.fromkeys([js, api]))
+    return (
+        CONTENT_SECURITY_POLICY.replace("script-src 'self'", f"script-src 'self' {js}")
+        .replace("connect-src 'self'", f"connect-src 'self' {connect}")
+        .replace("default-src 'self'", f"default-src 'self'; frame-src {frames}")
+    )
+
+
 View = TypeVar("View", bound=Callable)
 
 

@@ -3,7 +3,13 @@ for each test, a real SMTP server, and helpers to log in as any role."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import flask_babel
@@ -18,7 +24,7 @@ from marketplace.accounts.models import User
 from marketplace.extensions import db, limiter
 from marketplace.organisations.models import Organisation, Role
 from tests import factories
-from tests.helpers import SmtpSink, database_url_for_tests
+from tests.helpers import SmtpSink, database_url_for_tests, free_port
 
 
 @pytest.fixture(scope="session")
@@ -29,10 +35,54 @@ def smtp_server() -> Iterator[SmtpSink]:
     sink.stop()
 
 
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"localstripe stopped at start (code {process.returncode})")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"localstripe did not listen on port {port} in {timeout} s")
+
+
+LOCALSTRIPE_PORT = free_port()
+LOCALSTRIPE_URL = f"http://127.0.0.1:{LOCALSTRIPE_PORT}"
+STRIPE_TEST_SETTINGS = {
+    "STRIPE_SECRET_KEY": "sk_test_12345",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_12345",
+    "STRIPE_WEBHOOK_SECRET": "whsec_tests",
+    "STRIPE_API_BASE": LOCALSTRIPE_URL,
+    "STRIPE_JS_URL": f"{LOCALSTRIPE_URL}/js.stripe.com/v3/",
+}
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[str]:
+    """A real localstripe server (started the first time a test asks for it); its URL."""
+    process = subprocess.Popen(  # noqa: S603 - our own venv's script, fixed arguments
+        [
+            str(Path(sys.executable).with_name("localstripe")),
+            "--port",
+            str(LOCALSTRIPE_PORT),
+            "--from-scratch",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(LOCALSTRIPE_PORT, process)
+        yield LOCALSTRIPE_URL
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def base_config(tmp_path_factory, smtp_server: SmtpSink) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("instance")
     return {
+        **STRIPE_TEST_SETTINGS,
         "TESTING": True,
         "SECRET_KEY": "tests-only-secret",
         "SQLALCHEMY_DATABASE_URI": database_url_for_tests(tmp),

@@ -21,6 +21,9 @@ from marketplace.delivery.models import (
 from marketplace.delivery.recurrence import occurrences_between
 from marketplace.demo import territory as demo
 from marketplace.demo.baskets import seed_demo_baskets
+from marketplace.demo.card_followup import seed_demo_card_followup
+from marketplace.demo.catalogue import seed_demo_catalogue
+from marketplace.demo.shifts import seed_demo_shifts
 from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
 from marketplace.groups.models import Group
@@ -51,6 +54,9 @@ def seed_demo_territory(today: date, horizon_weeks: int) -> SeedReport:
     db.session.flush()
     materialise_all(today, horizon_weeks)
     report.add(seed_demo_baskets(today))
+    report.add(seed_demo_card_followup(today))
+    report.add(seed_demo_catalogue(today))
+    report.add(seed_demo_shifts(today))
     return report
 
 

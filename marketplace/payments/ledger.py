@@ -21,6 +21,7 @@ def book_entry(
     offer_id: int | None = None,
     subscription_id: int | None = None,
     installment_id: int | None = None,
+    order_id: int | None = None,
     external_reference: str | None = None,
 ) -> LedgerEntry:
     """Add one entry. `amount_cents` is signed from the household's side (see the models)."""
@@ -40,6 +41,7 @@ def book_entry(
         offer_id=offer_id,
         subscription_id=subscription_id,
         installment_id=installment_id,
+        order_id=order_id,
         external_reference=external_reference,
     )
     db.session.add(entry)

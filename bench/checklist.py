@@ -1,0 +1,73 @@
+"""The pickup checklist's server time at 500 households (baskets + extras).
+
+    .venv/bin/python bench/checklist.py            # a throw-away SQLite file
+    DATABASE_URL=postgresql://... .venv/bin/python bench/checklist.py   # an EMPTY database
+
+It builds one distribution day with 500 households (each a basket, one in two with extras),
+then prints the median time of the checklist page and of its JSON list, measured through the
+Flask test client (server time only: no network, no browser).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import marketplace.models  # noqa: E402, F401 - the whole schema, for create_all
+from marketplace import create_app  # noqa: E402
+from marketplace.config import database_url  # noqa: E402
+from marketplace.extensions import db  # noqa: E402
+from tests.pickup import scenario  # noqa: E402
+
+HOUSEHOLDS = 500
+RUNS = 21
+
+
+def median_ms(client, url: str) -> float:
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+    return statistics.median(timings)
+
+
+def main() -> None:
+    instance = Path(tempfile.mkdtemp(prefix="bench-checklist-"))
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url(instance).replace(
+                "marketplace.sqlite3", "bench.sqlite3"
+            ),
+            "SECRET_KEY": "bench-only",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        setup = scenario.make_day()
+        scenario.add_households(setup, HOUSEHOLDS)
+        volunteer = scenario.volunteer(setup)
+        db.session.commit()
+        day_id, user_id = setup.day.id, volunteer.id
+        db.session.remove()
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+    page = median_ms(client, f"/pickup/days/{day_id}/checklist")
+    listing = median_ms(client, f"/api/pickup/days/{day_id}/checklist")
+    engine = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
+    print(f"Checklist at {HOUSEHOLDS} households ({engine}), median of {RUNS} requests:")
+    print(f"  page (HTML)       {page:7.1f} ms")
+    print(f"  JSON list (API)   {listing:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

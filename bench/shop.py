@@ -1,0 +1,185 @@
+"""Benchmark of the weekly shop: the shop page against the floor, then an order rush.
+
+Run from the project root:
+
+    .venv/bin/python bench/shop.py                       # a throwaway SQLite file
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5433/marketplace_bench \\
+        .venv/bin/python bench/shop.py --requests 100    # PostgreSQL (the database is WIPED)
+
+It builds a territory with 1,000 products from 10 producers on one distribution day, then:
+1. measures the shop page's median server time over N requests (Flask test client, logged
+   in as a member), and the floor: the same rows returned by one bare SQL query run on the
+   driver's cursor, without ORM, Flask or templates; prints both and their ratio;
+2. runs an order rush: 200 households order at the same moment (one thread and one test
+   client each, through the real view); prints the errors (must be 0) and the time taken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from marketplace import create_app  # noqa: E402
+from marketplace.config import engine_options  # noqa: E402
+from marketplace.extensions import db  # noqa: E402
+from marketplace.shop import queries  # noqa: E402
+
+PRODUCERS = 10
+PRODUCTS_PER_PRODUCER = 100
+RUSH = 200
+
+
+def build_app(tmp: Path):
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    import marketplace.models  # noqa: F401 - the whole schema
+
+    return create_app(
+        {
+            "SECRET_KEY": "bench-only",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {**engine_options(url), "pool_size": RUSH + 10},
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "MAIL_BACKEND": "folder",
+            "MAIL_FOLDER": str(tmp / "mail"),
+        }
+    )
+
+
+def build_territory():
+    """One group, one open distribution day, 1,000 products, RUSH + 1 member households."""
+    from tests import factories
+    from tests.shop.helpers import Shop, add_products, open_day
+
+    day = open_day()
+    for _ in range(PRODUCERS):
+        supply = factories.ProducerSuppliesGroupFactory(group=day.group)
+        add_products(Shop(day.group, supply.producer, day), PRODUCTS_PER_PRODUCER)
+    shop = Shop(day.group, supply.producer, day)
+    members = [shop.member() for _ in range(RUSH + 1)]
+    db.session.commit()
+    return day, [member.id for member in members]
+
+
+def log_in(client, user_id: int) -> None:
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def measure_page(app, day, user_id: int, requests: int) -> tuple[float, int]:
+    client = app.test_client()
+    log_in(client, user_id)
+    url = f"/boutique/distributions/{day.id}"
+    client.get(url)  # warm up: templates compiled, connections opened
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(url)
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+    return median_ms(samples), len(response.data)
+
+
+def measure_floor(day, requests: int) -> tuple[float, int]:
+    statement = queries.shop_rows_query(day).compile(
+        dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}
+    )
+    sql = str(statement)
+    connection = db.engine.raw_connection()
+    try:
+        samples, rows = [], []
+        for _ in range(requests + 1):
+            cursor = connection.cursor()
+            started = time.perf_counter()
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+            samples.append(time.perf_counter() - started)
+            cursor.close()
+        connection.rollback()
+    finally:
+        connection.close()
+    return median_ms(samples[1:]), len(rows)
+
+
+def order_rush(app, day, user_ids: list[int]) -> tuple[int, float]:
+    from sqlalchemy import select
+
+    from marketplace.catalogue.models import Availability
+
+    with app.app_context():
+        offered = db.session.scalars(
+            select(Availability.id).where(Availability.day == day.day).order_by(Availability.id)
+        ).all()
+    start = threading.Barrier(len(user_ids))
+
+    def order(index_and_user):
+        index, user_id = index_and_user
+        client = app.test_client()
+        log_in(client, user_id)
+        # Three products each, overlapping between households so rows are contended.
+        chosen = [offered[(index * 7 + step * 13) % 40] for step in range(3)]
+        data = {"shown": chosen, "action": "order"}
+        data.update({f"q-{availability_id}": "1" for availability_id in chosen})
+        start.wait()
+        response = client.post(f"/boutique/distributions/{day.id}", data=data)
+        return response.status_code == 302
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(user_ids)) as pool:
+        results = list(pool.map(order, enumerate(user_ids)))
+    return results.count(False), time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=50, help="page requests to time")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        app = build_app(Path(folder))
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+            print(f"database: {db.engine.url.render_as_string(hide_password=True)}")
+            day, user_ids = build_territory()
+            page, size = measure_page(app, day, user_ids[0], args.requests)
+            floor, rows = measure_floor(day, args.requests)
+            print(
+                f"shop page, {rows} products: median {page:.1f} ms over {args.requests} "
+                f"requests ({size // 1024} KiB of HTML)"
+            )
+            print(
+                f"floor, one bare SQL query returning the same {rows} rows: median {floor:.1f} ms"
+            )
+            print(f"ratio page / floor: {page / floor:.2f}")
+            db.session.remove()
+        errors, seconds = order_rush(app, day, user_ids[1:])
+        print(
+            f"order rush: {len(user_ids) - 1} concurrent orders, {errors} errors, {seconds:.2f} s"
+        )
+        with app.app_context():
+            if db.engine.dialect.name == "postgresql":
+                db.session.remove()
+                db.drop_all()
+            db.engine.dispose()
+        if errors:
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The coordinators' follow-up of card and SEPA payments: refused installments, attempts
+under way, "retry now" and "stop automatic retries".
+
+Coordinators of the group (and site admins) only: anyone else gets 403; an installment of
+another group is 404.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from marketplace.cards import charging, dunning, followup
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.forms import ConfirmForm
+from marketplace.groups.models import Group
+from marketplace.groups.services import group_by_slug
+from marketplace.organisations.access import require_role
+from marketplace.organisations.models import Role
+from marketplace.payments.models import InstallmentState
+from marketplace.timezones import paris_today
+
+bp = Blueprint("card_followup", __name__, url_prefix="/groups/<slug>/manage/card-payments")
+
+RETRY_MESSAGES = {
+    charging.Outcome.SUCCEEDED: (
+        "success",
+        _l("Le paiement a été accepté : l'échéance est payée."),
+    ),
+    charging.Outcome.PROCESSING: (
+        "info",
+        _l("Le prélèvement est envoyé à la banque : il faut quelques jours pour le confirmer."),
+    ),
+    charging.Outcome.FAILED: (
+        "error",
+        _l("Le paiement a de nouveau été refusé. Le foyer a reçu un e-mail avec la raison."),
+    ),
+    charging.Outcome.NO_METHOD: (
+        "error",
+        _l("Le foyer n'a ni carte ni mandat enregistré : il a reçu un lien pour payer en ligne."),
+    ),
+    charging.Outcome.UNAVAILABLE: (
+        "warning",
+        _l("La banque ne répond pas pour l'instant. Le paiement sera renvoyé automatiquement."),
+    ),
+    charging.Outcome.SKIPPED: (
+        "info",
+        _l(
+            "Rien à prélever : l'échéance n'est pas encore due, est déjà payée ou un paiement "
+            "est déjà en cours."
+        ),
+    ),
+}
+
+
+def _managed_group(slug: str) -> Group:
+    group = group_by_slug(slug)
+    if group is None:
+        abort(404)
+    require_role(group, Role.COORDINATOR)
+    return group
+
+
+@bp.get("")
+def index(slug: str):
+    group = _managed_group(slug)
+    return render_template(
+        "cards/coordinator_followup.html",
+        group=group,
+        failed=followup.failed_installments(group.id),
+        live=followup.live_payments(group.id),
+        confirm=ConfirmForm(),
+    )
+
+
+def _failed_installment(group: Group, installment_id: int):
+    installment = followup.group_installment(group.id, installment_id)
+    if installment is None:
+        abort(404)
+    return installment
+
+
+@bp.post("/<int:installment_id>/retry")
+def retry(slug: str, installment_id: int):
+    group = _managed_group(slug)
+    installment = _failed_installment(group, installment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    today = paris_today()
+    if installment.state == InstallmentState.FAILED.value:
+        installment.charge_retry_on = today  # due now: the charge below picks it up
+        db.session.flush()
+    outcome = charging.charge_installment(
+        installment.id, today, now=utcnow(), commit=db.session.commit
+    )
+    category, message = RETRY_MESSAGES[outcome]
+    flash(str(message), category)
+    return redirect(url_for("card_followup.index", slug=group.slug))
+
+
+@bp.post("/<int:installment_id>/stop")
+def stop(slug: str, installment_id: int):
+    group = _managed_group(slug)
+    installment = _failed_installment(group, installment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if installment.state == InstallmentState.FAILED.value and installment.charge_retry_on:
+        dunning.stop_retries(installment)
+        db.session.commit()
+        flash(_("Les essais automatiques sont arrêtés pour cette échéance."), "success")
+    else:
+        flash(_("Aucun essai automatique n'était prévu pour cette échéance."), "info")
+    return redirect(url_for("card_followup.index", slug=group.slug))

@@ -1,0 +1,186 @@
+"""The household's QR code and its scan, the printable sign-off sheet, closing the day and the
+report after it.
+
+The sheet, the closing page and the report are for the day's volunteers and the group's
+coordinators (pickup.access); closing before the day's end time is for the lead volunteer or a
+coordinator; the credits booked are shown to coordinators only.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from wtforms import BooleanField, SelectField, SubmitField
+
+from marketplace.baskets.models import Delivery, Subscription
+from marketplace.db import utcnow
+from marketplace.delivery.models import DayStatus, DistributionDay
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.forms import int_or_none, show_service_error
+from marketplace.organisations.access import has_role
+from marketplace.organisations.models import Role
+from marketplace.pickup import closing, qr, signoff
+from marketplace.pickup.access import may_use_checklist, require_checklist_access
+from marketplace.shifts.roster import is_lead
+from marketplace.shop.models import Order, OrderStatus
+from marketplace.timezones import paris_today
+
+bp = Blueprint("pickup_closing", __name__, url_prefix="/pickup")
+
+
+class ClosingForm(FlaskForm):
+    grocery_id = SelectField(
+        _l("Épicerie solidaire qui reçoit les dons"), coerce=int_or_none, validate_choice=False
+    )
+    donate_extras = BooleanField(_l("Donner aussi les produits à la carte non retirés"))
+    submit = SubmitField(_l("Clôturer la distribution"))
+
+    def with_groceries(self) -> ClosingForm:
+        self.grocery_id.choices = [(None, _("— Aucune —"))] + [
+            (grocery.id, grocery.name) for grocery in closing.groceries()
+        ]
+        return self
+
+
+# --- QR code -----------------------------------------------------------------------------------
+
+
+@bp.get("/my-code")
+def my_code():
+    """The signed-in household's own code; nobody can ask for another household's."""
+    link = qr.scan_url(current_user.id)
+    svg = qr.qr_svg(link, _("Code de retrait de %(name)s", name=current_user.name))
+    return render_template("pickup/qr_code.html", svg=svg, link=link)
+
+
+@bp.get("/scan/<token>")
+def scan(token: str):
+    """Open the scanned household's line on today's checklist, for that day's team only."""
+    household_id = qr.household_for_token(token)
+    if household_id is None:
+        return render_template("pickup/qr_invalid.html", reason="forged"), 400
+    days = _days_with_household_today(household_id)
+    allowed = [day for day in days if may_use_checklist(current_user, day)]
+    if not allowed:
+        if days:
+            abort(403)
+        return render_template("pickup/qr_invalid.html", reason="nothing_today"), 404
+    if len(allowed) > 1:
+        links = [(day, _line_url(day, household_id)) for day in allowed]
+        return render_template("pickup/qr_choose.html", links=links)
+    return redirect(_line_url(allowed[0], household_id))
+
+
+def _line_url(day: DistributionDay, household_id: int) -> str:
+    return url_for("pickup.checklist", day_id=day.id, _anchor=f"line-u{household_id}")
+
+
+def _days_with_household_today(household_id: int) -> list[DistributionDay]:
+    """Today's distributions where the household has a basket or an order (one query)."""
+    has_basket = exists().where(
+        Delivery.distribution_day_id == DistributionDay.id,
+        Delivery.subscription_id == Subscription.id,
+        Subscription.user_id == household_id,
+    )
+    has_order = exists().where(
+        Order.distribution_day_id == DistributionDay.id,
+        Order.user_id == household_id,
+        Order.status == OrderStatus.PLACED.value,
+    )
+    return list(
+        db.session.scalars(
+            select(DistributionDay)
+            .where(
+                DistributionDay.day == paris_today(),
+                DistributionDay.status == DayStatus.SCHEDULED.value,
+                or_(has_basket, has_order),
+            )
+            .order_by(DistributionDay.starts_at, DistributionDay.id)
+        )
+    )
+
+
+# --- Sign-off sheet ----------------------------------------------------------------------------
+
+
+@bp.get("/days/<int:day_id>/signoff")
+def signoff_sheet(day_id: int):
+    day = _day_for_team(day_id)
+    return render_template("pickup/signoff.html", day=day, sheet=signoff.signoff_sheet(day.id))
+
+
+# --- Closing the day ---------------------------------------------------------------------------
+
+
+@bp.route("/days/<int:day_id>/close", methods=["GET", "POST"])
+def close(day_id: int):
+    day = _day_for_team(day_id)
+    existing = closing.closing_of(day.id)
+    form = ClosingForm().with_groceries()
+    now = utcnow()
+    may_close_early = _may_close_early(day)
+    if existing is None and form.validate_on_submit():
+        try:
+            outcome = closing.close_day(
+                day,
+                now=now,
+                closed_by_id=current_user.id,
+                may_close_early=may_close_early,
+                grocery_id=form.grocery_id.data,
+                donate_extras=form.donate_extras.data,
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        except IntegrityError:  # closed by someone else at the same moment
+            db.session.rollback()
+            flash(_("Cette distribution est déjà clôturée."), "warning")
+            return redirect(url_for(".close", day_id=day_id))
+        else:
+            flash(
+                _(
+                    "Distribution clôturée : %(count)d panier(s) ou commande(s) non retiré(s).",
+                    count=outcome.not_collected,
+                )
+            )
+            return redirect(url_for(".report", day_id=day_id))
+    elif existing is not None and form.is_submitted():
+        flash(_("Cette distribution est déjà clôturée."), "warning")
+    return render_template(
+        "pickup/closing.html",
+        day=day,
+        form=form,
+        closing=existing,
+        plan=None if existing else closing.plan_closing(day),
+        ended=now >= day.ends_at,
+        may_close_early=may_close_early,
+    )
+
+
+@bp.get("/days/<int:day_id>/report")
+def report(day_id: int):
+    day = _day_for_team(day_id)
+    return render_template(
+        "pickup/report.html",
+        day=day,
+        closing=closing.closing_of(day.id),
+        report=signoff.day_report(day),
+        show_credits=has_role(current_user, day.group, Role.COORDINATOR),
+    )
+
+
+def _day_for_team(day_id: int) -> DistributionDay:
+    day = db.get_or_404(DistributionDay, day_id)
+    require_checklist_access(current_user, day)
+    return day
+
+
+def _may_close_early(day: DistributionDay) -> bool:
+    return has_role(current_user, day.group, Role.COORDINATOR) or is_lead(current_user.id, day.id)

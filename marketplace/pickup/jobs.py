@@ -1,0 +1,91 @@
+"""Scheduled closing of the distribution days nobody closed by hand.
+
+Every hour, days whose end passed AUTO_CLOSE_AFTER ago are closed as if by the lead volunteer,
+with `closed_by` None. Baskets under the "donate" rule go to the grocery the group gave to last
+time (or the territory's only grocery); when none can be determined they are kept for the
+producer. Extras are never donated by the scheduler (a coordinator's choice). The group's
+coordinators get a notice with a link to the report.
+
+The job works from the present state, not from its period: a run after downtime closes every
+day still open within AUTO_CLOSE_LOOKBACK, and a second run finds nothing left (one DayClosing
+row per day, unique in the database). Older days are left alone: closing them would book credits
+for seasons that predate the checklist.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts.models import User
+from marketplace.db import utcnow
+from marketplace.delivery.models import DistributionDay
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.mail import absolute_url, send_email
+from marketplace.organisations.models import Membership, Role
+from marketplace.payments.money import format_money
+from marketplace.pickup import closing
+from marketplace.scheduler.registry import Hourly, Period, registry
+
+AUTO_CLOSE_AFTER = timedelta(hours=3)
+AUTO_CLOSE_LOOKBACK = timedelta(days=14)
+
+
+@registry.register(
+    "close_finished_pickup_days",
+    Hourly(minute=20),
+    catch_up="latest",
+    description="Clôture les distributions terminées depuis quelques heures et prévient la "
+    "coordination.",
+)
+def close_finished_pickup_days(period: Period) -> str:
+    now = utcnow()
+    closed = 0
+    for day in closing.days_to_close_automatically(now, AUTO_CLOSE_AFTER, AUTO_CLOSE_LOOKBACK):
+        grocery = closing.grocery_for_group(day.group_id)
+        try:
+            with db.session.begin_nested():  # a volunteer closing it right now wins
+                outcome = closing.close_day(
+                    day,
+                    now=now,
+                    closed_by_id=None,
+                    may_close_early=False,
+                    grocery_id=grocery.id if grocery else None,
+                    require_grocery=False,
+                )
+        except (DomainError, IntegrityError):
+            continue
+        closed += 1
+        _tell_coordinators(day, outcome)
+    return f"{closed} distribution(s) clôturée(s)"
+
+
+def _tell_coordinators(day: DistributionDay, outcome: closing.ClosingOutcome) -> None:
+    coordinators = db.session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id == day.group_id,
+            Membership.role == Role.COORDINATOR.value,
+            User.is_active_account.is_(True),
+        )
+        .order_by(User.id)
+    ).all()
+    link = absolute_url("pickup_closing.report", day_id=day.id)
+    for user in coordinators:
+        with force_locale(user.language):
+            send_email(
+                user.email,
+                _("Distribution clôturée : %(group)s", group=day.group.name),
+                "email/pickup_day_closed",
+                user=user,
+                day=day,
+                outcome=outcome,
+                credited=format_money(outcome.credited_cents),
+                link=link,
+            )

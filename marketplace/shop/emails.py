@@ -1,0 +1,41 @@
+"""The confirmation emails of an order, in the household's language."""
+
+from __future__ import annotations
+
+import smtplib
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+
+from marketplace.mail import absolute_url, send_email
+from marketplace.shop.models import Order
+
+
+def _subject(event: str, date: str) -> str:
+    if event == "changed":
+        return _("Votre commande modifiée pour la distribution du %(date)s", date=date)
+    if event == "cancelled":
+        return _("Votre commande annulée pour la distribution du %(date)s", date=date)
+    return _("Votre commande pour la distribution du %(date)s", date=date)
+
+
+def send_order_email(order: Order, event: str) -> None:
+    """Tell the household what it ordered (event: placed, changed or cancelled). The order is
+    already committed: a mail server that is down is logged, never shown as an error."""
+    user = order.user
+    day = order.distribution_day
+    with force_locale(user.language):
+        try:
+            send_email(
+                user.email,
+                _subject(event, format_date(day.day, "full")),
+                f"email/shop_order_{event}",
+                user=user,
+                order=order,
+                day=day,
+                link=absolute_url("shop.order", order_id=order.id),
+                statement=absolute_url("payments.my_statement", slug=day.group.slug),
+            )
+        except (OSError, smtplib.SMTPException):
+            current_app.logger.exception("Order email to %s not sent", user.email)

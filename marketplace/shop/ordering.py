@@ -1,0 +1,240 @@
+"""Placing, changing and cancelling a household's order of extras for a distribution day.
+
+Each operation checks the rules people are told about (window open, member of the group,
+products of that day, quantities, maximum per household, stock), moves stock through
+shop/stock.py, keeps the order's total and books the difference in the household's ledger.
+Everything happens in the caller's transaction: on a DomainError the caller rolls back and
+nothing (stock included) has changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.accounts.models import User
+from marketplace.catalogue.models import Availability, Product
+from marketplace.catalogue.quantities import check_quantity, format_quantity, line_total_cents
+from marketplace.delivery.models import DistributionDay
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.organisations.access import has_role
+from marketplace.organisations.models import Role
+from marketplace.payments.ledger import book_entry
+from marketplace.payments.models import EntryKind
+from marketplace.shop import stock
+from marketplace.shop.models import Order, OrderLine, OrderStatus
+from marketplace.timezones import paris_today
+
+
+def quantity_field(availability_id: int) -> str:
+    """The form field a product's quantity is typed in (errors are shown next to it)."""
+    return f"q-{availability_id}"
+
+
+def place_order(
+    user: User, day: DistributionDay, quantities: Mapping[int, int], *, now: datetime
+) -> Order:
+    """A new order for `day`; {availability_id: quantity in thousandths}."""
+    _check_can_order(user, day, now)
+    if live_order(user.id, day.id) is not None:
+        raise DomainError(_("Vous avez déjà une commande pour cette distribution : modifiez-la."))
+    if not quantities:
+        raise DomainError(_("Votre panier est vide."))
+    order = Order(user_id=user.id, group_id=day.group_id, distribution_day=day, user=user)
+    db.session.add(order)
+    _apply(order, day, quantities)
+    db.session.flush()
+    _book(order, -order.total_cents, now, EntryKind.COMMITMENT)
+    return order
+
+
+def change_order(order: Order, quantities: Mapping[int, int], *, now: datetime) -> Order:
+    """Replace the order's quantities: stock and ledger follow the difference."""
+    _check_live(order)
+    day = order.distribution_day
+    _check_can_order(order.user, day, now)
+    if not quantities:
+        raise DomainError(_("Pour tout retirer, annulez la commande plutôt que de la vider."))
+    before = order.total_cents
+    _apply(order, day, quantities)
+    difference = order.total_cents - before
+    if difference > 0:  # the household owes more
+        _book(order, -difference, now, EntryKind.ADJUSTMENT)
+    elif difference < 0:
+        _book(order, -difference, now, EntryKind.CREDIT)
+    return order
+
+
+def cancel_order(order: Order, *, now: datetime) -> Order:
+    """Cancel until the window closes: the units go back on sale, the amount is credited."""
+    _check_live(order)
+    if not order.distribution_day.order_window_open(now):
+        raise DomainError(
+            _("Les commandes sont closes pour cette distribution : elle ne peut plus être annulée.")
+        )
+    for line in order.lines:
+        stock.release(line.availability_id, line.quantity_milli)
+    _book(order, order.total_cents, now, EntryKind.CREDIT)
+    order.status = OrderStatus.CANCELLED.value
+    order.cancelled_at = now
+    db.session.flush()
+    return order
+
+
+def live_order(user_id: int, distribution_day_id: int) -> Order | None:
+    return db.session.scalar(
+        select(Order)
+        .options(selectinload(Order.lines))
+        .where(
+            Order.user_id == user_id,
+            Order.distribution_day_id == distribution_day_id,
+            Order.status == OrderStatus.PLACED,
+        )
+    )
+
+
+# --- the checks and the work -------------------------------------------------------------------
+
+
+def _check_live(order: Order) -> None:
+    if order.status != OrderStatus.PLACED:
+        raise DomainError(_("Cette commande est annulée."))
+
+
+def _check_can_order(user: User, day: DistributionDay, now: datetime) -> None:
+    if not has_role(user, day.group, Role.MEMBER, Role.COORDINATOR):
+        raise DomainError(_("Seul·es les adhérent·es du groupe peuvent commander."))
+    if not day.order_window_open(now):
+        raise DomainError(_("Les commandes ne sont pas ouvertes pour cette distribution."))
+
+
+def _apply(order: Order, day: DistributionDay, quantities: Mapping[int, int]) -> None:
+    offers = _offers_of_the_day(day, quantities.keys())
+    for availability_id, milli in quantities.items():
+        offer = offers[availability_id]
+        check_quantity(milli, offer.product.unit, field=quantity_field(availability_id))
+    _check_household_maximum(order, day, offers, quantities)
+
+    lines = {line.availability_id: line for line in order.lines}
+    # Always the same order of rows, so two concurrent orders cannot deadlock on PostgreSQL.
+    for availability_id in sorted(set(lines) | set(quantities)):
+        line = lines.get(availability_id)
+        before = line.quantity_milli if line else 0
+        after = quantities.get(availability_id, 0)
+        if after > before:
+            _reserve_or_refuse(offers[availability_id], after - before)
+        elif after < before:
+            stock.release(availability_id, before - after)
+        if after == 0:
+            order.lines.remove(line)
+        elif after != before:
+            offer = offers[availability_id]
+            if line is None:
+                line = OrderLine(availability_id=availability_id, availability=offer)
+                order.lines.append(line)
+            line.quantity_milli = after
+            line.unit_price_cents = offer.price_cents  # the server's price, always
+            line.total_cents = line_total_cents(offer.price_cents, after)
+    order.total_cents = sum(line.total_cents for line in order.lines)
+    db.session.flush()
+
+
+def _offers_of_the_day(day: DistributionDay, ids) -> dict[int, Availability]:
+    ids = list(ids)
+    if any(not isinstance(value, int) for value in ids):
+        raise DomainError(_("Ce produit n'est pas proposé pour cette distribution."))
+    offers = {
+        offer.id: offer
+        for offer in db.session.scalars(
+            select(Availability)
+            .options(selectinload(Availability.product))
+            .where(
+                Availability.id.in_(ids),
+                Availability.group_id == day.group_id,
+                Availability.day == day.day,
+                Availability.published.is_(True),
+            )
+        )
+    }
+    for availability_id in ids:
+        if availability_id not in offers:
+            raise DomainError(
+                _("Ce produit n'est pas proposé pour cette distribution."),
+                field=quantity_field(availability_id),
+            )
+    return offers
+
+
+def _check_household_maximum(
+    order: Order, day: DistributionDay, offers: dict[int, Availability], quantities
+) -> None:
+    limited = [offer.id for offer in offers.values() if offer.max_per_household_milli]
+    if not limited:
+        return
+    # The maximum holds per date: the household's other live orders of that date count too.
+    elsewhere = dict(
+        db.session.execute(
+            select(OrderLine.availability_id, func.sum(OrderLine.quantity_milli))
+            .join(Order)
+            .where(
+                Order.user_id == order.user_id,
+                Order.status == OrderStatus.PLACED,
+                OrderLine.availability_id.in_(limited),
+                Order.id != order.id if order.id is not None else True,
+            )
+            .group_by(OrderLine.availability_id)
+        ).all()
+    )
+    for availability_id in limited:
+        offer = offers[availability_id]
+        wanted = quantities[availability_id] + (elsewhere.get(availability_id) or 0)
+        if wanted > offer.max_per_household_milli:
+            raise DomainError(
+                _(
+                    "« %(product)s » : %(max)s au plus par foyer pour cette date.",
+                    product=offer.product.name,
+                    max=format_quantity(offer.max_per_household_milli, offer.product.unit),
+                ),
+                field=quantity_field(availability_id),
+            )
+
+
+def _reserve_or_refuse(offer: Availability, milli: int) -> None:
+    if stock.reserve(offer.id, milli):
+        return
+    product: Product = offer.product
+    left = stock.remaining_milli(offer.id)
+    if left:
+        message = _(
+            "« %(product)s » n'est plus disponible dans cette quantité : il en reste %(left)s.",
+            product=product.name,
+            left=format_quantity(left, product.unit),
+        )
+    else:
+        message = _("« %(product)s » n'est plus disponible.", product=product.name)
+    raise DomainError(message, field=quantity_field(offer.id))
+
+
+def _book(order: Order, amount_cents: int, now: datetime, kind: EntryKind) -> None:
+    if amount_cents == 0:
+        return
+    user = order.user
+    day = order.distribution_day
+    # The household reads this line on its statement, in its own language.
+    with force_locale(user.language):
+        label = _("Commande d'extras pour la distribution du %(date)s", date=format_date(day.day))
+    book_entry(
+        user_id=user.id,
+        group_id=order.group_id,
+        kind=kind,
+        amount_cents=amount_cents,
+        occurred_on=paris_today(now),
+        label=label,
+        order_id=order.id,
+    )

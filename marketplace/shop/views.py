@@ -1,0 +1,219 @@
+"""The weekly shop: a member fills a cart for a distribution day of their group, orders,
+then changes or cancels the order until the window closes.
+
+The cart lives in the session; the shop page is one form (it works without JavaScript).
+A day of a group the person does not belong to is refused (403); someone else's order is 404.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace.catalogue.models import Availability, Category, Product
+from marketplace.catalogue.quantities import line_total_cents
+from marketplace.db import utcnow
+from marketplace.delivery.models import DistributionDay
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.forms import ConfirmForm, int_or_none
+from marketplace.organisations.access import require_role
+from marketplace.organisations.models import Role
+from marketplace.shop import cart, ordering, queries
+from marketplace.shop.display import Formatter
+from marketplace.shop.emails import send_order_email
+from marketplace.shop.models import OrderStatus
+
+bp = Blueprint("shop", __name__, url_prefix="/boutique")
+
+
+def _day_for_shopper(day_id: int) -> DistributionDay:
+    day = db.session.get(DistributionDay, day_id)
+    if day is None:
+        abort(404)
+    require_role(day.group, Role.MEMBER, Role.COORDINATOR)
+    return day
+
+
+def _filters(values) -> queries.ShopFilters:
+    category = values.get("categorie") or None
+    return queries.ShopFilters(
+        search=(values.get("recherche") or "").strip()[:100],
+        producer_id=int_or_none(values.get("producteur")),
+        category=category if category in Category._value2member_map_ else None,
+    )
+
+
+def _filter_args(filters: queries.ShopFilters) -> dict:
+    args = {"recherche": filters.search, "producteur": filters.producer_id}
+    args["categorie"] = filters.category
+    return {key: value for key, value in args.items() if value}
+
+
+@bp.get("/")
+def index():
+    return render_template(
+        "shop/index.html",
+        days=queries.open_days(current_user, utcnow()),
+        fmt=Formatter(),
+    )
+
+
+@bp.route("/distributions/<int:day_id>", methods=["GET", "POST"])
+def shop(day_id: int):
+    day = _day_for_shopper(day_id)
+    now = utcnow()
+    order_id, ordered = queries.live_order_quantities(current_user, day)
+    current_cart = cart.load(session, day.id)
+    if current_cart is None:
+        current_cart = dict(ordered)
+    filters = _filters(request.form if request.method == "POST" else request.args)
+    errors: dict[str, str] = {}
+    typed: dict[str, str] = {}
+    form_error = None
+
+    if request.method == "POST":
+        if not day.order_window_open(now):
+            flash(_("Les commandes ne sont pas ouvertes pour cette distribution."), "error")
+            return redirect(url_for(".shop", day_id=day.id))
+        shown = [value for value in map(int_or_none, request.form.getlist("shown")) if value]
+        units = _units_offered(day, shown)
+        new_cart, errors = cart.read_form(request.form, units, current_cart)
+        if any(request.form.get(ordering.quantity_field(i)) for i in set(shown) - set(units)):
+            form_error = _("Ce produit n'est pas proposé pour cette distribution.")
+        if errors or form_error:
+            typed = {key: value for key, value in request.form.items() if key.startswith("q-")}
+        else:
+            cart.save(session, day.id, new_cart)
+            current_cart = new_cart
+            if request.form.get("action") != "order":
+                flash(_("Panier mis à jour."), "success")
+                return redirect(url_for(".shop", day_id=day.id, **_filter_args(filters)))
+            try:
+                order = _place_or_change(day, order_id, new_cart, now)
+            except DomainError as error:
+                db.session.rollback()
+                if error.field:
+                    errors[error.field] = error.message
+                form_error = error.message
+            else:
+                db.session.commit()
+                cart.forget(session, day.id)
+                send_order_email(order, "changed" if order_id else "placed")
+                flash(
+                    _("Votre commande est modifiée.")
+                    if order_id
+                    else _("Votre commande est enregistrée. Merci !"),
+                    "success",
+                )
+                return redirect(url_for(".order", order_id=order.id))
+
+    rows = queries.shop_rows(day, filters)
+    if filters.active and current_cart:
+        cart_rows = queries.shop_rows(day, only_ids=list(current_cart))
+    else:
+        cart_rows = [row for row in rows if row.availability_id in current_cart]
+    producers, categories = queries.shop_choices(day)
+    return render_template(
+        "shop/shop.html",
+        day=day,
+        rows=rows,
+        sections=_by_producer(rows),
+        filters=filters,
+        producers=producers,
+        categories=categories,
+        cart_items=[(row, current_cart[row.availability_id]) for row in cart_rows],
+        cart_total=sum(
+            line_total_cents(row.price_cents, current_cart[row.availability_id])
+            for row in cart_rows
+        ),
+        quantities=current_cart,
+        cart_changed=current_cart != ordered,
+        order_id=order_id,
+        window_open=day.order_window_open(now),
+        errors=errors,
+        typed=typed,
+        form_error=form_error,
+        fmt=Formatter(),
+    ), (422 if errors or form_error else 200)
+
+
+def _by_producer(rows) -> list[tuple[str, list]]:
+    """Rows come ordered by producer: one section per producer, in that order."""
+    return [
+        (name, list(items))
+        for (_producer_id, name), items in groupby(
+            rows, key=lambda row: (row.producer_id, row.producer_name)
+        )
+    ]
+
+
+def _units_offered(day: DistributionDay, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Availability.id, Product.unit)
+            .join(Product, Product.id == Availability.product_id)
+            .where(
+                Availability.id.in_(ids),
+                Availability.group_id == day.group_id,
+                Availability.day == day.day,
+                Availability.published.is_(True),
+            )
+        ).all()
+    )
+
+
+def _place_or_change(day: DistributionDay, order_id: int | None, quantities, now):
+    if order_id is None:
+        return ordering.place_order(current_user, day, quantities, now=now)
+    order = queries.own_order(order_id, current_user)
+    return ordering.change_order(order, quantities, now=now)
+
+
+@bp.get("/commandes")
+def my_orders():
+    return render_template(
+        "shop/my_orders.html", orders=queries.my_orders(current_user), now=utcnow()
+    )
+
+
+@bp.get("/commandes/<int:order_id>")
+def order(order_id: int):
+    found = queries.own_order(order_id, current_user)
+    if found is None:
+        abort(404)
+    return render_template(
+        "shop/order.html",
+        order=found,
+        day=found.distribution_day,
+        editable=found.status == OrderStatus.PLACED
+        and found.distribution_day.order_window_open(utcnow()),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/commandes/<int:order_id>/annuler")
+def cancel(order_id: int):
+    found = queries.own_order(order_id, current_user)
+    if found is None:
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        ordering.cancel_order(found, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".order", order_id=order_id))
+    db.session.commit()
+    cart.forget(session, found.distribution_day_id)
+    send_order_email(found, "cancelled")
+    flash(_("Votre commande est annulée ; son montant est recrédité sur votre relevé."), "success")
+    return redirect(url_for(".order", order_id=order_id))

@@ -1,0 +1,302 @@
+// The pickup-day checklist on a phone: one tap ticks a household, taps are queued on the phone
+// (localStorage) with their own ids and sent to the server when the network allows; the
+// server's list then replaces the local view. Sending a tap twice changes nothing server-side.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("checklist");
+  if (!root) return;
+  var data = root.dataset;
+  var dayId = data.dayId;
+  var queueKey = "checklist-queue-" + dayId;
+  var csrf = data.csrf;
+  var closed = data.closed === "true";
+  var syncing = false;
+  var statusBox = document.getElementById("sync-status");
+  var lastProblem = "";
+  var numbers = new Intl.NumberFormat(document.documentElement.lang || "fr", {
+    maximumFractionDigits: 3,
+  });
+
+  // --- The phone's queue of taps not yet acknowledged by the server ---------------------------
+
+  function readQueue() {
+    try {
+      return JSON.parse(localStorage.getItem(queueKey) || "[]");
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function writeQueue(queue) {
+    localStorage.setItem(queueKey, JSON.stringify(queue));
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map
+      .call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); })
+      .join("");
+  }
+
+  function deviceId() {
+    var id = localStorage.getItem("checklist-device");
+    if (!id) {
+      id = newId();
+      localStorage.setItem("checklist-device", id);
+    }
+    return id;
+  }
+
+  // --- Showing states -------------------------------------------------------------------------
+
+  function lines() {
+    return Array.prototype.slice.call(root.querySelectorAll(".checklist-line"));
+  }
+
+  function items(line) {
+    return Array.prototype.slice.call(line.querySelectorAll("[data-target]"));
+  }
+
+  function lineState(line) {
+    var states = {};
+    items(line).forEach(function (item) { states[item.dataset.state] = true; });
+    var keys = Object.keys(states);
+    if (keys.length === 0 || (keys.length === 1 && keys[0] === "pending")) return "to_hand_over";
+    if (keys.length === 1) return keys[0];
+    return "partly";
+  }
+
+  function paintLine(line) {
+    var state = lineState(line);
+    line.className = line.className.replace(/\bstate-\S+/g, "").trim() + " state-" + state;
+    line.querySelector("[data-line-state]").textContent = data["label" + state.charAt(0).toUpperCase() + state.slice(1)] || state;
+  }
+
+  function paintNote(line, note) {
+    var box = line.querySelector("[data-line-note]");
+    box.textContent = note;
+    box.hidden = !note;
+  }
+
+  function recount() {
+    var collected = {};
+    var done = 0;
+    lines().forEach(function (line) {
+      var pending = false;
+      items(line).forEach(function (item) {
+        if (item.dataset.state === "pending") pending = true;
+        if (item.dataset.state !== "collected") return;
+        var key = item.dataset.countKey;
+        collected[key] = (collected[key] || 0) + Number(item.dataset.qty);
+      });
+      if (!pending) done += 1;
+    });
+    root.querySelectorAll("[data-count-row]").forEach(function (row) {
+      var amount = collected[row.dataset.countRow] || 0;
+      var unit = row.dataset.unit;
+      var text = unit ? (amount ? numbers.format(amount / 1000) + " " + unit : "0") : String(amount);
+      row.querySelector("[data-collected]").textContent = text;
+    });
+    var doneBox = root.querySelector("[data-households-done]");
+    if (doneBox) doneBox.textContent = String(done);
+  }
+
+  // A tap as the phone sees it right away (the server will say the same after sync).
+  function applyLocally(tap) {
+    var item = root.querySelector('[data-target="' + tap.target_kind + ":" + tap.target_id + '"]');
+    if (!item) return;
+    var line = item.closest(".checklist-line");
+    if (tap.action === "note") {
+      paintNote(line, tap.note);
+      return;
+    }
+    items(line).forEach(function (other) {
+      if (other.dataset.target === item.dataset.target) other.dataset.state = tap.action;
+    });
+    paintLine(line);
+  }
+
+  function showStatus() {
+    var waiting = readQueue().length;
+    var text = navigator.onLine ? data.labelOnline : data.labelOffline;
+    if (waiting) text = (navigator.onLine ? "" : text + " ") + waiting + " " + data.labelPending;
+    if (lastProblem) text += " " + lastProblem;
+    statusBox.textContent = text;
+  }
+
+  // --- Taps -----------------------------------------------------------------------------------
+
+  function targetsOf(line) {
+    var seen = {};
+    return items(line)
+      .map(function (item) { return item.dataset.target; })
+      .filter(function (target) {
+        if (seen[target]) return false;
+        seen[target] = true;
+        return true;
+      });
+  }
+
+  function tap(line, action, note) {
+    var now = new Date().toISOString();
+    var targets = targetsOf(line);
+    if (action === "note") targets = targets.slice(0, 1);
+    var queue = readQueue();
+    targets.forEach(function (target) {
+      var parts = target.split(":");
+      var entry = {
+        tap_id: newId(),
+        target_kind: parts[0],
+        target_id: Number(parts[1]),
+        action: action,
+        note: note || "",
+        tapped_at: now,
+        device_id: deviceId(),
+      };
+      queue.push(entry);
+      applyLocally(entry);
+    });
+    writeQueue(queue);
+    recount();
+    showStatus();
+    sync();
+  }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-action]");
+    if (!button || closed) return;
+    var line = button.closest(".checklist-line");
+    var action = button.dataset.action;
+    if (action === "note") {
+      tap(line, "note", line.querySelector("textarea").value.trim());
+      button.closest("details").open = false;
+    } else {
+      tap(line, action);
+    }
+  });
+
+  // --- Talking to the server ------------------------------------------------------------------
+
+  function sync() {
+    if (syncing || !navigator.onLine) {
+      showStatus();
+      return Promise.resolve();
+    }
+    var queue = readQueue();
+    if (!queue.length) return refresh();
+    syncing = true;
+    var batch = queue.slice(0, 200);
+    return fetch(data.tapsUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      body: JSON.stringify({ taps: batch }),
+    })
+      .then(function (response) {
+        return response.json().then(
+          function (body) { return { status: response.status, body: body }; },
+          function () { return { status: response.status, body: {} }; }
+        );
+      })
+      .then(function (answer) {
+        syncing = false;
+        if (answer.status === 401 || answer.status === 403 || answer.status === 400) {
+          lastProblem = data.labelDenied;
+          showStatus();
+          return;
+        }
+        if (answer.status >= 500) return;
+        // 200, 409 (closed day) and 422 (malformed): the server has answered for these taps.
+        var sent = {};
+        batch.forEach(function (entry) { sent[entry.tap_id] = true; });
+        writeQueue(readQueue().filter(function (entry) { return !sent[entry.tap_id]; }));
+        var results = answer.body.results || (answer.body.errors && answer.body.errors.results) || [];
+        var refused = results.filter(function (result) { return result.status === "refused"; });
+        lastProblem = refused.length ? data.labelRefused + " " + refused[0].message : answer.body.message || "";
+        return sync();
+      })
+      .catch(function () {
+        syncing = false;
+        showStatus();
+      });
+  }
+
+  // The server's list replaces the local view; queued taps are laid over it.
+  function refresh() {
+    return fetch(data.listUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(function (list) {
+        if (list.csrf_token) csrf = list.csrf_token;
+        showServerList(list);
+      })
+      .catch(function () { /* offline or refused: keep the local view */ })
+      .then(showStatus);
+  }
+
+  function showServerList(list) {
+    var byKey = {};
+    list.lines.forEach(function (line) { byKey[line.key] = line; });
+    var known = lines();
+    var sameLines =
+      known.length === list.lines.length &&
+      known.every(function (line) { return byKey[line.dataset.key]; });
+    if (!sameLines) {
+      lastProblem = data.labelChanged;
+      return;
+    }
+    known.forEach(function (element) {
+      var line = byKey[element.dataset.key];
+      var states = {};
+      line.baskets.forEach(function (b) { states["delivery:" + b.delivery_id] = b.state; });
+      line.extras.forEach(function (e) { states["order:" + e.order_id] = e.state; });
+      items(element).forEach(function (item) {
+        if (states[item.dataset.target]) item.dataset.state = states[item.dataset.target];
+      });
+      paintLine(element);
+      paintNote(element, line.note);
+    });
+    readQueue().forEach(applyLocally);
+    recount();
+    data.version = list.version;
+  }
+
+  // --- Search ---------------------------------------------------------------------------------
+
+  function fold(text) {
+    return text.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+  }
+
+  var search = document.getElementById("checklist-search");
+  search.addEventListener("input", function () {
+    var wanted = fold(search.value.trim());
+    lines().forEach(function (line) {
+      line.hidden = wanted !== "" && line.dataset.search.indexOf(wanted) === -1;
+    });
+  });
+
+  // --- Offline: service worker, manifest, cached copies ---------------------------------------
+
+  function prepareOffline() {
+    if (!("serviceWorker" in navigator) || !window.caches) return;
+    navigator.serviceWorker.register(data.swUrl).catch(function () {});
+    var urls = [location.pathname, data.listUrl].concat(data.assets.split(" "));
+    caches.open("checklist-v1").then(function (cache) {
+      return cache.addAll(urls);
+    }).catch(function () {});
+  }
+
+  window.addEventListener("online", sync);
+  window.addEventListener("offline", showStatus);
+  setInterval(sync, 15000);
+
+  readQueue().forEach(applyLocally);
+  recount();
+  showStatus();
+  prepareOffline();
+  sync();
+})();

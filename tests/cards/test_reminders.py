@@ -1,0 +1,126 @@
+"""Reminding households three days before an installment falls due."""
+
+from __future__ import annotations
+
+from marketplace.baskets.models import Subscription
+from marketplace.cards.reminders import installments_to_remind, send_due_reminders
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.jobs import load_jobs
+from marketplace.payments.models import Installment
+from marketplace.scheduler.runner import SKIPPED, run_period
+from marketplace.timezones import paris_today
+from tests import factories
+from tests.cards.dunning_helpers import card_installment, days, household_of, subject_of
+from tests.helpers import free_port, message_text
+
+
+def remind():
+    sent = send_due_reminders(paris_today(), utcnow())
+    db.session.commit()
+    return sent
+
+
+def test_card_payer_is_told_once_that_its_saved_card_will_be_charged(outbox):
+    installment = card_installment(due_on=paris_today() + days(3), amount_cents=3250)
+    factories.SavedPaymentMethodFactory(user=household_of(installment), last4="4242")
+    db.session.commit()
+
+    assert remind() == 1
+    assert remind() == 0  # the job run again: nothing new
+
+    assert installment.reminded_at is not None
+    (message,) = outbox
+    assert message["To"] == household_of(installment).email
+    assert subject_of(message).startswith("Échéance du ")
+    text = message_text(message)
+    assert "32,50" in text
+    assert "Nous débiterons ce montant" in text and "4242" in text
+    assert "/my-statement" in text
+
+
+def test_sepa_payer_is_told_its_account_will_be_debited(outbox):
+    installment = card_installment(due_on=paris_today() + days(3), method="sepa_debit")
+    factories.SavedPaymentMethodFactory(
+        user=household_of(installment), method="sepa_debit", last4="2606"
+    )
+    db.session.commit()
+
+    remind()
+
+    assert "Nous prélèverons ce montant" in message_text(outbox[0])
+
+
+def test_card_payer_without_a_saved_card_gets_a_link_to_pay(outbox):
+    installment = card_installment(due_on=paris_today() + days(3))
+    db.session.commit()
+
+    remind()
+
+    text = message_text(outbox[0])
+    assert "Vous n'avez pas de carte ni de mandat enregistré" in text
+    assert f"/paiements/carte/echeances/{installment.id}" in text
+
+
+def test_cheque_payer_is_asked_to_hand_it_to_a_coordinator(outbox):
+    card_installment(due_on=paris_today() + days(3), method="cheque")
+    card_installment(due_on=paris_today() + days(3), method="cash")
+    db.session.commit()
+
+    remind()
+
+    texts = sorted(message_text(message) for message in outbox)
+    assert any("remettre votre chèque à un·e coordinateur·rice" in text for text in texts)
+    assert any("en espèces à un·e coordinateur·rice" in text for text in texts)
+
+
+def test_only_planned_installments_due_within_three_days_not_yet_reminded():
+    today = paris_today()
+    in_three_days = card_installment(due_on=today + days(3))
+    tomorrow = card_installment(due_on=today + days(1))  # the job was down: still told
+    card_installment(due_on=today + days(4))  # too early
+    card_installment(due_on=today - days(1))  # already due: the charge handles it
+    reminded = card_installment(due_on=today + days(2))
+    reminded.reminded_at = utcnow()
+    paid = card_installment(due_on=today + days(2))
+    paid.state, paid.paid_at = "paid", utcnow()
+    cancelled = card_installment(due_on=today + days(2))
+    subscription = db.session.get(Subscription, cancelled.subscription_id)
+    subscription.status, subscription.cancelled_at = "cancelled", utcnow()
+    db.session.flush()
+
+    ids = [context.installment.id for context in installments_to_remind(today)]
+
+    assert ids == [tomorrow.id, in_three_days.id]
+
+
+def test_a_reminder_the_mail_server_refused_is_sent_by_the_next_run(make_app, outbox):
+    installment = card_installment(due_on=paris_today() + days(3), method="cheque")
+    db.session.commit()
+    installment_id = installment.id
+    mail_down = make_app(MAIL_PORT=free_port())  # nothing listens there
+
+    with mail_down.app_context():
+        assert remind() == 0
+    db.session.expire_all()
+
+    assert db.session.get(Installment, installment_id).reminded_at is None
+    assert remind() == 1
+    assert len(outbox) == 1
+
+
+def test_the_daily_job_reminds_once_per_period(outbox):
+    card_installment(due_on=paris_today() + days(2), method="transfer")
+    db.session.commit()
+    job = load_jobs().get("remind_installments_due")
+    period = job.cadence.period_of(utcnow())
+
+    first = run_period(job, period, utcnow())
+    again = run_period(job, period, utcnow())
+    forced = run_period(job, period, utcnow(), force=True)
+
+    assert (first.outcome, first.summary) == ("succeeded", "1 rappel(s) envoyé(s)")
+    assert again.outcome == SKIPPED
+    assert forced.summary == "0 rappel(s) envoyé(s)"
+    assert len(outbox) == 1
+    assert "effectuer le virement" in message_text(outbox[0])
