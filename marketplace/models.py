@@ -18,6 +18,7 @@ from marketplace.delivery.models import (
     ScheduleException,
 )
 from marketplace.groceries.models import Grocery
+from marketplace.grocery_shop.models import Beneficiary, PreOrder, PreOrderLine, StockItem
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership, Organisation
 from marketplace.payments.models import (
@@ -28,11 +29,33 @@ from marketplace.payments.models import (
 )
 from marketplace.pickup.models import ChecklistTap, DayClosing, DonatedItem
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
+from marketplace.routes.models import (
+    Depot,
+    Route,
+    RouteException,
+    RoutePlan,
+    RouteRun,
+    RouteStop,
+    RunStop,
+    Van,
+)
 from marketplace.scheduler.models import JobRun
 from marketplace.shifts.models import ShiftSignup, StaffingAlert, VolunteerRole
 from marketplace.shop.models import Order, OrderLine
 
 __all__ = [
+    "Beneficiary",
+    "Depot",
+    "PreOrder",
+    "PreOrderLine",
+    "Route",
+    "RouteException",
+    "RoutePlan",
+    "RouteRun",
+    "RouteStop",
+    "RunStop",
+    "StockItem",
+    "Van",
     "Availability",
     "CardPayment",
     "ChecklistTap",

@@ -28,11 +28,13 @@ from marketplace.delivery.models import (
 )
 from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
+from marketplace.grocery_shop.models import Beneficiary, PreOrder, PreOrderLine, StockItem
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership
 from marketplace.payments.models import FundMovement, Installment, LedgerEntry, OfflinePayment
 from marketplace.pickup.models import ChecklistTap, DayClosing
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
+from marketplace.routes.models import Depot, Route, RouteRun, RouteStop, RunStop, Van
 from marketplace.scheduler.models import JobRun
 from marketplace.shifts.models import ShiftSignup, VolunteerRole
 from marketplace.shop.models import Order, OrderLine
@@ -501,3 +503,142 @@ class DayClosingFactory(BaseFactory):
         model = DayClosing
 
     distribution_day = factory.SubFactory(DistributionDayFactory)
+
+
+class VanFactory(BaseFactory):
+    class Meta:
+        model = Van
+
+    grocery = factory.SubFactory(GroceryFactory)
+    name = factory.Sequence(lambda n: f"Camion {n}")
+    capacity_crates = 40
+    capacity_kg = 800
+
+
+class DepotFactory(BaseFactory):
+    class Meta:
+        model = Depot
+        exclude = ("grocery",)
+
+    grocery = factory.SubFactory(GroceryFactory)
+    grocery_id = factory.SelfAttribute("grocery.id")
+    name = factory.Sequence(lambda n: f"Entrepôt {n}")
+    address = "12 rue de la Gare, 69590 Saint-Symphorien-sur-Coise"
+    latitude = 45.6317
+    longitude = 4.4556
+
+
+class RouteFactory(BaseFactory):
+    """A weekly Tuesday round, valid from last month, with no stops (add RouteStopFactory)."""
+
+    class Meta:
+        model = Route
+
+    van = factory.SubFactory(VanFactory)
+    grocery = factory.SelfAttribute("van.grocery")
+    depot = factory.SubFactory(DepotFactory, grocery=factory.SelfAttribute("..van.grocery"))
+    name = factory.Sequence(lambda n: f"Tournée {n}")
+    slug = factory.Sequence(lambda n: f"tournee-{n}")
+    rrule = "FREQ=WEEKLY;BYDAY=TU"
+    valid_from = factory.LazyFunction(lambda: date.today() - timedelta(weeks=4))
+    valid_until = None
+    departs_at = time(8, 30)
+
+
+class RouteStopFactory(BaseFactory):
+    class Meta:
+        model = RouteStop
+
+    route = factory.SubFactory(RouteFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    village = factory.Sequence(lambda n: f"Village {n}")
+    place = "Place de l'église"
+    slug = factory.Sequence(lambda n: f"village-{n}")
+    latitude = 45.60
+    longitude = 4.40
+    service_minutes = 30
+    arrives_at = time(9, 0)
+    departs_at = time(9, 30)
+
+
+class RouteRunFactory(BaseFactory):
+    class Meta:
+        model = RouteRun
+
+    route = factory.SubFactory(RouteFactory)
+    occurrence_date = factory.LazyFunction(lambda: date.today() + timedelta(days=7))
+    day = factory.SelfAttribute("occurrence_date")
+    departs_at = factory.LazyAttribute(lambda o: local_instant(o.day, o.route.departs_at))
+    status = "scheduled"
+
+
+class RunStopFactory(BaseFactory):
+    """A stop of a run (pass `run=` and `stop=` of the same route)."""
+
+    class Meta:
+        model = RunStop
+
+    run = factory.SubFactory(RouteRunFactory)
+    stop = factory.SubFactory(RouteStopFactory, route=factory.SelfAttribute("..run.route"))
+    position = factory.SelfAttribute("stop.position")
+    arrives_at = factory.LazyAttribute(lambda o: local_instant(o.run.day, o.stop.arrives_at))
+    departs_at = factory.LazyAttribute(lambda o: local_instant(o.run.day, o.stop.departs_at))
+
+
+class BeneficiaryFactory(BaseFactory):
+    class Meta:
+        model = Beneficiary
+        exclude = ("grocery",)
+
+    grocery = factory.SubFactory(GroceryFactory)
+    grocery_id = factory.SelfAttribute("grocery.id")
+    household_name = factory.Sequence(lambda n: f"Foyer Bénéficiaire {n}")
+    tier_percent = 30
+    valid_from = factory.LazyFunction(lambda: date.today() - timedelta(days=30))
+    valid_until = factory.LazyFunction(lambda: date.today() + timedelta(days=335))
+    referrer = "Maison du Rhône de Saint-Symphorien"
+
+
+class StockItemFactory(BaseFactory):
+    class Meta:
+        model = StockItem
+        exclude = ("grocery",)
+
+    grocery = factory.SubFactory(GroceryFactory)
+    grocery_id = factory.SelfAttribute("grocery.id")
+    name = factory.Sequence(lambda n: f"Pommes de terre {n}")
+    category = "legumes"
+    unit = "kg"
+    quantity_milli = 20_000
+    reserved_milli = 0
+    shelf_price_cents = 180
+    source = "purchase"
+    received_on = factory.LazyFunction(date.today)
+
+
+class PreOrderFactory(BaseFactory):
+    """A placed pre-order with no lines (pass `beneficiary=` and `run_stop=`)."""
+
+    class Meta:
+        model = PreOrder
+
+    beneficiary = factory.SubFactory(BeneficiaryFactory)
+    grocery_id = factory.SelfAttribute("beneficiary.grocery_id")
+    run_stop = factory.SubFactory(RunStopFactory)
+    tier_percent = factory.SelfAttribute("beneficiary.tier_percent")
+    total_cents = 0
+    created_by_id = factory.LazyFunction(lambda: UserFactory().id)
+
+
+class PreOrderLineFactory(BaseFactory):
+    class Meta:
+        model = PreOrderLine
+
+    pre_order = factory.SubFactory(PreOrderFactory)
+    stock_item = factory.SubFactory(StockItemFactory)
+    quantity_milli = 1000
+    shelf_price_cents = factory.SelfAttribute("stock_item.shelf_price_cents")
+    unit_price_cents = factory.LazyAttribute(
+        lambda o: (o.shelf_price_cents * o.pre_order.tier_percent + 50) // 100
+    )
+    total_cents = factory.LazyAttribute(lambda o: o.unit_price_cents * o.quantity_milli // 1000)
