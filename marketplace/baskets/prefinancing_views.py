@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 
 from marketplace.baskets.prefinancing import (
@@ -16,6 +16,7 @@ from marketplace.baskets.prefinancing import (
     producer_statement,
     statement_csv,
 )
+from marketplace.exports import page_or_csv
 from marketplace.groups.services import group_by_slug
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Organisation, Role
@@ -23,8 +24,6 @@ from marketplace.producers.services import producer_by_slug
 
 # No URL prefix: a farm's statement lives under /producers, a group's under /groups/.../manage.
 bp = Blueprint("prefinancing", __name__)
-
-FORMATS = ("html", "csv")
 
 
 @bp.get("/producers/<slug>/prefinancing")
@@ -46,28 +45,15 @@ def group(slug: str):
 
 
 def _respond(owner: Organisation, statement: PrefinancingStatement, audience: str):
-    wanted = request.args.get("format", "html")
-    if wanted not in FORMATS:
-        message = _(
-            "Le format « %(format)s » n'est pas proposé : choisissez la page (html) "
-            "ou le tableur (csv).",
-            format=wanted,
-        )
-        return render_template("baskets/prefinancing/bad_format.html", message=message), 400
-    if wanted == "csv":
-        filename = f"prefinancement-{owner.slug}.csv"
-        return Response(
-            statement_csv(statement),
-            mimetype="text/csv",
-            headers={
-                "Content-Type": "text/csv; charset=utf-8",
-                "Content-Disposition": f'attachment; filename="{filename}"',
-            },
-        )
-    return render_template(
-        "baskets/prefinancing/statement.html",
-        owner=owner,
-        statement=statement,
-        audience=audience,
-        csv_url=url_for(request.endpoint, slug=owner.slug, format="csv"),
+    return page_or_csv(
+        lambda: render_template(
+            "baskets/prefinancing/statement.html",
+            owner=owner,
+            statement=statement,
+            audience=audience,
+            csv_url=url_for(request.endpoint, slug=owner.slug, format="csv"),
+        ),
+        lambda: statement_csv(statement),
+        filename=f"prefinancement-{owner.slug}.csv",
+        back_label=_("Voir le relevé de préfinancement"),
     )

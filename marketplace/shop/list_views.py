@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from marketplace.exports import page_or_csv
 from marketplace.extensions import db
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
@@ -28,8 +29,6 @@ from marketplace.shop.lists_csv import harvest_csv, household_label, packing_csv
 from marketplace.timezones import paris_today
 
 bp = Blueprint("producer_lists", __name__, url_prefix="/producteurs/<int:producer_id>/listes")
-
-FORMATS = ("html", "csv")
 
 
 def staff_producer(producer_id: int) -> Producer:
@@ -103,31 +102,19 @@ def _context(producer_id: int, group_id: int, day: str) -> tuple[Producer, ListC
 
 
 def _respond(producer: Producer, context: ListContext, kind: str, make_csv, **values):
-    wanted = request.args.get("format", "html")
-    if wanted not in FORMATS:
-        message = _(
-            "Le format « %(format)s » n'est pas proposé : choisissez la page (html) "
-            "ou le tableur (csv).",
-            format=wanted,
-        )
-        return render_template("shop/lists/bad_format.html", message=message), 400
-    if wanted == "csv":
-        filename = f"{FILE_NAMES[kind]}-{context.group.slug}-{context.day.isoformat()}.csv"
-        return Response(
-            make_csv(),
-            headers={
-                "Content-Type": "text/csv; charset=utf-8",
-                "Content-Disposition": f'attachment; filename="{filename}"',
-            },
-        )
     address = {"producer_id": producer.id, "group_id": context.group.id, "day": context.day}
-    return render_template(
-        f"shop/lists/{kind}.html",
-        producer=producer,
-        context=context,
-        kind=kind,
-        address=address,
-        provisional=context.is_provisional(datetime.now(UTC)),
-        csv_url=url_for(request.endpoint, **address, format="csv"),
-        **values,
+    return page_or_csv(
+        lambda: render_template(
+            f"shop/lists/{kind}.html",
+            producer=producer,
+            context=context,
+            kind=kind,
+            address=address,
+            provisional=context.is_provisional(datetime.now(UTC)),
+            csv_url=url_for(request.endpoint, **address, format="csv"),
+            **values,
+        ),
+        make_csv,
+        filename=f"{FILE_NAMES[kind]}-{context.group.slug}-{context.day.isoformat()}.csv",
+        back_label=_("Voir la liste"),
     )
