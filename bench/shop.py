@@ -7,9 +7,12 @@ Run from the project root:
         .venv/bin/python bench/shop.py --requests 100    # PostgreSQL (the database is WIPED)
 
 It builds a territory with 1,000 products from 10 producers on one distribution day, then:
-1. measures the shop page's median server time over N requests (Flask test client, logged
-   in as a member), and the floor: the same rows returned by one bare SQL query run on the
-   driver's cursor, without ORM, Flask or templates; prints both and their ratio;
+1. times the shop page (Flask test client, logged in as a member): the cold (first) request,
+   then N requests taken in turns with N runs of the floor, the same rows returned by one bare
+   SQL query on the driver's cursor (no ORM, Flask or templates), so that both medians see the
+   same machine; prints both medians and their ratio. The product list is cached per version
+   of the day's catalogue (shop/fragments.py), so it also prints the median of page loads each
+   right after another household's order, when the list is rendered again;
 2. runs an order rush: 200 households order at the same moment (one thread and one test
    client each, through the real view); prints the errors (must be 0) and the time taken.
 """
@@ -29,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from marketplace import create_app  # noqa: E402
+from marketplace.accounts.models import User  # noqa: E402
 from marketplace.config import engine_options  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 from marketplace.shop import queries  # noqa: E402
@@ -36,6 +40,7 @@ from marketplace.shop import queries  # noqa: E402
 PRODUCERS = 10
 PRODUCTS_PER_PRODUCER = 100
 RUSH = 200
+REFRESHES = 20  # page loads each right after another household's order
 
 
 def build_app(tmp: Path):
@@ -58,7 +63,7 @@ def build_app(tmp: Path):
 
 
 def build_territory():
-    """One group, one open distribution day, 1,000 products, RUSH + 1 member households."""
+    """One group, one open distribution day, 1,000 products, 1 + REFRESHES + RUSH households."""
     from tests import factories
     from tests.shop.helpers import Shop, add_products, open_day
 
@@ -67,7 +72,7 @@ def build_territory():
         supply = factories.ProducerSuppliesGroupFactory(group=day.group)
         add_products(Shop(day.group, supply.producer, day), PRODUCTS_PER_PRODUCER)
     shop = Shop(day.group, supply.producer, day)
-    members = [shop.member() for _ in range(RUSH + 1)]
+    members = [shop.member() for _ in range(1 + REFRESHES + RUSH)]
     db.session.commit()
     return day, [member.id for member in members]
 
@@ -82,39 +87,80 @@ def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-def measure_page(app, day, user_id: int, requests: int) -> tuple[float, int]:
+def page_timer(app, day, user_id: int):
     client = app.test_client()
     log_in(client, user_id)
     url = f"/boutique/distributions/{day.id}"
-    client.get(url)  # warm up: templates compiled, connections opened
-    samples = []
-    for _ in range(requests):
+
+    def request_page() -> tuple[float, int]:
         started = time.perf_counter()
         response = client.get(url)
-        samples.append(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
         assert response.status_code == 200, response.status_code
-    return median_ms(samples), len(response.data)
+        return elapsed, len(response.data)
+
+    return request_page
 
 
-def measure_floor(day, requests: int) -> tuple[float, int]:
+def floor_timer(day):
+    """One bare SQL query returning the page's rows, on the driver's cursor."""
     statement = queries.shop_rows_query(day).compile(
         dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}
     )
     sql = str(statement)
     connection = db.engine.raw_connection()
-    try:
-        samples, rows = [], []
-        for _ in range(requests + 1):
-            cursor = connection.cursor()
-            started = time.perf_counter()
-            cursor.execute(sql)
-            rows = cursor.fetchall()
-            samples.append(time.perf_counter() - started)
-            cursor.close()
+
+    def run_query() -> tuple[float, int]:
+        cursor = connection.cursor()
+        started = time.perf_counter()
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+        elapsed = time.perf_counter() - started
+        cursor.close()
         connection.rollback()
+        return elapsed, len(rows)
+
+    return run_query, connection
+
+
+def measure(app, day, user_id: int, requests: int) -> dict:
+    """The cold request, then N page requests and N floor queries taken in turns, so that both
+    medians see the same machine (other processes, CPU frequency)."""
+    request_page = page_timer(app, day, user_id)
+    run_query, connection = floor_timer(day)
+    try:
+        run_query()  # the floor's statement prepared, its pages in the cache
+        cold, size = request_page()
+        pages, floors = [], []
+        for _ in range(requests):
+            pages.append(request_page()[0])
+            elapsed, rows = run_query()
+            floors.append(elapsed)
     finally:
         connection.close()
-    return median_ms(samples[1:]), len(rows)
+    return {
+        "cold": cold * 1000,
+        "page": median_ms(pages),
+        "floor": median_ms(floors),
+        "rows": rows,
+        "size": size,
+    }
+
+
+def measure_after_orders(app, day, user_ids: list[int]) -> float:
+    """Median page time when someone else has ordered just before: the list is rendered again."""
+    from marketplace.db import utcnow
+    from marketplace.shop import ordering
+
+    request_page = page_timer(app, day, user_ids[0])
+    offered = [row.availability_id for row in queries.shop_rows(day)]
+    samples = []
+    for index, user_id in enumerate(user_ids[1:]):
+        buyer = db.session.get(User, user_id)
+        ordering.place_order(buyer, day, {offered[index]: 1000}, now=utcnow())
+        db.session.commit()
+        samples.append(request_page()[0])
+    return median_ms(samples)
 
 
 def order_rush(app, day, user_ids: list[int]) -> tuple[int, float]:
@@ -157,21 +203,25 @@ def main() -> None:
             db.create_all()
             print(f"database: {db.engine.url.render_as_string(hide_password=True)}")
             day, user_ids = build_territory()
-            page, size = measure_page(app, day, user_ids[0], args.requests)
-            floor, rows = measure_floor(day, args.requests)
+            figures = measure(app, day, user_ids[0], args.requests)
+            print(f"shop page, {figures['rows']} products ({figures['size'] // 1024} KiB of HTML)")
+            print(f"  cold (first) request: {figures['cold']:.1f} ms")
+            print(f"  median of {args.requests} requests: {figures['page']:.1f} ms")
             print(
-                f"shop page, {rows} products: median {page:.1f} ms over {args.requests} "
-                f"requests ({size // 1024} KiB of HTML)"
+                f"  floor, one bare SQL query returning the same {figures['rows']} rows: "
+                f"median {figures['floor']:.2f} ms"
             )
+            print(f"  ratio page / floor: {figures['page'] / figures['floor']:.2f}")
+            refreshed = measure_after_orders(app, day, user_ids[: 1 + REFRESHES])
             print(
-                f"floor, one bare SQL query returning the same {rows} rows: median {floor:.1f} ms"
+                f"  median of {REFRESHES} requests each right after another household's order "
+                f"(the list rendered again): {refreshed:.1f} ms"
             )
-            print(f"ratio page / floor: {page / floor:.2f}")
             db.session.remove()
-        errors, seconds = order_rush(app, day, user_ids[1:])
-        print(
-            f"order rush: {len(user_ids) - 1} concurrent orders, {errors} errors, {seconds:.2f} s"
-        )
+            db.session.remove()
+        errors, seconds = order_rush(app, day, user_ids[1 + REFRESHES :])
+        rush = len(user_ids) - 1 - REFRESHES
+        print(f"order rush: {rush} concurrent orders, {errors} errors, {seconds:.2f} s")
         with app.app_context():
             if db.engine.dialect.name == "postgresql":
                 db.session.remove()

@@ -44,6 +44,10 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalogue.views import bp as catalogue
     from marketplace.delivery.views import bp as delivery
     from marketplace.groceries.views import bp as groceries
+    from marketplace.grocery_shop.beneficiary_views import bp as beneficiaries
+    from marketplace.grocery_shop.loading_views import bp as grocery_loading
+    from marketplace.grocery_shop.preorder_views import bp as preorders
+    from marketplace.grocery_shop.stock_views import bp as grocery_stock
     from marketplace.groups.views import bp as groups
     from marketplace.health import bp as health
     from marketplace.payments.fund_views import bp as fund
@@ -52,6 +56,9 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.pickup.closing_views import bp as pickup_closing
     from marketplace.pickup.views import bp as pickup
     from marketplace.producers.views import bp as producers
+    from marketplace.routes.plan_views import bp as route_plans
+    from marketplace.routes.public_views import bp as timetables
+    from marketplace.routes.views import bp as routes
     from marketplace.shifts.views import bp as shifts
     from marketplace.shop.dashboard_views import bp as producer_dashboard
     from marketplace.shop.list_views import bp as producer_lists
@@ -66,6 +73,10 @@ def register_blueprints(app: Flask) -> None:
         delivery,
         producers,
         groceries,
+        beneficiaries,
+        grocery_stock,
+        preorders,
+        grocery_loading,
         payments,
         offline_payments,
         prefinancing,
@@ -85,6 +96,9 @@ def register_blueprints(app: Flask) -> None:
         shop,
         producer_lists,
         producer_dashboard,
+        route_plans,
+        routes,
+        timetables,
     ):
         app.register_blueprint(blueprint)
     register_api(app)

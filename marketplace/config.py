@@ -104,6 +104,14 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "SHIFTS_UNDERSTAFFED_DAYS_AHEAD": int(env.get("SHIFTS_UNDERSTAFFED_DAYS_AHEAD", "3")),
         "SHIFTS_UNDERSTAFFED_ALERT_MEMBERS": env.get("SHIFTS_UNDERSTAFFED_ALERT_MEMBERS", "0")
         == "1",
+        # Route planning: driving time from the great-circle distance × a road factor, at an
+        # average speed (the mobile grocery's roads wind through villages).
+        "ROUTE_ROAD_FACTOR": float(env.get("ROUTE_ROAD_FACTOR", "1.3")),
+        "ROUTE_AVERAGE_SPEED_KMH": float(env.get("ROUTE_AVERAGE_SPEED_KMH", "50")),
+        # The mobile grocery: runs materialised this many weeks ahead; pre-orders close this
+        # many hours before the van leaves.
+        "ROUTE_HORIZON_WEEKS": int(env.get("ROUTE_HORIZON_WEEKS", "8")),
+        "PREORDER_CUTOFF_HOURS": int(env.get("PREORDER_CUTOFF_HOURS", "24")),
         # The JSON API (flask-smorest): its OpenAPI description is served at /api/openapi.json.
         "API_TITLE": "Circuits courts solidaires",
         "API_VERSION": "1",

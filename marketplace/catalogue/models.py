@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -130,6 +131,8 @@ class Availability(Base):
     __tablename__ = "availabilities"
     __table_args__ = (
         UniqueConstraint("product_id", "group_id", "day"),
+        # The shop and its cache version read one group's date, not its whole history.
+        Index("ix_availabilities_group_id_day", "group_id", "day"),
         ForeignKeyConstraint(
             ["product_id", "producer_id"], ["products.id", "products.producer_id"]
         ),

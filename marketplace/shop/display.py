@@ -3,6 +3,8 @@ link is formatted once per page (Babel and url_for cost tens of microseconds per
 
 from __future__ import annotations
 
+import re
+
 from flask import url_for
 
 from marketplace.catalogue.labels import category_name, unit_name
@@ -11,6 +13,7 @@ from marketplace.catalogue.quantities import format_quantity, line_total_cents
 from marketplace.payments.money import format_money
 
 _SENTINEL_ID = 987654321
+_UNKNOWN = object()
 
 
 class Formatter:
@@ -18,13 +21,30 @@ class Formatter:
         self._money: dict[int, str] = {}
         self._quantities: dict[tuple[int, str], str] = {}
         self._units: dict[str, str] = {}
+        self._categories: dict[str, str] = {}
         self._photo: tuple[str, str] | None = None
+        self._pattern: tuple[str, str, str] | None | object = _UNKNOWN
 
     def money(self, cents: int) -> str:
         text = self._money.get(cents)
         if text is None:
-            text = self._money[cents] = format_money(cents)
+            pattern = self._money_pattern() if 0 <= cents < 100_000 else None
+            if pattern is None:
+                text = format_money(cents)
+            else:  # below 1 000 € no digit grouping: the locale's pattern with other digits
+                prefix, separator, suffix = pattern
+                euros, rest = divmod(cents, 100)
+                text = f"{prefix}{euros}{separator}{rest:02d}{suffix}"
+            self._money[cents] = text
         return text
+
+    def _money_pattern(self) -> tuple[str, str, str] | None:
+        """What Babel writes around the euros and cents of 1,23 € in the current language
+        (hundreds of distinct prices on one page would each cost a Babel call)."""
+        if self._pattern is _UNKNOWN:
+            match = re.fullmatch(r"(\D*)1(\D)23(\D*)", format_money(123))
+            self._pattern = match.groups() if match else None
+        return self._pattern
 
     def quantity(self, milli: int, unit: str) -> str:
         key = (milli, unit)
@@ -42,9 +62,11 @@ class Formatter:
     def line_total(self, price_cents: int, milli: int) -> str:
         return self.money(line_total_cents(price_cents, milli))
 
-    @staticmethod
-    def category(code: str) -> str:
-        return category_name(code)
+    def category(self, code: str) -> str:
+        text = self._categories.get(code)
+        if text is None:
+            text = self._categories[code] = category_name(code)
+        return text
 
     @staticmethod
     def typed(milli: int | None) -> str:

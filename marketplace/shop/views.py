@@ -1,18 +1,21 @@
 """The weekly shop: a member fills a cart for a distribution day of their group, orders,
 then changes or cancels the order until the window closes.
 
-The cart lives in the session; the shop page is one form (it works without JavaScript).
+The cart lives in the session; the shop page is one form (it works without JavaScript). Its
+product list comes from shop/fragments.py (rendered once per version of the day's catalogue);
+the member's quantities are filled into it for each request.
 A day of a group the person does not belong to is refused (403); someone else's order is 404.
 """
 
 from __future__ import annotations
 
-from itertools import groupby
+import functools
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from marketplace.catalogue.models import Availability, Category, Product
 from marketplace.catalogue.quantities import line_total_cents
@@ -23,7 +26,7 @@ from marketplace.extensions import db
 from marketplace.forms import ConfirmForm, int_or_none
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
-from marketplace.shop import cart, ordering, queries
+from marketplace.shop import cart, fragments, ordering, queries
 from marketplace.shop.display import Formatter
 from marketplace.shop.emails import send_order_email
 from marketplace.shop.models import OrderStatus
@@ -32,11 +35,21 @@ bp = Blueprint("shop", __name__, url_prefix="/boutique")
 
 
 def _day_for_shopper(day_id: int) -> DistributionDay:
-    day = db.session.get(DistributionDay, day_id)
+    day = db.session.scalar(_day_statement(), {"day_id": day_id})
     if day is None:
         abort(404)
     require_role(day.group, Role.MEMBER, Role.COORDINATOR)
     return day
+
+
+@functools.cache
+def _day_statement():
+    """The day with its group and pickup point (the page shows them), built once."""
+    return (
+        select(DistributionDay)
+        .options(joinedload(DistributionDay.group), joinedload(DistributionDay.pickup_point))
+        .where(DistributionDay.id == bindparam("day_id"))
+    )
 
 
 def _filters(values) -> queries.ShopFilters:
@@ -112,44 +125,40 @@ def shop(day_id: int):
                 )
                 return redirect(url_for(".order", order_id=order.id))
 
-    rows = queries.shop_rows(day, filters)
-    if filters.active and current_cart:
-        cart_rows = queries.shop_rows(day, only_ids=list(current_cart))
-    else:
-        cart_rows = [row for row in rows if row.availability_id in current_cart]
-    producers, categories = queries.shop_choices(day)
-    return render_template(
+    window_open = day.order_window_open(now)
+    products = fragments.product_list(day, filters, window_open=window_open, errors=errors)
+    cart_rows = queries.shop_rows(day, only_ids=list(current_cart)) if current_cart else []
+    values = {key: Formatter.typed(milli) for key, milli in current_cart.items()}
+    values.update(_typed_values(typed))
+    return fragments.page_response(
         "shop/shop.html",
+        products,
+        values,
+        422 if errors or form_error else 200,
         day=day,
-        rows=rows,
-        sections=_by_producer(rows),
+        products=products,
         filters=filters,
-        producers=producers,
-        categories=categories,
         cart_items=[(row, current_cart[row.availability_id]) for row in cart_rows],
         cart_total=sum(
             line_total_cents(row.price_cents, current_cart[row.availability_id])
             for row in cart_rows
         ),
-        quantities=current_cart,
         cart_changed=current_cart != ordered,
         order_id=order_id,
-        window_open=day.order_window_open(now),
-        errors=errors,
-        typed=typed,
+        window_open=window_open,
         form_error=form_error,
         fmt=Formatter(),
-    ), (422 if errors or form_error else 200)
+    )
 
 
-def _by_producer(rows) -> list[tuple[str, list]]:
-    """Rows come ordered by producer: one section per producer, in that order."""
-    return [
-        (name, list(items))
-        for (_producer_id, name), items in groupby(
-            rows, key=lambda row: (row.producer_id, row.producer_name)
-        )
-    ]
+def _typed_values(typed: dict[str, str]) -> dict[int, str]:
+    """What was typed in a refused form, given back as it was ({availability id: text})."""
+    prefix = ordering.quantity_field(0)[:-1]
+    return {
+        int(name.removeprefix(prefix)): text
+        for name, text in typed.items()
+        if name.removeprefix(prefix).isdigit()
+    }
 
 
 def _units_offered(day: DistributionDay, ids: list[int]) -> dict[int, str]:

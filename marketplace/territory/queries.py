@@ -16,6 +16,7 @@ from marketplace.delivery.days import next_days
 from marketplace.delivery.models import DistributionDay, PickupPoint
 from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
+from marketplace.grocery_shop.models import Beneficiary
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership, Organisation, OrganisationKind, Role
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
@@ -102,6 +103,8 @@ class Dashboard:
     producers: list[Producer] = field(default_factory=list)
     producer_groups: dict[int, list[GroupOverview]] = field(default_factory=dict)
     groceries: list[Grocery] = field(default_factory=list)
+    # Groceries where the person is a beneficiary with a linked account (the mobile shop).
+    mobile_shops: list[Grocery] = field(default_factory=list)
     joinable_groups: list[Group] = field(default_factory=list)
     territory_counts: dict[str, int] = field(default_factory=dict)
 
@@ -114,7 +117,19 @@ class Dashboard:
             or self.volunteer_groceries
             or self.producers
             or self.groceries
+            or self.mobile_shops
         )
+
+
+def _mobile_shops(user_id: int) -> list[Grocery]:
+    return list(
+        db.session.scalars(
+            select(Grocery)
+            .join(Beneficiary, Beneficiary.grocery_id == Grocery.id)
+            .where(Beneficiary.user_id == user_id, Beneficiary.archived.is_(False))
+            .order_by(Grocery.name)
+        )
+    )
 
 
 def dashboard_for(user: User, now: datetime) -> Dashboard:
@@ -148,6 +163,7 @@ def dashboard_for(user: User, now: datetime) -> Dashboard:
             for producer_id, groups in supplied.items()
         },
         groceries=[org for org in by_role[Role.GROCERY_STAFF] if isinstance(org, Grocery)],
+        mobile_shops=_mobile_shops(user.id),
     )
     if dashboard.is_empty:
         dashboard.joinable_groups = list(
