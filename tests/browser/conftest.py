@@ -11,7 +11,8 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -81,13 +82,50 @@ def browser(chromium_executable: str) -> Iterator[Browser]:
         chromium.close()
 
 
+class InFlight:
+    """Counts the live server's requests under way, so a test's database is emptied only
+    once the page's last request (a checklist sync, say) has finished with it."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response) -> Iterable[bytes]:
+        with self.lock:
+            self.count += 1
+        try:
+            # Read the whole body inside the count: the request is done when it is sent.
+            body = self.wsgi_app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            with self.lock:
+                self.count -= 1
+
+    def wait_until_idle(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.count and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+IN_FLIGHT: InFlight | None = None
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Flask, make_app: Callable[..., Flask]) -> Iterator[str]:
     """The app with real CSRF protection, served on a free loopback port in a thread.
 
     It shares the test database, so `factories` rows committed by a test are visible to it.
     """
-    server = make_server("127.0.0.1", 0, make_app(WTF_CSRF_ENABLED=True), threaded=True)
+    global IN_FLIGHT
+    served = make_app(WTF_CSRF_ENABLED=True)
+    IN_FLIGHT = InFlight(served.wsgi_app)
+    served.wsgi_app = IN_FLIGHT
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -118,3 +156,5 @@ def page(
         name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
         new_page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
+    if IN_FLIGHT is not None:
+        IN_FLIGHT.wait_until_idle()
