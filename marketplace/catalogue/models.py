@@ -46,6 +46,11 @@ class Unit(enum.StrEnum):
         return self in (Unit.KG, Unit.LITRE)
 
 
+# Not a catalogue unit: a whole subscribed basket, as donated when a pickup day closes and
+# then kept in a grocery's stock. Counted like a piece.
+BASKET_UNIT = "panier"
+
+
 class Category(enum.StrEnum):
     VEGETABLES = "legumes"
     FRUITS = "fruits"

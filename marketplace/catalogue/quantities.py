@@ -11,7 +11,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from marketplace.catalogue.labels import unit_name
-from marketplace.catalogue.models import MILLI, Unit
+from marketplace.catalogue.models import BASKET_UNIT, MILLI, Unit
 from marketplace.errors import DomainError
 
 MAX_QUANTITY_MILLI = 100_000 * MILLI  # far above any real stock: a typo guard
@@ -41,11 +41,15 @@ def check_quantity(milli: int, unit: str | Unit, *, field: str | None = None) ->
         raise DomainError(_("La quantité doit être supérieure à zéro."), field=field)
     if milli > MAX_QUANTITY_MILLI:
         raise DomainError(_("Cette quantité est bien trop grande."), field=field)
-    if not Unit(unit).divisible and milli % MILLI:
+    if not _divisible(unit) and milli % MILLI:
         raise DomainError(
             _("Ce produit se vend à l'unité : indiquez un nombre entier."), field=field
         )
     return milli
+
+
+def _divisible(unit: str | Unit) -> bool:
+    return unit != BASKET_UNIT and Unit(unit).divisible
 
 
 def quantity_number(milli: int) -> str:

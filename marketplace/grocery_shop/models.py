@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.catalogue.models import Category, Unit
+from marketplace.catalogue.models import BASKET_UNIT, Category, Unit
 from marketplace.db import Base, UTCDateTime, choice_check, utcnow
 from marketplace.routes.models import RunStop
 
@@ -79,7 +79,7 @@ class StockItem(Base):
 
     __tablename__ = "stock_items"
     __table_args__ = (
-        choice_check("unit", [unit.value for unit in Unit] + ["panier"]),
+        choice_check("unit", [unit.value for unit in Unit] + [BASKET_UNIT]),
         choice_check("category", [category.value for category in Category]),
         choice_check("source", [source.value for source in StockSource]),
         CheckConstraint("quantity_milli >= 0", name="quantity_not_negative"),

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import Form, SelectField
 
+from marketplace.catalogue.quantities import parse_quantity
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -37,7 +38,6 @@ from marketplace.grocery_shop.preorders import (
     cutoff_hours,
     is_open,
     live_preorder,
-    parse_stock_quantity,
     place_preorder,
     quantity_field,
     tier_unit_price,
@@ -327,9 +327,7 @@ def read_quantities(form, items: dict[int, StockItem]) -> tuple[dict[int, int], 
             errors[key] = _("Ce produit n'est pas dans le stock de l'épicerie.")
             continue
         try:
-            quantities[item.id] = parse_stock_quantity(
-                text, item.unit, field=quantity_field(item.id)
-            )
+            quantities[item.id] = parse_quantity(text, item.unit, field=quantity_field(item.id))
         except DomainError as error:
             errors[key] = error.message
     return quantities, errors

@@ -19,12 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
-from marketplace.catalogue.models import Unit
 from marketplace.catalogue.quantities import (
     check_quantity,
     format_quantity,
     line_total_cents,
-    parse_quantity,
 )
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -68,21 +66,6 @@ def tier_unit_price(shelf_price_cents: int, tier_percent: int) -> int:
 def quantity_field(stock_item_id: int) -> str:
     """The form field a stock item's quantity is typed in (errors are shown next to it)."""
     return f"q-{stock_item_id}"
-
-
-def _catalogue_unit(unit: str) -> str:
-    # A donated basket ("panier") is not a catalogue unit: it is counted like a piece.
-    return unit if unit in Unit._value2member_map_ else Unit.PIECE.value
-
-
-def check_stock_quantity(milli: int, unit: str, *, field: str | None = None) -> int:
-    """The catalogue's quantity rules (whole numbers of pieces, three decimals of a kg...)."""
-    return check_quantity(milli, _catalogue_unit(unit), field=field)
-
-
-def parse_stock_quantity(text: str, unit: str, *, field: str | None = None) -> int:
-    """What a person typed ("1,5") in thousandths, by the catalogue's rules."""
-    return parse_quantity(text, _catalogue_unit(unit), field=field)
 
 
 def place_preorder(
@@ -188,7 +171,7 @@ def _check_can_order(beneficiary: Beneficiary, run_stop: RunStop, now: datetime)
 def _apply(pre_order: PreOrder, quantities: Mapping[int, int]) -> None:
     items = _items_of_the_grocery(pre_order.grocery_id, quantities.keys())
     for stock_item_id, milli in quantities.items():
-        check_stock_quantity(milli, items[stock_item_id].unit, field=quantity_field(stock_item_id))
+        check_quantity(milli, items[stock_item_id].unit, field=quantity_field(stock_item_id))
 
     lines = {line.stock_item_id: line for line in pre_order.lines}
     # Always the same order of rows, so two concurrent pre-orders cannot deadlock on PostgreSQL.

@@ -27,7 +27,6 @@ from marketplace.pickup.models import DonatedItem
 from marketplace.producers.models import Producer
 from marketplace.shop.models import OrderLine
 
-BASKET_UNIT = "panier"  # what pickup closing gives: whole baskets, sold by the basket
 NAME_MAX = 200
 MAX_PRICE_CENTS = 100_000_00  # a typo guard, far above any shelf price
 
@@ -197,11 +196,10 @@ def adjust_item(item: StockItem, *, quantity_text: str, shelf_price_cents: int |
 
 
 def parse_stock_quantity(text: str, unit: str, *, allow_zero: bool = False) -> int:
-    """A typed quantity in thousandths; baskets count whole, like pieces. Zero only when told."""
-    rules = Unit.PIECE if unit == BASKET_UNIT else unit
+    """A typed quantity in thousandths (baskets count whole, like pieces). Zero only when told."""
     if allow_zero and (text or "").strip() in ("0", "0,0", "0.0", "0,000", "0.000"):
         return 0
-    return parse_quantity(text, rules, field="quantity")
+    return parse_quantity(text, unit, field="quantity")
 
 
 def producer_choices() -> list[tuple[int, str]]:

@@ -33,7 +33,7 @@ from marketplace.baskets.models import (
     Subscription,
     SubscriptionStatus,
 )
-from marketplace.catalogue.models import MILLI, Availability, Product
+from marketplace.catalogue.models import BASKET_UNIT, MILLI, Availability, Product
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -44,7 +44,6 @@ from marketplace.pickup import roster
 from marketplace.pickup.models import DayClosing, DonatedItem
 from marketplace.shop.models import Order, OrderLine, OrderStatus, PickupState
 
-BASKET_UNIT = "panier"
 UNCOLLECTED_ORDER_STATES = (PickupState.PENDING.value, PickupState.NOT_COLLECTED.value)
 
 
