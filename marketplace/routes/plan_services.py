@@ -23,7 +23,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.routes.models import Route, RoutePlan, RouteStop
 from marketplace.routes.planning import PlanStop, describe_unserved, plan
-from marketplace.routes.runs import restamp_future_runs
+from marketplace.routes.routes import StopTime, set_timetable
 from marketplace.routes.travel import Point, TravelModel
 
 RECENT_PLANS = 5
@@ -236,15 +236,9 @@ def accept_plan(route_plan: RoutePlan, now: datetime) -> int:
                 "optimisez-la à nouveau."
             )
         )
-    # Positions are unique per route: move every stop out of the way, then number them.
-    for index, visit in enumerate(view.visits, start=1):
-        visit.stop.position = -index
-    db.session.flush()
-    for visit in view.visits:
-        visit.stop.position = visit.position
-        visit.stop.arrives_at = visit.arrives
-        visit.stop.departs_at = visit.departs
     route_plan.accepted_at = now
-    db.session.flush()
-    db.session.expire(route, ["stops"])
-    return restamp_future_runs(route, now)
+    return set_timetable(
+        route,
+        [StopTime(visit.stop.id, visit.arrives, visit.departs) for visit in view.visits],
+        now=now,
+    )

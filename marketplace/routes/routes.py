@@ -308,8 +308,9 @@ def update_stop(stop: RouteStop, data: StopData, *, now: datetime) -> RouteStop:
     return stop
 
 
-def set_timetable(route: Route, visits: list[StopTime], *, now: datetime) -> None:
-    """Put the route's stops in the order of `visits` with their times; coming runs follow.
+def set_timetable(route: Route, visits: list[StopTime], *, now: datetime) -> int:
+    """Put the route's stops in the order of `visits` with their times; coming runs follow
+    (their number is returned).
 
     `visits` must name every stop of the route once. Runs already started keep their stops.
     """
@@ -328,7 +329,7 @@ def set_timetable(route: Route, visits: list[StopTime], *, now: datetime) -> Non
         stop.arrives_at, stop.departs_at = visit.arrives_at, visit.departs_at
     db.session.flush()
     db.session.expire(route, ["stops"])  # reload them in their new order
-    restamp_future_runs(route, now)
+    return restamp_future_runs(route, now)
 
 
 def remove_stop(stop: RouteStop, *, now: datetime) -> None:

@@ -226,7 +226,7 @@ def test_a_failed_acceptance_leaves_nothing_half_saved(client, route, staff, mon
     def breaks(route, now):
         raise DomainError("Le camion est en panne.")
 
-    monkeypatch.setattr("marketplace.routes.plan_services.restamp_future_runs", breaks)
+    monkeypatch.setattr("marketplace.routes.routes.restamp_future_runs", breaks)
     response = client.post(f"/planification/plans/{plan.id}/accept", follow_redirects=True)
 
     assert "Le camion est en panne." in response.text
