@@ -19,14 +19,13 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
 
-from marketplace.delivery import recurrence, timing
+from marketplace.delivery import timing
 from marketplace.delivery.models import DistributionSchedule, ExceptionKind, PickupPoint
-from marketplace.delivery.recurrence import SimpleRecurrence
+from marketplace.delivery.recurrence_form import RecurrenceFields
 from marketplace.delivery.services import PickupPointData, ScheduleData
 from marketplace.delivery.timing import Timing
 from marketplace.errors import DomainError
 from marketplace.forms import (
-    CheckboxesField,
     DecimalCommaField,
     int_or_none,
     required,
@@ -90,7 +89,7 @@ class PickupPointForm(FlaskForm):
 PATTERNS = ("weekly", "monthly", "advanced")
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(RecurrenceFields, FlaskForm):
     # validate_choice=False: the service checks the id sent back, which could be tampered with.
     pickup_point_id = SelectField(
         _l("Lieu de distribution"), coerce=int_or_none, validate_choice=False
@@ -109,21 +108,7 @@ class ScheduleForm(FlaskForm):
         default="weekly",
         validators=[InputRequired(_l("Choisissez un rythme."))],
     )
-    weekdays = CheckboxesField(_l("Jours de la semaine"))
-    interval = IntegerField(
-        _l("Toutes les … semaines"),
-        default=1,
-        validators=[
-            Optional(),
-            NumberRange(1, recurrence.MAX_INTERVAL, _l("Entre 1 et %(max)d semaines.")),
-        ],
-    )
-    position = SelectField(_l("Semaine du mois"), coerce=int_or_none, validate_choice=False)
-    weekday = SelectField(_l("Jour"), validate_choice=False)
     until = DateField(_l("Dernière distribution (facultatif)"), validators=[Optional()])
-    rrule = StringField(
-        _l("Règle RRULE"), validators=[Optional(), too_long(recurrence.MAX_RULE_LENGTH)]
-    )
     start_time = TimeField(_l("Début"), validators=[required()])
     end_time = TimeField(_l("Fin"), validators=[required()])
     order_opens_days_before = IntegerField(
@@ -153,12 +138,7 @@ class ScheduleForm(FlaskForm):
             )
             for point in points
         ]
-        names = recurrence.weekday_names()
-        self.weekdays.choices = [SelectChoice(code, names[code]) for code in recurrence.WEEKDAYS]
-        self.weekday.choices = [SelectChoice(code, names[code]) for code in recurrence.WEEKDAYS]
-        self.position.choices = [
-            SelectChoice(position, name) for position, name in recurrence.position_names().items()
-        ]
+        self.set_recurrence_choices()
 
     @staticmethod
     def initial(schedule: DistributionSchedule | None, today) -> dict:
@@ -177,38 +157,16 @@ class ScheduleForm(FlaskForm):
             "pickup_point_id": schedule.pickup_point_id,
             "label": schedule.label,
             "starts_on": schedule.starts_on,
-            "rrule": schedule.rrule,
-            "pattern": "advanced",
             **{name: getattr(schedule, name) for name in Timing.__dataclass_fields__},
         }
-        simple = recurrence.simple_recurrence(schedule.rrule)
-        if simple is not None:
-            values |= {"pattern": simple.kind, "until": simple.until}
-            if simple.kind == "weekly":
-                values |= {"weekdays": list(simple.weekdays), "interval": simple.interval}
-            else:
-                values |= {"position": simple.position, "weekday": simple.weekday}
-        return values
-
-    def rule_text(self) -> str:
-        if self.pattern.data == "advanced":
-            return self.rrule.data or ""
-        choice = SimpleRecurrence(
-            kind=self.pattern.data,
-            weekdays=tuple(self.weekdays.data or ()),
-            interval=self.interval.data or 1,
-            position=self.position.data if self.position.data is not None else 0,
-            weekday=self.weekday.data or "",
-            until=self.until.data,
-        )
-        return recurrence.build_rule(choice, self.starts_on.data)
+        return values | RecurrenceFields.recurrence_values(schedule.rrule, with_until=True)
 
     def to_data(self) -> ScheduleData:
         """The submitted rule; RecurrenceError if the simple choices make no rule."""
         return ScheduleData(
             pickup_point_id=self.pickup_point_id.data,
             label=self.label.data or "",
-            rrule=self.rule_text(),
+            rrule=self.chosen_rule(self.starts_on.data, self.until.data),
             starts_on=self.starts_on.data,
             timing=Timing(
                 self.start_time.data,

@@ -21,11 +21,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from marketplace.delivery import recurrence
-from marketplace.delivery.recurrence import SimpleRecurrence
+from marketplace.delivery.recurrence_form import RecurrenceFields
 from marketplace.errors import DomainError
 from marketplace.forms import (
-    CheckboxesField,
     DecimalCommaField,
     int_or_none,
     required,
@@ -94,7 +92,7 @@ class DepotForm(FlaskForm):
         )
 
 
-class RouteForm(FlaskForm):
+class RouteForm(RecurrenceFields, FlaskForm):
     name = StringField(_l("Nom de la tournée"), validators=[required(), too_long(120)])
     # validate_choice=False: the service checks the ids sent back, which could be tampered with.
     van_id = SelectField(_l("Camion"), coerce=int_or_none, validate_choice=False)
@@ -114,20 +112,6 @@ class RouteForm(FlaskForm):
         default="weekly",
         validators=[InputRequired(_l("Choisissez un rythme."))],
     )
-    weekdays = CheckboxesField(_l("Jours de la semaine"))
-    interval = IntegerField(
-        _l("Toutes les … semaines"),
-        default=1,
-        validators=[
-            Optional(),
-            NumberRange(1, recurrence.MAX_INTERVAL, _l("Entre 1 et %(max)d semaines.")),
-        ],
-    )
-    position = SelectField(_l("Semaine du mois"), coerce=int_or_none, validate_choice=False)
-    weekday = SelectField(_l("Jour"), validate_choice=False)
-    rrule = StringField(
-        _l("Règle RRULE"), validators=[Optional(), too_long(recurrence.MAX_RULE_LENGTH)]
-    )
     active = BooleanField(_l("Tournée active"), default=True)
 
     def __init__(self, vans: list[Van], depots: list[Depot], *args, **kwargs):
@@ -142,12 +126,7 @@ class RouteForm(FlaskForm):
         self.depot_id.choices = [SelectChoice("", _l("— Choisir un dépôt —"))] + [
             SelectChoice(depot.id, depot.name) for depot in depots
         ]
-        names = recurrence.weekday_names()
-        self.weekdays.choices = [SelectChoice(code, names[code]) for code in recurrence.WEEKDAYS]
-        self.weekday.choices = [SelectChoice(code, names[code]) for code in recurrence.WEEKDAYS]
-        self.position.choices = [
-            SelectChoice(position, name) for position, name in recurrence.position_names().items()
-        ]
+        self.set_recurrence_choices()
 
     @staticmethod
     def initial(route: Route | None, today) -> dict:
@@ -156,27 +135,8 @@ class RouteForm(FlaskForm):
         values = {
             name: getattr(route, name)
             for name in ("name", "van_id", "depot_id", "departs_at", "valid_from", "valid_until")
-        } | {"rrule": route.rrule, "pattern": "advanced", "active": route.active}
-        simple = recurrence.simple_recurrence(route.rrule)
-        if simple is not None and simple.until is None:
-            values["pattern"] = simple.kind
-            if simple.kind == "weekly":
-                values |= {"weekdays": list(simple.weekdays), "interval": simple.interval}
-            else:
-                values |= {"position": simple.position, "weekday": simple.weekday}
-        return values
-
-    def rule_text(self) -> str:
-        if self.pattern.data == "advanced":
-            return self.rrule.data or ""
-        choice = SimpleRecurrence(
-            kind=self.pattern.data,
-            weekdays=tuple(self.weekdays.data or ()),
-            interval=self.interval.data or 1,
-            position=self.position.data if self.position.data is not None else 0,
-            weekday=self.weekday.data or "",
-        )
-        return recurrence.build_rule(choice, self.valid_from.data)
+        } | {"active": route.active}
+        return values | RecurrenceFields.recurrence_values(route.rrule, with_until=False)
 
     def to_data(self) -> RouteData:
         """The submitted route; RecurrenceError if the simple choices make no rule."""
@@ -184,7 +144,7 @@ class RouteForm(FlaskForm):
             name=self.name.data or "",
             van_id=self.van_id.data,
             depot_id=self.depot_id.data,
-            rrule=self.rule_text(),
+            rrule=self.chosen_rule(self.valid_from.data),
             valid_from=self.valid_from.data,
             valid_until=self.valid_until.data,
             departs_at=self.departs_at.data,
