@@ -18,7 +18,14 @@ from marketplace.delivery.models import (
     ScheduleException,
 )
 from marketplace.groceries.models import Grocery
-from marketplace.grocery_shop.models import Beneficiary, PreOrder, PreOrderLine, StockItem
+from marketplace.grocery_shop.models import (
+    Beneficiary,
+    PreOrder,
+    PreOrderLine,
+    RunClosing,
+    StockItem,
+    WalkInSale,
+)
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership, Organisation
 from marketplace.payments.models import (
@@ -53,9 +60,11 @@ __all__ = [
     "RoutePlan",
     "RouteRun",
     "RouteStop",
+    "RunClosing",
     "RunStop",
     "StockItem",
     "Van",
+    "WalkInSale",
     "Availability",
     "CardPayment",
     "ChecklistTap",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
@@ -28,7 +29,14 @@ from marketplace.delivery.models import (
 )
 from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
-from marketplace.grocery_shop.models import Beneficiary, PreOrder, PreOrderLine, StockItem
+from marketplace.grocery_shop.models import (
+    Beneficiary,
+    PreOrder,
+    PreOrderLine,
+    RunClosing,
+    StockItem,
+    WalkInSale,
+)
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership
 from marketplace.payments.models import FundMovement, Installment, LedgerEntry, OfflinePayment
@@ -642,3 +650,37 @@ class PreOrderLineFactory(BaseFactory):
         lambda o: (o.shelf_price_cents * o.pre_order.tier_percent + 50) // 100
     )
     total_cents = factory.LazyAttribute(lambda o: o.unit_price_cents * o.quantity_milli // 1000)
+
+
+class WalkInSaleFactory(BaseFactory):
+    """A sale at a stop at the shelf price (pass `run_stop=` and `stock_item=`); the stock is
+    not moved: tests of the service use the service."""
+
+    class Meta:
+        model = WalkInSale
+        exclude = ("run_stop", "stock_item", "sold_by")
+
+    sale_id = factory.LazyFunction(lambda: uuid.uuid4().hex)
+    stock_item = factory.SubFactory(StockItemFactory)
+    stock_item_id = factory.SelfAttribute("stock_item.id")
+    grocery_id = factory.SelfAttribute("stock_item.grocery_id")
+    run_stop = factory.SubFactory(RunStopFactory)
+    run_stop_id = factory.SelfAttribute("run_stop.id")
+    sold_by = factory.SubFactory(UserFactory)
+    sold_by_id = factory.SelfAttribute("sold_by.id")
+    quantity_milli = 1000
+    shelf_price_cents = factory.SelfAttribute("stock_item.shelf_price_cents")
+    tier_percent = 100
+    unit_price_cents = factory.SelfAttribute("shelf_price_cents")
+    total_cents = factory.LazyAttribute(lambda o: o.unit_price_cents * o.quantity_milli // 1000)
+    sold_at = factory.LazyFunction(lambda: datetime.now(UTC))
+
+
+class RunClosingFactory(BaseFactory):
+    class Meta:
+        model = RunClosing
+        exclude = ("run",)
+
+    run = factory.SubFactory(RouteRunFactory)
+    run_id = factory.SelfAttribute("run.id")
+    grocery_id = factory.SelfAttribute("run.route.grocery_id")

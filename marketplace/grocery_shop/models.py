@@ -102,6 +102,11 @@ class StockItem(Base):
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     # A donation from an AMAP pickup day arrives once.
     donated_item_id: Mapped[int | None] = mapped_column(ForeignKey("donated_items.id"), unique=True)
+    # A purchase from a producer's weekly availability (a line of the grocery's shop order)
+    # enters the stock once.
+    order_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shop_order_lines.id"), unique=True
+    )
     received_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -146,6 +151,7 @@ class PreOrder(Base):
     tier_percent: Mapped[int] = mapped_column(Integer)  # the tier when it was ordered
     total_cents: Mapped[int] = mapped_column(Integer, default=0)
     pickup_state: Mapped[str] = mapped_column(String(20), default="pending")
+    pickup_note: Mapped[str] = mapped_column(String(300), default="")  # from the stop's checklist
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # staff or the household
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -179,3 +185,57 @@ class PreOrderLine(Base):
 
     pre_order: Mapped[PreOrder] = relationship(back_populates="lines")
     stock_item: Mapped[StockItem] = relationship()
+
+
+class RunClosing(Base):
+    """A run of the van closed: collected pre-orders left the stock, the others went back on
+    the shelf. Inserted once per run (the unique run_id), in the transaction that settles."""
+
+    __tablename__ = "run_closings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("route_runs.id"), unique=True)
+    grocery_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None when the scheduler closed it after the run's day.
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    collected_count: Mapped[int] = mapped_column(Integer, default=0)
+    released_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WalkInSale(Base):
+    """A sale at a stop to someone who had not pre-ordered, recorded on the staff's phone (maybe
+    offline) with an id the phone made: sending it twice records it once. The stock goes down
+    when it is recorded; voiding it puts the quantity back."""
+
+    __tablename__ = "walk_in_sales"
+    __table_args__ = (
+        CheckConstraint("quantity_milli > 0", name="quantity_positive"),
+        CheckConstraint("shelf_price_cents >= 0", name="shelf_price_not_negative"),
+        CheckConstraint("unit_price_cents >= 0", name="price_not_negative"),
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        CheckConstraint("tier_percent BETWEEN 1 AND 100", name="tier_percent_range"),
+        CheckConstraint("(voided_at IS NULL) = (voided_by_id IS NULL)", name="voided_by_someone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[str] = mapped_column(String(64), unique=True)  # made by the phone
+    grocery_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    run_stop_id: Mapped[int] = mapped_column(ForeignKey("run_stops.id"), index=True)
+    stock_item_id: Mapped[int] = mapped_column(ForeignKey("stock_items.id"), index=True)
+    # A beneficiary pays their tier; anyone else pays the shelf price (tier_percent 100).
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    quantity_milli: Mapped[int] = mapped_column(Integer)
+    shelf_price_cents: Mapped[int] = mapped_column(Integer)
+    tier_percent: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    sold_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock, capped
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sold_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[str] = mapped_column(String(64), default="")
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    stock_item: Mapped[StockItem] = relationship()
+    beneficiary: Mapped[Beneficiary | None] = relationship()

@@ -17,6 +17,7 @@ from marketplace.delivery.models import DistributionDay
 class TapTarget(enum.StrEnum):
     DELIVERY = "delivery"  # a subscribed basket (baskets.models.Delivery)
     ORDER = "order"  # a household's extras (shop.models.Order)
+    PRE_ORDER = "pre_order"  # a mobile-grocery pre-order (grocery_shop.models.PreOrder)
 
 
 class TapAction(enum.StrEnum):
@@ -29,18 +30,27 @@ class TapAction(enum.StrEnum):
 class ChecklistTap(Base):
     """One tap on a phone, identified by the id the phone gave it: sending it twice changes
     nothing. A line's state is its latest tap by (tapped_at, tap_id), so two phones converge
-    whatever order their taps arrive in."""
+    whatever order their taps arrive in.
+
+    A tap belongs to one list: a distribution day of a group, or a stop of a mobile-grocery
+    run (the same page and sync serve both)."""
 
     __tablename__ = "checklist_taps"
     __table_args__ = (
         choice_check("target_kind", [target.value for target in TapTarget]),
         choice_check("action", [action.value for action in TapAction]),
+        CheckConstraint(
+            "(distribution_day_id IS NULL) <> (run_stop_id IS NULL)", name="one_checklist"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tap_id: Mapped[str] = mapped_column(String(64), unique=True)
-    distribution_day_id: Mapped[int] = mapped_column(
+    distribution_day_id: Mapped[int | None] = mapped_column(
         ForeignKey("distribution_days.id", ondelete="RESTRICT"), index=True
+    )
+    run_stop_id: Mapped[int | None] = mapped_column(
+        ForeignKey("run_stops.id", ondelete="RESTRICT"), index=True
     )
     target_kind: Mapped[str] = mapped_column(String(20))
     target_id: Mapped[int] = mapped_column(Integer)

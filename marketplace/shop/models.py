@@ -37,7 +37,9 @@ class PickupState(enum.StrEnum):
 
 
 class Order(Base):
-    """A household's extras for one distribution day at its pickup point."""
+    """A household's extras for one distribution day at its pickup point, or a solidarity
+    grocery's purchase (`grocery_id` set): its staff buy from the producers' weekly
+    availability like any household of the group, and collect it at the distribution."""
 
     __tablename__ = "shop_orders"
     __table_args__ = (
@@ -64,6 +66,9 @@ class Order(Base):
     distribution_day_id: Mapped[int] = mapped_column(
         ForeignKey("distribution_days.id", ondelete="RESTRICT"), index=True
     )
+    # The solidarity grocery buying, when the order is its purchase (no ledger entry: the
+    # grocery settles with the producer directly); `user_id` is then the staff member.
+    grocery_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PLACED.value)
     # The sum of the lines, kept with them in one transaction (what the ledger was charged).
     total_cents: Mapped[int] = mapped_column(Integer, default=0)
