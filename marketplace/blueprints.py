@@ -22,12 +22,24 @@ class JsonApi(Api):
 
 def register_api(app: Flask) -> None:
     """Every JSON blueprint, and its OpenAPI description at /api/openapi.json (public)."""
+    from marketplace.grocery_shop.walk_in_api import blp as walk_in_api
     from marketplace.pickup.api import blp as pickup_api
 
     api = JsonApi(app)
     api.register_blueprint(pickup_api)
+    api.register_blueprint(walk_in_api)
     describe = app.view_functions["api-docs.openapi_json"]
     app.view_functions["api-docs.openapi_json"] = public(lambda: describe())
+
+
+def register_checklist_sources(app: Flask) -> None:
+    """The kinds of checklist the pickup page, API and sync serve (pickup/sources.py)."""
+    from marketplace.grocery_shop.stop_checklist import STOPS
+    from marketplace.pickup.day_source import DAYS
+    from marketplace.pickup.sources import register_source
+
+    for source in (DAYS, STOPS):
+        register_source(app, source)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -47,7 +59,9 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.grocery_shop.beneficiary_views import bp as beneficiaries
     from marketplace.grocery_shop.loading_views import bp as grocery_loading
     from marketplace.grocery_shop.preorder_views import bp as preorders
+    from marketplace.grocery_shop.purchase_views import bp as grocery_purchases
     from marketplace.grocery_shop.stock_views import bp as grocery_stock
+    from marketplace.grocery_shop.walk_in_views import bp as walk_in_sales
     from marketplace.groups.views import bp as groups
     from marketplace.health import bp as health
     from marketplace.payments.fund_views import bp as fund
@@ -75,8 +89,10 @@ def register_blueprints(app: Flask) -> None:
         groceries,
         beneficiaries,
         grocery_stock,
+        grocery_purchases,
         preorders,
         grocery_loading,
+        walk_in_sales,
         payments,
         offline_payments,
         prefinancing,
@@ -101,4 +117,5 @@ def register_blueprints(app: Flask) -> None:
         timetables,
     ):
         app.register_blueprint(blueprint)
+    register_checklist_sources(app)
     register_api(app)

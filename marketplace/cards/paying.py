@@ -47,7 +47,11 @@ def order_to_pay(order_id: int) -> OrderToPay | None:
             orders.c.group_id,
             orders.c.total_cents,
             orders.c.status,
-        ).where(orders.c.id == order_id)
+        ).where(
+            orders.c.id == order_id,
+            # A grocery's purchase is invoiced by the producer, never paid by card here.
+            orders.c.grocery_id.is_(None),
+        )
     ).first()
     return OrderToPay(*row) if row else None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select, true
 
 from marketplace.catalogue.models import MILLI, Unit
 from marketplace.extensions import db
@@ -144,6 +144,49 @@ def run_load(grocery_id: int, run_id: int) -> RunLoad | None:
         products=_by_name(totals),
         weighed_milli=weighed,
     )
+
+
+@dataclass(frozen=True)
+class VanFill:
+    """How full the van of a run is: what a new or changed pre-order is checked against."""
+
+    crates: int
+    weighed_milli: int
+    capacity_crates: int
+    capacity_kg: int | None
+
+    @property
+    def over_crates(self) -> bool:
+        return self.crates > self.capacity_crates
+
+    @property
+    def over_kg(self) -> bool:
+        return self.capacity_kg is not None and self.weighed_milli > self.capacity_kg * MILLI
+
+
+def van_fill(run_id: int) -> VanFill:
+    """The run's crates (one per live pre-order) and weighed kilos, in one query."""
+    weighed = case((StockItem.unit.in_(WEIGHED_UNITS), PreOrderLine.quantity_milli), else_=0)
+    live = (
+        select(
+            func.count(func.distinct(PreOrder.id)).label("crates"),
+            func.coalesce(func.sum(weighed), 0).label("weighed_milli"),
+        )
+        .join(RunStop, RunStop.id == PreOrder.run_stop_id)
+        .outerjoin(PreOrderLine, PreOrderLine.pre_order_id == PreOrder.id)
+        .outerjoin(StockItem, StockItem.id == PreOrderLine.stock_item_id)
+        .where(RunStop.run_id == run_id, PreOrder.status == PreOrderStatus.PLACED)
+        .subquery()
+    )
+    row = db.session.execute(
+        select(live.c.crates, live.c.weighed_milli, Van.capacity_crates, Van.capacity_kg)
+        .select_from(RouteRun)
+        .join(Route, Route.id == RouteRun.route_id)
+        .join(Van, Van.id == Route.van_id)
+        .join(live, true())  # one aggregate row
+        .where(RouteRun.id == run_id)
+    ).one()
+    return VanFill(row.crates, row.weighed_milli, row.capacity_crates, row.capacity_kg)
 
 
 def _lines_of_run(run_id: int):

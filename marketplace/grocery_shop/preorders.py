@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -28,6 +28,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.grocery_shop import stock
 from marketplace.grocery_shop.beneficiaries import eligibility
+from marketplace.grocery_shop.loading import VanFill, van_fill
 from marketplace.grocery_shop.models import (
     Beneficiary,
     PreOrder,
@@ -78,6 +79,7 @@ def place_preorder(
 ) -> PreOrder:
     """A new pre-order; `quantities` is {stock_item_id: quantity in thousandths}."""
     _check_can_order(beneficiary, run_stop, now)
+    before = _lock_van(run_stop.run)
     if live_preorder(beneficiary.id, run_stop.id) is not None:
         raise DomainError(_("Ce foyer a déjà une précommande pour cet arrêt : modifiez-la."))
     if not quantities:
@@ -100,6 +102,7 @@ def place_preorder(
             _("Ce foyer a déjà une précommande pour cet arrêt : modifiez-la.")
         ) from error
     _apply(pre_order, quantities)
+    _check_van_room(run_stop.run, before)
     return pre_order
 
 
@@ -111,7 +114,9 @@ def change_preorder(
     _check_can_order(pre_order.beneficiary, pre_order.run_stop, now)
     if not quantities:
         raise DomainError(_("Pour tout retirer, annulez la précommande plutôt que de la vider."))
+    before = _lock_van(pre_order.run_stop.run)
     _apply(pre_order, quantities)
+    _check_van_room(pre_order.run_stop.run, before)
     return pre_order
 
 
@@ -121,11 +126,19 @@ def cancel_preorder(pre_order: PreOrder, *, now: datetime) -> PreOrder:
     _check_live(pre_order)
     if not can_cancel(pre_order.run_stop.run, now):
         raise DomainError(_("La précommande ne peut plus être annulée : la tournée se prépare."))
+    # One conditional UPDATE decides who cancels: the household, the staff and the job for
+    # cancelled runs may try at the same instant, and the stock must go back only once.
+    cancelled = db.session.execute(
+        update(PreOrder)
+        .where(PreOrder.id == pre_order.id, PreOrder.status == PreOrderStatus.PLACED.value)
+        .values(status=PreOrderStatus.CANCELLED.value, cancelled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cancelled.rowcount != 1:
+        raise DomainError(_("Cette précommande est annulée."))
     for line in sorted(pre_order.lines, key=lambda line: line.stock_item_id):
         stock.release(line.stock_item_id, line.quantity_milli)
-    pre_order.status = PreOrderStatus.CANCELLED.value
-    pre_order.cancelled_at = now
-    db.session.flush()
+    db.session.refresh(pre_order, ["status", "cancelled_at"])
     return pre_order
 
 
@@ -166,6 +179,35 @@ def _check_can_order(beneficiary: Beneficiary, run_stop: RunStop, now: datetime)
     allowed, reason = eligibility(beneficiary, run.day)
     if not allowed:
         raise DomainError(reason)
+
+
+def _lock_van(run: RouteRun) -> VanFill:
+    """Serialise the run's pre-orders (PostgreSQL row lock) and read how full the van is, so two
+    households cannot both take the last crate."""
+    db.session.execute(select(RouteRun.id).where(RouteRun.id == run.id).with_for_update())
+    return van_fill(run.id)
+
+
+def _check_van_room(run: RouteRun, before: VanFill) -> None:
+    """Refuse what would load the van beyond its capacity; lowering a pre-order is always fine,
+    even when the van was already over (its capacity may have been lowered since)."""
+    after = van_fill(run.id)
+    if after.over_crates and after.crates > before.crates:
+        raise DomainError(
+            _(
+                "Le camion est plein pour cette tournée : %(capacity)d caisses au plus. "
+                "Choisissez une autre date.",
+                capacity=after.capacity_crates,
+            )
+        )
+    if after.over_kg and after.weighed_milli > before.weighed_milli:
+        raise DomainError(
+            _(
+                "Le camion ne peut pas emporter plus de %(capacity)d kg sur cette tournée : "
+                "réduisez les quantités au poids ou choisissez une autre date.",
+                capacity=after.capacity_kg,
+            )
+        )
 
 
 def _apply(pre_order: PreOrder, quantities: Mapping[int, int]) -> None:

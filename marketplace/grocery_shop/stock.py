@@ -107,3 +107,16 @@ def stock_items(grocery_id: int) -> list[StockItem]:
             .order_by(StockItem.category, StockItem.name, StockItem.id)
         )
     )
+
+
+def put_back(stock_item_id: int, quantity_milli: int) -> bool:
+    """A sold quantity returns to the shelf (a walk-in sale voided); False if the item is gone."""
+    if quantity_milli <= 0:
+        raise ValueError("Put back a positive quantity.")
+    result = db.session.execute(
+        update(StockItem)
+        .where(StockItem.id == stock_item_id)
+        .values(quantity_milli=StockItem.quantity_milli + quantity_milli)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

@@ -1,37 +1,60 @@
 """The checklist's JSON API, described by the OpenAPI document at /api/openapi.json.
 
-GET  /api/pickup/days/<day_id>/checklist  the day's lines, counts and a version
-POST /api/pickup/days/<day_id>/taps       a batch of taps; one result per tap
+GET  /api/pickup/days/<day_id>/checklist        a distribution day's lines, counts, version
+POST /api/pickup/days/<day_id>/taps             a batch of taps; one result per tap
+GET  /api/pickup/stops/<run_stop_id>/checklist  the same for a stop of the van's run
+POST /api/pickup/stops/<run_stop_id>/taps
 
-Authentication is the session cookie; a POST also sends the CSRF token in the X-CSRFToken
-header (the GET answers a fresh one). Errors are JSON: 401 not logged in, 403 not a volunteer
-of the day nor a coordinator, 404 no such day, 409 the day is closed, 422 a malformed body.
+Both kinds of list share the schemas and the sync (taps.py); the source (sources.py) says what
+is on the list and who may use it. Authentication is the session cookie; a POST also sends the
+CSRF token in the X-CSRFToken header (the GET answers a fresh one). Errors are JSON: 401 not
+logged in, 403 not allowed on this list, 404 no such list, 409 the list is closed, 422 a
+malformed body.
 """
 
 from __future__ import annotations
 
 from functools import wraps
+from typing import Any
 
+from flask import url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from flask_wtf.csrf import generate_csrf
 
-from marketplace.delivery.models import DistributionDay
 from marketplace.extensions import db
-from marketplace.pickup.access import may_use_checklist
 from marketplace.pickup.api_schemas import ChecklistSchema, TapBatchResultSchema, TapBatchSchema
-from marketplace.pickup.checklist import checklist_for
-from marketplace.pickup.taps import TapIn, apply_taps, day_is_closed
+from marketplace.pickup.checklist import Checklist, checklist_for
+from marketplace.pickup.sources import ChecklistSource, source_for
+from marketplace.pickup.taps import TapIn, apply_taps
 from marketplace.security import public
 
 blp = Blueprint(
     "pickup_api",
     __name__,
     url_prefix="/api/pickup",
-    description="La liste du jour des distributions : lecture et pointages (hors ligne).",
+    description=(
+        "Les listes du jour (distributions, arrêts de l'épicerie mobile) : lecture et "
+        "pointages (hors ligne)."
+    ),
 )
+
+# segment → (list endpoint, taps endpoint, the URL's id argument)
+_ENDPOINTS = {
+    "days": ("pickup_api.ChecklistResource", "pickup_api.TapsResource", "day_id"),
+    "stops": ("pickup_api.StopChecklistResource", "pickup_api.StopTapsResource", "run_stop_id"),
+}
+
+
+def api_urls(segment: str, subject_id: int) -> tuple[str, str]:
+    """The list's and the taps' URLs of one checklist (for the page's script)."""
+    list_endpoint, taps_endpoint, argument = _ENDPOINTS[segment]
+    return (
+        url_for(list_endpoint, **{argument: subject_id}),
+        url_for(taps_endpoint, **{argument: subject_id}),
+    )
 
 
 def api_login_required(view):
@@ -47,19 +70,37 @@ def api_login_required(view):
     return guarded
 
 
-def _day_for_checklist(day_id: int) -> DistributionDay:
-    day = db.session.get(DistributionDay, day_id)
-    if day is None:
-        abort(404, message=_("Cette distribution n'existe pas."))
-    if not may_use_checklist(current_user, day):
+def _subject(segment: str, subject_id: int) -> tuple[ChecklistSource, Any]:
+    source = source_for(segment)
+    if source is None:
+        abort(404)
+    subject = source.find(subject_id)
+    if subject is None:
+        abort(404, message=source.wording().not_found)
+    if not source.may_use(current_user, subject):
+        abort(403, message=source.wording().may_not_view)
+    return source, subject
+
+
+def _read(segment: str, subject_id: int) -> Checklist:
+    checklist = checklist_for(*_subject(segment, subject_id))
+    checklist.csrf_token = generate_csrf()
+    return checklist
+
+
+def _apply(segment: str, subject_id: int, batch: dict) -> dict:
+    source, subject = _subject(segment, subject_id)
+    taps = [TapIn(**tap) for tap in batch["taps"]]
+    results = apply_taps(subject, current_user, taps, source=source)
+    db.session.commit()
+    checklist = checklist_for(source, subject)
+    if checklist.closed:
         abort(
-            403,
-            message=_(
-                "Seul·es les bénévoles de cette distribution et les coordinateur·rices "
-                "peuvent voir la liste du jour."
-            ),
+            409,
+            message=checklist.closed_message,
+            errors={"results": [result.__dict__ for result in results]},
         )
-    return day
+    return {"results": results, "version": checklist.version}
 
 
 @blp.route("/days/<int:day_id>/checklist")
@@ -69,10 +110,7 @@ class ChecklistResource(MethodView):
     @blp.response(200, ChecklistSchema)
     def get(self, day_id: int):
         """The day's checklist: households, what they collect, counts, and a version."""
-        day = _day_for_checklist(day_id)
-        checklist = checklist_for(day)
-        checklist.csrf_token = generate_csrf()
-        return checklist
+        return _read("days", day_id)
 
 
 @blp.route("/days/<int:day_id>/taps")
@@ -85,15 +123,27 @@ class TapsResource(MethodView):
     def post(self, batch: dict, day_id: int):
         """Apply a batch of taps made on a phone, maybe offline. A tap already received
         answers "already_applied"; a refused tap says why."""
-        day = _day_for_checklist(day_id)
-        taps = [TapIn(**tap) for tap in batch["taps"]]
-        results = apply_taps(day, current_user, taps)
-        db.session.commit()
-        version = checklist_for(day).version
-        if day_is_closed(day.id):
-            abort(
-                409,
-                message=_("Cette distribution est clôturée : la liste ne peut plus changer."),
-                errors={"results": [r.__dict__ for r in results]},
-            )
-        return {"results": results, "version": version}
+        return _apply("days", day_id, batch)
+
+
+@blp.route("/stops/<int:run_stop_id>/checklist")
+class StopChecklistResource(MethodView):
+    decorators = [api_login_required]
+
+    @blp.response(200, ChecklistSchema)
+    def get(self, run_stop_id: int):
+        """A stop's checklist (the grocery's staff): households who pre-ordered, what they
+        collect, counts, and a version. Lines tick pre-orders (target kind "pre_order")."""
+        return _read("stops", run_stop_id)
+
+
+@blp.route("/stops/<int:run_stop_id>/taps")
+class StopTapsResource(MethodView):
+    decorators = [api_login_required]
+
+    @blp.arguments(TapBatchSchema)
+    @blp.response(200, TapBatchResultSchema)
+    @blp.alt_response(409, description="La tournée est clôturée ou annulée.")
+    def post(self, batch: dict, run_stop_id: int):
+        """Apply a batch of taps made at a stop, maybe offline; the same rules as a day's."""
+        return _apply("stops", run_stop_id, batch)

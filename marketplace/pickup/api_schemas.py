@@ -32,6 +32,10 @@ class ExtraSchema(Schema):
     unit = fields.String()
     quantity_text = fields.Function(lambda extra: quantity_text(extra.quantity_milli, extra.unit))
     state = fields.String()
+    target = fields.Function(
+        lambda extra: {"kind": extra.order_kind, "id": extra.order_id},
+        metadata={"description": "what a tap on it ticks: an order or a pre-order"},
+    )
 
 
 class TargetSchema(Schema):
@@ -40,16 +44,21 @@ class TargetSchema(Schema):
 
 
 class LineSchema(Schema):
-    key = fields.String(metadata={"description": "u<household id>, or g<delivery id> (given)"})
+    key = fields.String(
+        metadata={
+            "description": "u<household id>, or g<delivery id> (given); p<pre-order id> at a stop"
+        }
+    )
     name = fields.String()
     given_to = fields.String(allow_none=True)
     household_name = fields.String()
-    user_id = fields.Integer()
+    user_id = fields.Integer(allow_none=True)
     state = fields.String(
         metadata={"description": "to_hand_over, collected, not_collected or partly"}
     )
     note = fields.String()
     order_id = fields.Integer(allow_none=True)
+    order_kind = fields.String(metadata={"description": "order, or pre_order at a stop"})
     targets = fields.Function(
         lambda line: [{"kind": kind, "id": target_id} for kind, target_id in line.targets],
         metadata={"description": "what one tap on the line ticks"},
@@ -75,17 +84,20 @@ class CountsSchema(Schema):
     households_done = fields.Integer()
 
 
-class DaySchema(Schema):
-    id = fields.Integer()
+class HeadingSchema(Schema):
+    id = fields.Integer(metadata={"description": "the distribution day's, or the run stop's"})
     day = fields.Date()
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
-    pickup_point = fields.Function(lambda day: day.pickup_point.name)
+    pickup_point = fields.String(
+        attribute="place", metadata={"description": "the pickup point, or the village and place"}
+    )
 
 
 class ChecklistSchema(Schema):
-    day = fields.Nested(DaySchema)
+    day = fields.Nested(HeadingSchema, attribute="heading")
     closed = fields.Boolean()
+    closed_message = fields.String()
     version = fields.String()
     csrf_token = fields.String(metadata={"description": "send it back in X-CSRFToken"})
     lines = fields.List(fields.Nested(LineSchema))

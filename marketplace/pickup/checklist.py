@@ -1,37 +1,44 @@
-"""A day's checklist as the page and the API show it: lines, counts and a version."""
+"""A checklist as the page and the API show it: heading, lines, counts and a version."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from flask_babel import get_locale
 
 from marketplace.catalogue.quantities import format_quantity
-from marketplace.delivery.models import DistributionDay
-from marketplace.pickup.roster import DayCounts, HouseholdLine, day_counts, household_lines
-from marketplace.pickup.taps import day_is_closed
+from marketplace.pickup.roster import DayCounts, HouseholdLine, day_counts
+from marketplace.pickup.sources import ChecklistSource, Heading
 
 
 @dataclass
 class Checklist:
-    day: DistributionDay
+    source: ChecklistSource
+    subject: Any  # the source's: a distribution day, a stop of the van
+    heading: Heading
     lines: list[HouseholdLine]
     counts: DayCounts
     closed: bool
+    closed_message: str  # why it is closed ("" while open)
     version: str  # changes whenever a line's content or state changes
     csrf_token: str = ""
 
 
-def checklist_for(day: DistributionDay) -> Checklist:
-    lines = household_lines(day.id)
-    closed = day_is_closed(day.id)
+def checklist_for(source: ChecklistSource, subject: Any) -> Checklist:
+    lines = source.lines(subject)
+    closed_message = source.closed_reason(subject) or ""
+    closed = bool(closed_message)
     return Checklist(
-        day=day,
+        source=source,
+        subject=subject,
+        heading=source.heading(subject),
         lines=lines,
         counts=day_counts(lines),
         closed=closed,
+        closed_message=closed_message,
         version=_version(lines, closed),
     )
 

@@ -259,7 +259,8 @@ def _settle_baskets(
 def _settle_extras(plan: ClosingPlan, grocery: Grocery | None, outcome: ClosingOutcome) -> None:
     for order in plan.pending_orders:
         outcome.not_collected += 1
-        if grocery is None or not order.lines:
+        # A grocery's own purchase left behind stays its purchase: it is never given away.
+        if grocery is None or not order.lines or order.grocery_id is not None:
             order.pickup_state = PickupState.NOT_COLLECTED.value
             continue
         for line in order.lines:

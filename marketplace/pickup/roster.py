@@ -92,19 +92,29 @@ class ExtraItem:
     quantity_milli: int
     unit: str  # a catalogue Unit code
     state: str  # the order's pickup state
+    order_kind: str = TapTarget.ORDER.value  # what a tap on it ticks: an order, a pre-order
+
+    @property
+    def target(self) -> tuple[str, int]:
+        return (self.order_kind, self.order_id)
 
 
 @dataclass
 class HouseholdLine:
+    """One line of a checklist. A distribution day's lines are keyed "u12" (household 12) or
+    "g345" (delivery 345 given to someone else); other checklists (a stop of the van) choose
+    their own keys and say which kind of order their line ticks (`order_kind`)."""
+
     key: str  # "u12": household 12; "g345": delivery 345 given to someone else
     name: str  # the household, or "<friend>, pour <household>"
-    user_id: int  # the household's account (the subscriber for a given delivery)
+    user_id: int | None  # the household's account (the subscriber for a given delivery)
     baskets: list[BasketItem] = field(default_factory=list)
     extras: list[ExtraItem] = field(default_factory=list)
     order_id: int | None = None
     note: str = ""
     given_to: str | None = None  # the friend's name on a given delivery's line
     household_name: str = ""
+    order_kind: str = TapTarget.ORDER.value  # a TapTarget: what `order_id` names
 
     @property
     def item_states(self) -> list[str]:
@@ -128,7 +138,7 @@ class HouseholdLine:
         """What one tap on the line ticks: each delivery, then the order."""
         targets = [(TapTarget.DELIVERY.value, basket.delivery_id) for basket in self.baskets]
         if self.order_id is not None:
-            targets.append((TapTarget.ORDER.value, self.order_id))
+            targets.append((self.order_kind, self.order_id))
         return targets
 
 

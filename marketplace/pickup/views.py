@@ -1,25 +1,29 @@
-"""The pickup-day checklist page, its service worker and its web app manifest.
+"""The checklist pages (a pickup day, a stop of the van), the person's list of them, the
+service worker and the web app manifest.
 
-The page is rendered by the server (the day's lines and counts, in a constant number of
-queries); static/js/checklist.js ticks lines, queues taps while offline and syncs them through
-the JSON API (pickup/api.py). The service worker is served from /pickup/ so that its scope
-covers every checklist page.
+A page is rendered by the server (the lines and counts, in a constant number of queries; the
+source in sources.py says where they come from); static/js/checklist.js ticks lines, queues
+taps while offline and syncs them through the JSON API (pickup/api.py). The service worker is
+served from /pickup/ so that its scope covers every checklist page.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, jsonify, render_template, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
 
-from marketplace.delivery.models import DayStatus, DistributionDay
-from marketplace.extensions import db
-from marketplace.organisations.models import Membership, Role
-from marketplace.pickup.access import require_checklist_access
+from marketplace.pickup.api import api_urls
 from marketplace.pickup.checklist import checklist_for, quantity_text
 from marketplace.pickup.roster import (
     COLLECTED,
@@ -30,8 +34,8 @@ from marketplace.pickup.roster import (
     extra_count_key,
     sort_key,
 )
+from marketplace.pickup.sources import registered_sources, source_for
 from marketplace.security import public
-from marketplace.shifts.models import ShiftSignup, ShiftState
 from marketplace.timezones import paris_today
 
 bp = Blueprint("pickup", __name__, url_prefix="/pickup")
@@ -42,46 +46,46 @@ DAYS_AHEAD = 14
 
 @bp.get("/days")
 def my_days():
-    """The checklists the person may open: days on their shift roster, days of the groups
-    they coordinate (all groups for site administrators)."""
+    """The checklists the person may open, one section per kind of list: days on their shift
+    roster and of the groups they coordinate, stops of their grocery's van (everything for
+    site administrators). One query per kind of list."""
     today = paris_today()
-    query = (
-        select(DistributionDay)
-        .options(joinedload(DistributionDay.pickup_point), joinedload(DistributionDay.group))
-        .where(
-            DistributionDay.day.between(
-                today - timedelta(days=DAYS_BACK), today + timedelta(days=DAYS_AHEAD)
-            ),
-            DistributionDay.status == DayStatus.SCHEDULED.value,
-        )
-        .order_by(DistributionDay.starts_at, DistributionDay.id)
-    )
-    if not current_user.is_admin:
-        on_duty = select(ShiftSignup.distribution_day_id).where(
-            ShiftSignup.user_id == current_user.id,
-            ShiftSignup.state == ShiftState.SIGNED_UP.value,
-        )
-        coordinated = select(Membership.organisation_id).where(
-            Membership.user_id == current_user.id, Membership.role == Role.COORDINATOR.value
-        )
-        query = query.where(
-            or_(DistributionDay.id.in_(on_duty), DistributionDay.group_id.in_(coordinated))
-        )
-    return render_template("pickup/checklist_days.html", days=db.session.scalars(query).all())
+    first, last = today - timedelta(days=DAYS_BACK), today + timedelta(days=DAYS_AHEAD)
+    sections = [source.list_section(current_user, first, last) for source in registered_sources()]
+    return render_template("pickup/checklist_days.html", sections=sections)
 
 
 @bp.get("/days/<int:day_id>/checklist")
 def checklist(day_id: int):
-    day = db.get_or_404(DistributionDay, day_id)
-    require_checklist_access(current_user, day)
+    return _checklist_page("days", day_id)
+
+
+@bp.get("/stops/<int:run_stop_id>/checklist")
+def stop_checklist(run_stop_id: int):
+    """A stop of the van's run (the mobile grocery registers that source at start-up)."""
+    return _checklist_page("stops", run_stop_id)
+
+
+def _checklist_page(segment: str, subject_id: int):
+    source = source_for(segment)
+    subject = source.find(subject_id) if source else None
+    if subject is None:
+        abort(404)
+    if not source.may_use(current_user, subject):
+        abort(403)
+    list_url, taps_url = api_urls(segment, subject_id)
     return render_template(
-        "pickup/checklist.html",
-        checklist=checklist_for(day),
+        source.page_template,
+        checklist=checklist_for(source, subject),
+        list_id=subject_id if segment == "days" else f"{segment}-{subject_id}",
+        list_url=list_url,
+        taps_url=taps_url,
         state_labels=state_labels(),
         search_text=lambda line: sort_key(f"{line.name} {line.household_name}")[0],
         basket_count_key=basket_count_key,
         extra_count_key=extra_count_key,
         quantity_text=quantity_text,
+        **source.page_context(subject),
     )
 
 

@@ -8,6 +8,7 @@ from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
+from marketplace.accounts.models import User
 from marketplace.mail import absolute_url, send_email
 from marketplace.shop.models import Order
 
@@ -39,3 +40,41 @@ def send_order_email(order: Order, event: str) -> None:
             )
         except (OSError, smtplib.SMTPException):
             current_app.logger.exception("Order email to %s not sent", user.email)
+
+
+def _purchase_subject(event: str, grocery: str, date: str) -> str:
+    if event == "changed":
+        return _(
+            "%(grocery)s : achat modifié pour la distribution du %(date)s",
+            grocery=grocery,
+            date=date,
+        )
+    if event == "cancelled":
+        return _(
+            "%(grocery)s : achat annulé pour la distribution du %(date)s",
+            grocery=grocery,
+            date=date,
+        )
+    return _("%(grocery)s : achat pour la distribution du %(date)s", grocery=grocery, date=date)
+
+
+def send_grocery_purchase_email(
+    order: Order, event: str, *, staff: User, grocery_name: str, link: str
+) -> None:
+    """Tell the grocery's staff member who acted what the grocery bought (placed, changed or
+    cancelled), in their language. No statement: the producer invoices the grocery."""
+    day = order.distribution_day
+    with force_locale(staff.language):
+        try:
+            send_email(
+                staff.email,
+                _purchase_subject(event, grocery_name, format_date(day.day, "full")),
+                f"grocery_shop/purchases/email_{event}",
+                user=staff,
+                grocery_name=grocery_name,
+                order=order,
+                day=day,
+                link=link,
+            )
+        except (OSError, smtplib.SMTPException):
+            current_app.logger.exception("Purchase email to %s not sent", staff.email)

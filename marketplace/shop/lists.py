@@ -5,6 +5,9 @@ per group and date, shared by its points. Every list is a pure read in a constan
 queries, whatever the number of products, orders and households: the rows are aggregated by
 the database or fetched in one flat query and arranged here.
 
+A solidarity grocery's purchase counts like a household's order; it is packed under the
+grocery's name (with the staff member who placed it) and named on the harvest list.
+
 Subscribed baskets count when they are still expected at the pickup (planned, given to
 someone) or were brought there (collected or not): absent baskets (credited, or moved to a later
 date whose quantity carries them) and donated ones are not prepared for the household.
@@ -30,6 +33,7 @@ from marketplace.catalogue.models import Availability, Product
 from marketplace.delivery.models import DayStatus, DistributionDay, PickupPoint
 from marketplace.extensions import db
 from marketplace.groups.models import Group
+from marketplace.organisations.models import Organisation
 from marketplace.producers.models import ProducerSuppliesGroup
 from marketplace.shop.models import Order, OrderLine, OrderStatus
 
@@ -92,6 +96,8 @@ class ProductTotal:
     unit: str
     quantity_milli: int
     households: int = 0
+    # Of which the solidarity groceries' purchases: (grocery's name, quantity), by name.
+    groceries: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -208,7 +214,8 @@ def list_context(producer_id: int, group_id: int, day: date) -> ListContext | No
 
 
 def harvest_list(context: ListContext) -> HarvestList:
-    """Totals per product for the whole date, and subscribed baskets by size (two queries)."""
+    """Totals per product for the whole date (with what the groceries bought of it) and
+    subscribed baskets by size (three queries)."""
     product_rows = db.session.execute(
         _extras(context)
         .with_only_columns(
@@ -221,6 +228,16 @@ def harvest_list(context: ListContext) -> HarvestList:
         .group_by(Product.id, Product.name, Product.unit)
         .order_by(Product.name, Product.id)
     ).all()
+    grocery_rows = db.session.execute(
+        _extras(context)
+        .with_only_columns(Product.id, Organisation.name, func.sum(OrderLine.quantity_milli))
+        .join(Organisation, Organisation.id == Order.grocery_id)
+        .group_by(Product.id, Organisation.id, Organisation.name)
+        .order_by(Organisation.name, Organisation.id)
+    ).all()
+    groceries: dict[int, list[tuple[str, int]]] = {}
+    for product_id, grocery_name, quantity in grocery_rows:
+        groceries.setdefault(product_id, []).append((grocery_name, int(quantity)))
     basket_rows = db.session.execute(
         _baskets(context)
         .with_only_columns(BasketOffer.name, BasketSize.name, func.sum(Delivery.quantity))
@@ -229,7 +246,8 @@ def harvest_list(context: ListContext) -> HarvestList:
     ).all()
     return HarvestList(
         products=[
-            ProductTotal(pid, name, unit, int(q), n) for pid, name, unit, q, n in product_rows
+            ProductTotal(pid, name, unit, int(q), n, tuple(groceries.get(pid, ())))
+            for pid, name, unit, q, n in product_rows
         ],
         baskets=[BasketCount(offer, size, int(count)) for offer, size, count in basket_rows],
     )
@@ -252,18 +270,25 @@ def packing_list(context: ListContext) -> list[PackingPoint]:
             Order.distribution_day_id,
             User.id,
             User.name,
+            Order.grocery_id,
+            Organisation.name,
             Product.id,
             Product.name,
             Product.unit,
             OrderLine.quantity_milli,
         )
         .join(User, User.id == Order.user_id)
+        .outerjoin(Organisation, Organisation.id == Order.grocery_id)
         .order_by(Product.name, OrderLine.id)
     ).all()
-    for day_id, user_id, user_name, product_id, product, unit, quantity in extra_rows:
-        bag(day_id, ("household", user_id), user_name).extras.append(
-            ProductTotal(product_id, product, unit, quantity)
-        )
+    for row in extra_rows:
+        day_id, user_id, user_name, grocery_id, grocery_name, *product = row
+        if grocery_id is not None:
+            # "Épicerie du Pilat (Awa Diallo)": the grocery's bag, and who will come for it.
+            target = bag(day_id, ("grocery", grocery_id), f"{grocery_name} ({user_name})")
+        else:
+            target = bag(day_id, ("household", user_id), user_name)
+        target.extras.append(ProductTotal(*product))
 
     basket_rows = db.session.execute(
         _baskets(context)

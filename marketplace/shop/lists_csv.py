@@ -65,6 +65,13 @@ def harvest_csv(harvest: HarvestList) -> str:
     def rows():
         for product in harvest.products:
             yield [_("Produit"), *_product_cells(product), str(product.households)]
+            for grocery, quantity in product.groceries:  # already counted in the row above
+                part = ProductTotal(product.product_id, product.name, product.unit, quantity)
+                cells = _product_cells(part)
+                cells[0] = text_cell(
+                    _("%(product)s (%(grocery)s)", product=product.name, grocery=grocery)
+                )
+                yield [_("Dont épicerie solidaire"), *cells, ""]
         for basket in harvest.baskets:
             yield [_("Panier"), *_basket_cells(basket), ""]
 

@@ -1,8 +1,10 @@
-"""Placing, changing and cancelling a household's order of extras for a distribution day.
+"""Placing, changing and cancelling a household's order of extras for a distribution day,
+or a solidarity grocery's purchase (`grocery=`: its staff buy like one household of the group).
 
-Each operation checks the rules people are told about (window open, member of the group,
-products of that day, quantities, maximum per household, stock), moves stock through
-shop/stock.py, keeps the order's total and books the difference in the household's ledger.
+Each operation checks the rules people are told about (window open, member of the group or
+staff of the grocery, products of that day, quantities, maximum per household, stock), moves
+stock through shop/stock.py, keeps the order's total and books the difference in the
+household's ledger (never for a grocery, which the producer invoices directly).
 Everything happens in the caller's transaction: on a DomainError the caller rolls back and
 nothing (stock included) has changed.
 """
@@ -24,7 +26,7 @@ from marketplace.delivery.models import DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.organisations.access import has_role
-from marketplace.organisations.models import Role
+from marketplace.organisations.models import Organisation, Role
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind
 from marketplace.shop import stock
@@ -38,15 +40,32 @@ def quantity_field(availability_id: int) -> str:
 
 
 def place_order(
-    user: User, day: DistributionDay, quantities: Mapping[int, int], *, now: datetime
+    user: User,
+    day: DistributionDay,
+    quantities: Mapping[int, int],
+    *,
+    now: datetime,
+    grocery: Organisation | None = None,
 ) -> Order:
-    """A new order for `day`; {availability_id: quantity in thousandths}."""
-    _check_can_order(user, day, now)
-    if live_order(user.id, day.id) is not None:
-        raise DomainError(_("Vous avez déjà une commande pour cette distribution : modifiez-la."))
+    """A new order for `day`; {availability_id: quantity in thousandths}. With `grocery`, the
+    grocery's purchase placed by `user`, one of its staff."""
+    _check_can_order(user, day, now, grocery)
+    if grocery is None:
+        if live_order(user.id, day.id) is not None:
+            raise DomainError(
+                _("Vous avez déjà une commande pour cette distribution : modifiez-la.")
+            )
+    else:
+        _check_no_other_purchase(grocery, day)
     if not quantities:
         raise DomainError(_("Votre panier est vide."))
-    order = Order(user_id=user.id, group_id=day.group_id, distribution_day=day, user=user)
+    order = Order(
+        user_id=user.id,
+        group_id=day.group_id,
+        distribution_day=day,
+        user=user,
+        grocery_id=grocery.id if grocery else None,
+    )
     db.session.add(order)
     _apply(order, day, quantities)
     db.session.flush()
@@ -54,11 +73,14 @@ def place_order(
     return order
 
 
-def change_order(order: Order, quantities: Mapping[int, int], *, now: datetime) -> Order:
-    """Replace the order's quantities: stock and ledger follow the difference."""
+def change_order(
+    order: Order, quantities: Mapping[int, int], *, now: datetime, by: User | None = None
+) -> Order:
+    """Replace the order's quantities: stock and ledger follow the difference. `by`: who
+    changes a grocery's purchase (any of its staff; the one who placed it by default)."""
     _check_live(order)
     day = order.distribution_day
-    _check_can_order(order.user, day, now)
+    _check_can_order(by or order.user, day, now, _grocery_of(order))
     if not quantities:
         raise DomainError(_("Pour tout retirer, annulez la commande plutôt que de la vider."))
     before = order.total_cents
@@ -71,9 +93,12 @@ def change_order(order: Order, quantities: Mapping[int, int], *, now: datetime) 
     return order
 
 
-def cancel_order(order: Order, *, now: datetime) -> Order:
+def cancel_order(order: Order, *, now: datetime, by: User | None = None) -> Order:
     """Cancel until the window closes: the units go back on sale, the amount is credited."""
     _check_live(order)
+    grocery = _grocery_of(order)
+    if grocery is not None:
+        _check_grocery_staff(by or order.user, grocery)
     if not order.distribution_day.order_window_open(now):
         raise DomainError(
             _("Les commandes sont closes pour cette distribution : elle ne peut plus être annulée.")
@@ -88,11 +113,26 @@ def cancel_order(order: Order, *, now: datetime) -> Order:
 
 
 def live_order(user_id: int, distribution_day_id: int) -> Order | None:
+    """The household's own live order of the day (a grocery's purchase is not one)."""
     return db.session.scalar(
         select(Order)
         .options(selectinload(Order.lines))
         .where(
             Order.user_id == user_id,
+            Order.distribution_day_id == distribution_day_id,
+            Order.status == OrderStatus.PLACED,
+            Order.grocery_id.is_(None),
+        )
+    )
+
+
+def live_purchase(grocery_id: int, distribution_day_id: int) -> Order | None:
+    """The grocery's live purchase of the day, whoever of its staff placed it."""
+    return db.session.scalar(
+        select(Order)
+        .options(selectinload(Order.lines))
+        .where(
+            Order.grocery_id == grocery_id,
             Order.distribution_day_id == distribution_day_id,
             Order.status == OrderStatus.PLACED,
         )
@@ -107,11 +147,37 @@ def _check_live(order: Order) -> None:
         raise DomainError(_("Cette commande est annulée."))
 
 
-def _check_can_order(user: User, day: DistributionDay, now: datetime) -> None:
-    if not has_role(user, day.group, Role.MEMBER, Role.COORDINATOR):
+def _check_can_order(
+    user: User, day: DistributionDay, now: datetime, grocery: Organisation | None
+) -> None:
+    if grocery is not None:
+        _check_grocery_staff(user, grocery)
+    elif not has_role(user, day.group, Role.MEMBER, Role.COORDINATOR):
         raise DomainError(_("Seul·es les adhérent·es du groupe peuvent commander."))
     if not day.order_window_open(now):
         raise DomainError(_("Les commandes ne sont pas ouvertes pour cette distribution."))
+
+
+def _check_grocery_staff(user: User, grocery: Organisation) -> None:
+    if not has_role(user, grocery, Role.GROCERY_STAFF):
+        raise DomainError(_("Seule l'équipe de l'épicerie peut acheter pour elle."))
+
+
+def _grocery_of(order: Order) -> Organisation | None:
+    return db.session.get(Organisation, order.grocery_id) if order.grocery_id else None
+
+
+def _check_no_other_purchase(grocery: Organisation, day: DistributionDay) -> None:
+    """One live purchase per grocery and day, said in words before the unique index refuses:
+    the grocery's row is locked (PostgreSQL) so two of its staff ordering at the same moment
+    are checked one after the other."""
+    db.session.execute(
+        select(Organisation.id).where(Organisation.id == grocery.id).with_for_update()
+    )
+    if live_purchase(grocery.id, day.id) is not None:
+        raise DomainError(
+            _("L'épicerie a déjà un achat pour cette distribution : modifiez-le plutôt.")
+        )
 
 
 def _apply(order: Order, day: DistributionDay, quantities: Mapping[int, int]) -> None:
@@ -178,12 +244,18 @@ def _check_household_maximum(
     if not limited:
         return
     # The maximum holds per date: the household's other live orders of that date count too.
+    # A grocery is one buyer, whichever of its staff placed its purchases.
+    buyer = (
+        Order.grocery_id == order.grocery_id
+        if order.grocery_id
+        else (Order.user_id == order.user_id) & Order.grocery_id.is_(None)
+    )
     elsewhere = dict(
         db.session.execute(
             select(OrderLine.availability_id, func.sum(OrderLine.quantity_milli))
             .join(Order)
             .where(
-                Order.user_id == order.user_id,
+                buyer,
                 Order.status == OrderStatus.PLACED,
                 OrderLine.availability_id.in_(limited),
                 Order.id != order.id if order.id is not None else True,
@@ -222,7 +294,8 @@ def _reserve_or_refuse(offer: Availability, milli: int) -> None:
 
 
 def _book(order: Order, amount_cents: int, now: datetime, kind: EntryKind) -> None:
-    if amount_cents == 0:
+    # A grocery settles with the producer directly, by invoice: nothing on anyone's statement.
+    if amount_cents == 0 or order.grocery_id is not None:
         return
     user = order.user
     day = order.distribution_day

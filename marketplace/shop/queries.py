@@ -157,14 +157,15 @@ def my_orders(user: User) -> list[Order]:
                 .joinedload(Availability.product),
             )
             .join(Order.distribution_day)
-            .where(Order.user_id == user.id)
+            .where(Order.user_id == user.id, Order.grocery_id.is_(None))
             .order_by(DistributionDay.starts_at.desc(), Order.id.desc())
         ).unique()
     )
 
 
 def own_order(order_id: int, user: User) -> Order | None:
-    """The household's own order; anyone else's is as if it did not exist."""
+    """The household's own order; anyone else's (or a grocery's purchase) is as if it did not
+    exist."""
     return db.session.scalar(
         select(Order)
         .options(
@@ -174,7 +175,7 @@ def own_order(order_id: int, user: User) -> Order | None:
             .joinedload(Availability.product)
             .joinedload(Product.producer),
         )
-        .where(Order.id == order_id, Order.user_id == user.id)
+        .where(Order.id == order_id, Order.user_id == user.id, Order.grocery_id.is_(None))
     )
 
 
@@ -187,6 +188,7 @@ def live_order_quantities(user: User, day: DistributionDay) -> tuple[int | None,
             Order.user_id == user.id,
             Order.distribution_day_id == day.id,
             Order.status == OrderStatus.PLACED,
+            Order.grocery_id.is_(None),  # a grocery's purchase is on the grocery's pages
         )
     ).all()
     if not rows:

@@ -164,6 +164,22 @@ def upgrade():
             ["grocery_id"],
             ["id"],
         )
+        # A person's own order and a grocery purchase they place are two different orders.
+        batch_op.drop_index("uq_shop_orders_live_per_user_day")
+        batch_op.create_index(
+            "uq_shop_orders_live_per_user_day",
+            ["user_id", "distribution_day_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'placed' AND grocery_id IS NULL"),
+            postgresql_where=sa.text("status = 'placed' AND grocery_id IS NULL"),
+        )
+        batch_op.create_index(
+            "uq_shop_orders_live_per_grocery_day",
+            ["grocery_id", "distribution_day_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'placed' AND grocery_id IS NOT NULL"),
+            postgresql_where=sa.text("status = 'placed' AND grocery_id IS NOT NULL"),
+        )
 
     with op.batch_alter_table("stock_items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("order_line_id", sa.Integer(), nullable=True))
@@ -189,7 +205,21 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f("uq_stock_items_order_line_id"), type_="unique")
         batch_op.drop_column("order_line_id")
 
+    op.execute(
+        "DELETE FROM shop_order_lines WHERE order_id IN "
+        "(SELECT id FROM shop_orders WHERE grocery_id IS NOT NULL)"
+    )
+    op.execute("DELETE FROM shop_orders WHERE grocery_id IS NOT NULL")
     with op.batch_alter_table("shop_orders", schema=None) as batch_op:
+        batch_op.drop_index("uq_shop_orders_live_per_grocery_day")
+        batch_op.drop_index("uq_shop_orders_live_per_user_day")
+        batch_op.create_index(
+            "uq_shop_orders_live_per_user_day",
+            ["user_id", "distribution_day_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'placed'"),
+            postgresql_where=sa.text("status = 'placed'"),
+        )
         batch_op.drop_constraint(
             batch_op.f("fk_shop_orders_grocery_id_organisations"), type_="foreignkey"
         )

@@ -1,21 +1,32 @@
 // The checklist's service worker (served from /pickup/ so that it controls the checklist
-// pages). The checklist page and its JSON list: network first, the last copy when offline.
+// pages: /pickup/days/<id>/checklist and /pickup/stops/<id>/checklist). A checklist page and
+// its JSON list: network first, the last copy when offline.
 // Static files: the cached copy first, refreshed in the background. Nothing else is touched;
 // taps are never cached here: the page keeps them in its own queue until the server answers.
 "use strict";
 
-var CACHE = "checklist-v1";
+// v2: stops of the van have lists too; older caches (and their copy of checklist.js) go.
+var CACHE = "checklist-v2";
 
 self.addEventListener("install", function () {
   self.skipWaiting();
 });
 
 self.addEventListener("activate", function (event) {
-  event.waitUntil(self.clients.claim());
+  event.waitUntil(
+    caches.keys()
+      .then(function (names) {
+        return Promise.all(names.map(function (name) {
+          if (name.indexOf("checklist-") === 0 && name !== CACHE) return caches.delete(name);
+          return null;
+        }));
+      })
+      .then(function () { return self.clients.claim(); })
+  );
 });
 
 function isChecklist(url) {
-  return /^\/(api\/)?pickup\/days\/\d+\/checklist$/.test(url.pathname);
+  return /^\/(api\/)?pickup\/(days|stops)\/\d+\/checklist$/.test(url.pathname);
 }
 
 function networkFirst(request) {

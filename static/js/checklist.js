@@ -1,5 +1,6 @@
-// The pickup-day checklist on a phone: one tap ticks a household, taps are queued on the phone
-// (localStorage) with their own ids and sent to the server when the network allows; the
+// A checklist on a phone (a pickup day, a stop of the van: the page says which through its
+// data attributes): one tap ticks a household, taps are queued on the phone (localStorage,
+// one queue per list) with their own ids and sent to the server when the network allows; the
 // server's list then replaces the local view. Sending a tap twice changes nothing server-side.
 (function () {
   "use strict";
@@ -7,8 +8,9 @@
   var root = document.getElementById("checklist");
   if (!root) return;
   var data = root.dataset;
-  var dayId = data.dayId;
-  var queueKey = "checklist-queue-" + dayId;
+  // A day's queue keeps its first name ("checklist-queue-<day id>"): taps waiting on a phone
+  // from before stops had lists are still sent.
+  var queueKey = "checklist-queue-" + data.listId;
   var csrf = data.csrf;
   var closed = data.closed === "true";
   var syncing = false;
@@ -32,22 +34,8 @@
     localStorage.setItem(queueKey, JSON.stringify(queue));
   }
 
-  function newId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var bytes = crypto.getRandomValues(new Uint8Array(16));
-    return Array.prototype.map
-      .call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); })
-      .join("");
-  }
-
-  function deviceId() {
-    var id = localStorage.getItem("checklist-device");
-    if (!id) {
-      id = newId();
-      localStorage.setItem("checklist-device", id);
-    }
-    return id;
-  }
+  var newId = window.offlineIds.newId;
+  var deviceId = window.offlineIds.deviceId;
 
   // --- Showing states -------------------------------------------------------------------------
 
@@ -168,6 +156,7 @@
     var button = event.target.closest("button[data-action]");
     if (!button || closed) return;
     var line = button.closest(".checklist-line");
+    if (!line) return;
     var action = button.dataset.action;
     if (action === "note") {
       tap(line, "note", line.querySelector("textarea").value.trim());
@@ -253,7 +242,7 @@
       var line = byKey[element.dataset.key];
       var states = {};
       line.baskets.forEach(function (b) { states["delivery:" + b.delivery_id] = b.state; });
-      line.extras.forEach(function (e) { states["order:" + e.order_id] = e.state; });
+      line.extras.forEach(function (e) { states[e.target.kind + ":" + e.target.id] = e.state; });
       items(element).forEach(function (item) {
         if (states[item.dataset.target]) item.dataset.state = states[item.dataset.target];
       });
@@ -285,7 +274,7 @@
     if (!("serviceWorker" in navigator) || !window.caches) return;
     navigator.serviceWorker.register(data.swUrl).catch(function () {});
     var urls = [location.pathname, data.listUrl].concat(data.assets.split(" "));
-    caches.open("checklist-v1").then(function (cache) {
+    caches.open("checklist-v2").then(function (cache) {
       return cache.addAll(urls);
     }).catch(function () {});
   }

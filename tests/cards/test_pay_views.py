@@ -190,6 +190,17 @@ def test_an_order_is_paid_only_by_its_household(client, login):
     assert client.get(f"/paiements/carte/commandes/{order.id}").status_code == 404
 
 
+def test_a_grocerys_purchase_has_no_card_page(client, login):
+    """The producer invoices the grocery: even the staff member who placed it cannot pay it
+    by card here."""
+    grocery = factories.GroceryFactory()
+    order = factories.OrderFactory(total_cents=1270, grocery_id=grocery.id)
+    db.session.commit()
+    login(order.user)
+    assert client.get(f"/paiements/carte/commandes/{order.id}").status_code == 404
+    assert _payments() == []
+
+
 def test_result_page_of_someone_else_is_hidden(client, login):
     payment = factories.CardPaymentFactory()
     stranger = factories.UserFactory()

@@ -3,6 +3,8 @@ who sees them, and a fixed number of queries."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from marketplace.db import utcnow
@@ -79,7 +81,7 @@ def test_totals_for_the_van_then_per_stop_in_visiting_order():
 
 
 def test_an_over_capacity_run_is_shown_with_the_numbers(client, user_with_role):
-    van = make_run(capacity_crates=2, capacity_kg=3)
+    van = make_run(capacity_crates=5, capacity_kg=10)
     potatoes = item(van.grocery, name="Pommes de terre", unit="kg")
     fill(
         van,
@@ -89,6 +91,9 @@ def test_an_over_capacity_run_is_shown_with_the_numbers(client, user_with_role):
             (1, "Foyer Carré", {potatoes: 1500}),
         ],
     )
+    # Pre-orders never overload the van; a smaller van swapped in afterwards can.
+    van.route.van.capacity_crates, van.route.van.capacity_kg = 2, 3
+    db.session.commit()
     user_with_role(Role.GROCERY_STAFF, van.grocery)
 
     response = client.get(loading_url(van))
@@ -166,7 +171,7 @@ def test_a_run_of_another_grocery_is_not_found(client, user_with_role):
 def test_the_lists_take_the_same_queries_for_5_or_100_pre_orders(client, user_with_role, url_of):
     counts = []
     for size in (5, 100):
-        van = make_run(stops=4)
+        van = make_run(stops=4, capacity_crates=120, capacity_kg=None)
         products = [item(van.grocery, quantity_milli=1_000_000) for _ in range(3)]
         fill(
             van,
@@ -181,5 +186,32 @@ def test_the_lists_take_the_same_queries_for_5_or_100_pre_orders(client, user_wi
         assert response.status_code == 200
         if url_of is sheet_url:
             assert f"Foyer {size - 1:03d}" in response.get_data(as_text=True)
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("url_of", [loading_url, sheet_url])
+def test_a_closed_runs_lists_take_the_same_queries_for_2_or_8_stops(client, user_with_role, url_of):
+    """The closing's state, the close button and each stop's checklist link add no query per
+    stop or pre-order."""
+    counts = []
+    for stops in (2, 8):
+        van = make_run(stops=stops, days_ahead=-1, capacity_crates=100)
+        potatoes = item(van.grocery, quantity_milli=1_000_000)
+        for index in range(stops * 3):
+            place_preorder(
+                household(van.grocery, household_name=f"Foyer {index:03d}"),
+                van.stops[index % stops],
+                {potatoes.id: 1000},
+                by=factories.UserFactory(),
+                now=van.run.departs_at - timedelta(days=3),
+            )
+        factories.RunClosingFactory(run=van.run)
+        db.session.commit()
+        user_with_role(Role.GROCERY_STAFF, van.grocery)
+        with count_queries() as counter:
+            response = client.get(url_of(van))
+        assert response.status_code == 200
+        assert "Clôturée le" in response.get_data(as_text=True)
         counts.append(counter.count)
     assert counts[0] == counts[1]

@@ -149,7 +149,7 @@ def test_the_staff_list_takes_the_same_queries_for_5_or_100_pre_orders(
 ):
     counts = []
     for size in (5, 100):
-        van = make_run(stops=3)
+        van = make_run(stops=3, capacity_crates=120, capacity_kg=None)
         staff = user_with_role(Role.GROCERY_STAFF, van.grocery, log_in=False)
         potatoes = item(van.grocery, quantity_milli=1_000_000)
         for index in range(size):

@@ -307,3 +307,25 @@ def test_the_report_runs_the_same_queries_at_20_and_200_households(client, login
             assert client.get(f"/pickup/days/{scene.day.id}/report").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1]
+
+
+def test_a_grocerys_uncollected_purchase_is_never_given_away(client, login):
+    scene = make_scene()
+    honey = scene.availability()
+    buyer = factories.GroceryFactory(name="Épicerie du Pilat")
+    purchase = scene.order(factories.UserFactory(), honey, quantity_milli=3000)
+    purchase.grocery_id = buyer.id
+    household = scene.order(factories.UserFactory(), honey, quantity_milli=1000)
+    receiver = factories.GroceryFactory(name="La Passerelle")
+    db.session.commit()
+    login(scene.coordinator())
+
+    response = client.post(
+        close_url(scene.day), data={"grocery_id": str(receiver.id), "donate_extras": "y"}
+    )
+
+    assert response.status_code == 302
+    donated = db.session.scalars(select(DonatedItem)).all()
+    assert [item.quantity_milli for item in donated] == [1000]  # the household's extras only
+    assert db.session.get(Order, purchase.id).pickup_state == "not_collected"
+    assert db.session.get(Order, household.id).pickup_state == "donated"

@@ -139,6 +139,25 @@ def test_stop_times_must_increase_along_the_route():
         services.update_stop(first, stop_data(arrives_at=time(7, 0)), now=NOW)
 
 
+def test_two_people_adding_a_stop_at_once_get_a_clear_message(monkeypatch):
+    route = RouteFactory(departs_at=time(8, 0))
+    services.add_stop(route, stop_data(), now=NOW)
+    db.session.commit()
+    # The other person's stop took the slug between our check and our insert.
+    monkeypatch.setattr(services, "_unique_slug", lambda column, base: "duerne")
+
+    with pytest.raises(DomainError) as error:
+        services.add_stop(
+            route,
+            stop_data(village="Aveize", arrives_at=time(10, 0), departs_at=time(10, 30)),
+            now=NOW,
+        )
+
+    assert "Quelqu'un vient de modifier les arrêts de cette tournée" in error.value.message
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(RouteStop.id))) == 1
+
+
 def test_set_timetable_reorders_stops_and_coming_runs_follow():
     route = RouteFactory(departs_at=time(8, 0), valid_from=paris_today())
     duerne = services.add_stop(route, stop_data(), now=NOW)

@@ -1,0 +1,162 @@
+"""Scheduled jobs of the mobile grocery's shop: closing finished runs, and cancelling the
+pre-orders of cancelled runs (with the households told).
+
+Both work from the present state, not from their period: a run after downtime does everything
+still to do, and a second run finds nothing left (one RunClosing per run; a cancelled
+pre-order is not placed any more).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask_babel import force_locale, format_date, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts.models import User
+from marketplace.db import utcnow
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.groceries.models import Grocery
+from marketplace.grocery_shop import run_closing
+from marketplace.grocery_shop.run_closing import CancelledPreOrder
+from marketplace.mail import absolute_url, send_email
+from marketplace.organisations.models import Membership, Role
+from marketplace.scheduler.registry import Hourly, Period, registry
+
+logger = logging.getLogger(__name__)
+
+AUTO_CLOSE_AFTER = timedelta(hours=3)  # after the last stop: the van is back, the crates too
+AUTO_CLOSE_LOOKBACK = timedelta(days=14)  # older runs predate the checklist: left alone
+
+
+@registry.register(
+    "close_finished_runs",
+    Hourly(minute=25),
+    catch_up="latest",
+    description="Clôture les tournées de l'épicerie mobile terminées depuis quelques heures : "
+    "les précommandes remises sortent du stock, les autres retournent en rayon.",
+)
+def close_finished_runs(period: Period) -> str:
+    now = utcnow()
+    closed = 0
+    for run in run_closing.runs_to_close_automatically(now, AUTO_CLOSE_AFTER, AUTO_CLOSE_LOOKBACK):
+        try:
+            # One savepoint per run: a run that cannot be settled does not stop the others,
+            # and the staff closing it by hand at this moment wins.
+            with db.session.begin_nested():
+                run_closing.close_run(run, by=None, now=now)
+        except (DomainError, IntegrityError) as error:
+            logger.warning("Run %d not closed automatically: %s", run.id, error)
+            continue
+        closed += 1
+    return f"{closed} tournée(s) clôturée(s)"
+
+
+@registry.register(
+    "cancel_preorders_of_cancelled_runs",
+    Hourly(minute=35),
+    catch_up="latest",
+    description="Annule les précommandes des tournées annulées (le stock revient en rayon), "
+    "prévient les foyers par e-mail et l'équipe de l'épicerie pour les foyers sans compte.",
+)
+def cancel_preorders_of_cancelled_runs(period: Period) -> str:
+    cancelled = [
+        run_closing.describe(pre_order)
+        for pre_order in run_closing.cancel_preorders_of_cancelled_runs(utcnow())
+    ]
+    # Committed before anyone is told: an email never announces a cancellation that a later
+    # error rolled back. An email that fails is logged, not sent again (at most once).
+    db.session.commit()
+    _tell(cancelled)
+    return f"{len(cancelled)} précommande(s) annulée(s)"
+
+
+def _tell(cancelled: list[CancelledPreOrder]) -> None:
+    if not cancelled:
+        return
+    users = {
+        user.id: user
+        for user in db.session.scalars(
+            select(User).where(
+                User.id.in_({item.user_id for item in cancelled if item.user_id}),
+                User.is_active_account.is_(True),
+            )
+        )
+    }
+    groceries = {
+        grocery.id: grocery
+        for grocery in db.session.scalars(
+            select(Grocery).where(Grocery.id.in_({item.grocery_id for item in cancelled}))
+        )
+    }
+    to_call: dict[int, list[CancelledPreOrder]] = defaultdict(list)
+    for item in cancelled:
+        user = users.get(item.user_id) if item.user_id else None
+        if user is None:
+            to_call[item.run_id].append(item)
+        else:
+            _tell_household(user, item, groceries[item.grocery_id])
+    for households in to_call.values():
+        _tell_staff(groceries[households[0].grocery_id], households)
+
+
+def _tell_household(user: User, item: CancelledPreOrder, grocery: Grocery) -> None:
+    _send(
+        user,
+        "email/preorder_run_cancelled",
+        lambda: _(
+            "Tournée annulée : votre précommande du %(date)s", date=format_date(item.day, "long")
+        ),
+        item=item,
+        grocery=grocery,
+        link=absolute_url("preorders.mine", slug=grocery.slug),
+    )
+
+
+def _tell_staff(grocery: Grocery, households: list[CancelledPreOrder]) -> None:
+    first = households[0]
+    staff = db.session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id == grocery.id,
+            Membership.role == Role.GROCERY_STAFF.value,
+            User.is_active_account.is_(True),
+        )
+        .order_by(User.id)
+    ).all()
+    link = absolute_url("grocery_loading.driver_sheet", slug=grocery.slug, run_id=first.run_id)
+    households = sorted(households, key=lambda item: (item.village, item.household_name))
+    for user in staff:
+        _send(
+            user,
+            "email/run_cancelled_call_households",
+            lambda: ngettext(
+                "Tournée du %(date)s annulée : %(num)d foyer à prévenir par téléphone",
+                "Tournée du %(date)s annulée : %(num)d foyers à prévenir par téléphone",
+                len(households),
+                date=format_date(first.day, "long"),
+            ),
+            first=first,
+            households=households,
+            grocery=grocery,
+            link=link,
+        )
+
+
+def _send(user: User, template: str, subject: Callable[[], str], **context) -> bool:
+    """Send in the person's language; a failure is logged, never raised (the work is done)."""
+    try:
+        with force_locale(user.language):
+            send_email(user.email, subject(), template, user=user, **context)
+    except (smtplib.SMTPException, OSError):
+        logger.exception("Email %s to user %s failed", template, user.id)
+        return False
+    return True

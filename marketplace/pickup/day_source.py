@@ -1,0 +1,188 @@
+"""The distribution day's checklist: a group's households collecting baskets and extras.
+
+What a tap changes:
+- a delivery: collected → "collected", not collected → "not_collected", undo → "planned".
+  A delivery given to someone else keeps its state "given" (and so the friend's name, which
+  the database only keeps in that state); its pickup outcome is its latest tap, read by
+  roster.household_lines.
+- an order: Order.pickup_state (pending / collected / not_collected).
+- a note: Order.pickup_note for an order; a delivery's note lives in its taps.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from marketplace.accounts.models import User
+from marketplace.baskets.models import Delivery, DeliveryState, Subscription, SubscriptionStatus
+from marketplace.delivery.models import DayStatus, DistributionDay
+from marketplace.extensions import db
+from marketplace.organisations.models import Membership, Role
+from marketplace.pickup.access import may_use_checklist
+from marketplace.pickup.models import DayClosing, TapAction, TapTarget
+from marketplace.pickup.roster import LISTED_DELIVERY_STATES, HouseholdLine, household_lines
+from marketplace.pickup.sources import ChecklistSource, Heading, ListEntry, ListSection, Wording
+from marketplace.shifts.models import ShiftSignup, ShiftState
+from marketplace.shop.models import Order, OrderStatus, PickupState
+
+_DELIVERY_STATE_AFTER = {
+    TapAction.COLLECTED.value: DeliveryState.COLLECTED.value,
+    TapAction.NOT_COLLECTED.value: DeliveryState.NOT_COLLECTED.value,
+    TapAction.PENDING.value: DeliveryState.PLANNED.value,
+}
+_ORDER_STATE_AFTER = {
+    TapAction.COLLECTED.value: PickupState.COLLECTED.value,
+    TapAction.NOT_COLLECTED.value: PickupState.NOT_COLLECTED.value,
+    TapAction.PENDING.value: PickupState.PENDING.value,
+}
+
+
+def day_is_closed(distribution_day_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(DayClosing.id).where(DayClosing.distribution_day_id == distribution_day_id)
+        )
+        is not None
+    )
+
+
+class DaySource(ChecklistSource):
+    segment = "days"
+    tap_column = "distribution_day_id"
+    target_kinds = frozenset({TapTarget.DELIVERY.value, TapTarget.ORDER.value})
+
+    def find(self, subject_id: int) -> DistributionDay | None:
+        return db.session.get(DistributionDay, subject_id)
+
+    def may_use(self, user: User, day: DistributionDay) -> bool:
+        return may_use_checklist(user, day)
+
+    def wording(self) -> Wording:
+        return Wording(
+            not_found=_("Cette distribution n'existe pas."),
+            may_not_view=_(
+                "Seul·es les bénévoles de cette distribution et les coordinateur·rices "
+                "peuvent voir la liste du jour."
+            ),
+            may_not_tick=_(
+                "Seul·es les bénévoles de cette distribution et les coordinateur·rices peuvent "
+                "cocher."
+            ),
+            not_listed=_("Cette ligne n'est pas sur la liste de cette distribution."),
+        )
+
+    def closed_reason(self, day: DistributionDay) -> str | None:
+        if day_is_closed(day.id):
+            return _("Cette distribution est clôturée : la liste ne peut plus changer.")
+        return None
+
+    def lock(self, day: DistributionDay) -> None:
+        """PostgreSQL row lock; SQLite has one writer at a time anyway. Closing the day takes
+        the same lock, so a batch never lands on a day being closed."""
+        db.session.execute(
+            select(DistributionDay.id).where(DistributionDay.id == day.id).with_for_update()
+        )
+
+    def lines(self, day: DistributionDay) -> list[HouseholdLine]:
+        return household_lines(day.id)
+
+    def heading(self, day: DistributionDay) -> Heading:
+        return Heading(
+            id=day.id,
+            day=day.day,
+            place=day.pickup_point.name,
+            starts_at=day.starts_at,
+            ends_at=day.ends_at,
+        )
+
+    def listed_targets(
+        self, day: DistributionDay, wanted: dict[str, set[int]]
+    ) -> dict[str, dict[int, object]]:
+        """The tapped deliveries and orders that are on this day's list (two queries)."""
+        listed: dict[str, dict[int, object]] = {kind: {} for kind in self.target_kinds}
+        if delivery_ids := wanted.get(TapTarget.DELIVERY.value):
+            listed[TapTarget.DELIVERY.value] = {
+                delivery.id: delivery
+                for delivery in db.session.scalars(
+                    select(Delivery)
+                    .join(Subscription, Subscription.id == Delivery.subscription_id)
+                    .where(
+                        Delivery.id.in_(delivery_ids),
+                        Delivery.distribution_day_id == day.id,
+                        Delivery.state.in_(LISTED_DELIVERY_STATES),
+                        Subscription.status == SubscriptionStatus.ACTIVE.value,
+                    )
+                )
+            }
+        if order_ids := wanted.get(TapTarget.ORDER.value):
+            listed[TapTarget.ORDER.value] = {
+                order.id: order
+                for order in db.session.scalars(
+                    select(Order).where(
+                        Order.id.in_(order_ids),
+                        Order.distribution_day_id == day.id,
+                        Order.status == OrderStatus.PLACED.value,
+                    )
+                )
+            }
+        return listed
+
+    def write_state(self, kind: str, target, action: str) -> None:
+        if kind == TapTarget.DELIVERY.value:
+            if target.state != DeliveryState.GIVEN.value:
+                target.state = _DELIVERY_STATE_AFTER[action]
+        else:
+            target.pickup_state = _ORDER_STATE_AFTER[action]
+
+    def write_note(self, kind: str, target, note: str) -> None:
+        if kind == TapTarget.ORDER.value:
+            target.pickup_note = note
+
+    def list_section(self, user: User, first: date, last: date) -> ListSection:
+        """Days on the person's shift roster and days of the groups they coordinate (every
+        group for site administrators)."""
+        query = (
+            select(DistributionDay)
+            .options(joinedload(DistributionDay.pickup_point), joinedload(DistributionDay.group))
+            .where(
+                DistributionDay.day.between(first, last),
+                DistributionDay.status == DayStatus.SCHEDULED.value,
+            )
+            .order_by(DistributionDay.starts_at, DistributionDay.id)
+        )
+        if not user.is_admin:
+            on_duty = select(ShiftSignup.distribution_day_id).where(
+                ShiftSignup.user_id == user.id,
+                ShiftSignup.state == ShiftState.SIGNED_UP.value,
+            )
+            coordinated = select(Membership.organisation_id).where(
+                Membership.user_id == user.id, Membership.role == Role.COORDINATOR.value
+            )
+            query = query.where(
+                or_(DistributionDay.id.in_(on_duty), DistributionDay.group_id.in_(coordinated))
+            )
+        return ListSection(
+            title=_("Distributions"),
+            help=_(
+                "Les distributions où vous êtes de permanence, et celles des groupes que vous "
+                "coordonnez."
+            ),
+            entries=[
+                ListEntry(
+                    url=url_for("pickup.checklist", day_id=day.id),
+                    day=day.day,
+                    starts_at=day.starts_at,
+                    place=day.pickup_point.name,
+                    owner=day.group.name,
+                )
+                for day in db.session.scalars(query)
+            ],
+        )
+
+
+DAYS = DaySource()
