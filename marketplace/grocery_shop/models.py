@@ -152,6 +152,8 @@ class PreOrder(Base):
     total_cents: Mapped[int] = mapped_column(Integer, default=0)
     pickup_state: Mapped[str] = mapped_column(String(20), default="pending")
     pickup_note: Mapped[str] = mapped_column(String(300), default="")  # from the stop's checklist
+    # The run's new day the household was told about when the run was moved (told once per move).
+    moved_notice_for: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # staff or the household
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -31,8 +31,7 @@ from marketplace.grocery_shop.models import (
     StockSource,
 )
 from marketplace.grocery_shop.run_closing import run_is_closed
-from marketplace.grocery_shop.walk_in import sales_panel
-from marketplace.organisations.access import roles_in
+from marketplace.grocery_shop.walk_in import may_sell_at, sales_panel
 from marketplace.organisations.models import Membership, Organisation, Role
 from marketplace.pickup.models import TapAction, TapTarget
 from marketplace.pickup.roster import ExtraItem, HouseholdLine, sort_key
@@ -44,12 +43,6 @@ _PICKUP_STATE_AFTER = {
     TapAction.NOT_COLLECTED.value: "not_collected",
     TapAction.PENDING.value: "pending",
 }
-
-
-def is_grocery_staff(user: User, grocery_id: int) -> bool:
-    if not user or not user.is_authenticated:
-        return False
-    return user.is_admin or Role.GROCERY_STAFF.value in roles_in(user, grocery_id)
 
 
 def stop_place(village: str, place: str) -> str:
@@ -73,7 +66,7 @@ class StopChecklistSource(ChecklistSource):
         )
 
     def may_use(self, user: User, run_stop: RunStop) -> bool:
-        return is_grocery_staff(user, run_stop.run.route.grocery_id)
+        return may_sell_at(user, run_stop)  # the people who sell there tick the list
 
     def wording(self) -> Wording:
         return Wording(

@@ -131,6 +131,8 @@ class RouteStop(Base):
     # The timetable of every run (local times), from the accepted plan or typed by the staff.
     arrives_at: Mapped[time] = mapped_column(Time)
     departs_at: Mapped[time] = mapped_column(Time)
+    # A village no longer served: kept for the runs that went there, left off coming ones.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     route: Mapped[Route] = relationship(back_populates="stops")
 

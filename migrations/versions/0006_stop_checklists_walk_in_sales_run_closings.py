@@ -3,7 +3,9 @@
 The pickup checklist also serves the stops of the mobile grocery's runs: a tap belongs to a
 distribution day or to a run stop (exactly one), and may tick a pre-order. Walk-in sales at a
 stop, the closing of a run, and a grocery's purchases from the producers' weekly availability
-(a shop order with grocery_id, entering the stock once per line).
+(a shop order with grocery_id, entering the stock once per line). A village stop may be
+retired (kept for past runs), and a moved run's pre-orders remember the day the household was
+told about.
 
 Revision ID: 0006
 Revises: 0005
@@ -154,6 +156,10 @@ def upgrade():
         batch_op.add_column(
             sa.Column("pickup_note", sa.String(length=300), nullable=False, server_default="")
         )
+        batch_op.add_column(sa.Column("moved_notice_for", sa.Date(), nullable=True))
+
+    with op.batch_alter_table("route_stops", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table("shop_orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("grocery_id", sa.Integer(), nullable=True))
@@ -228,6 +234,10 @@ def downgrade():
 
     with op.batch_alter_table("pre_orders", schema=None) as batch_op:
         batch_op.drop_column("pickup_note")
+        batch_op.drop_column("moved_notice_for")
+
+    with op.batch_alter_table("route_stops", schema=None) as batch_op:
+        batch_op.drop_column("retired_at")
 
     op.execute("DELETE FROM checklist_taps WHERE run_stop_id IS NOT NULL")
     with op.batch_alter_table("checklist_taps", schema=None) as batch_op:
