@@ -1,9 +1,10 @@
-"""Scheduled jobs of the mobile grocery's shop: closing finished runs, and cancelling the
-pre-orders of cancelled runs (with the households told).
+"""Scheduled jobs of the mobile grocery's shop: closing finished runs, cancelling the
+pre-orders of cancelled runs, and telling households when their run moves to another day
+(the households told by email, the staff given the ones to phone).
 
-Both work from the present state, not from their period: a run after downtime does everything
+They work from the present state, not from their period: a run after downtime does everything
 still to do, and a second run finds nothing left (one RunClosing per run; a cancelled
-pre-order is not placed any more).
+pre-order is not placed any more; a told pre-order remembers the day it was told).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import smtplib
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
@@ -24,7 +25,8 @@ from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
-from marketplace.grocery_shop import run_closing
+from marketplace.grocery_shop import moved_runs, run_closing
+from marketplace.grocery_shop.moved_runs import MovedPreOrder
 from marketplace.grocery_shop.run_closing import CancelledPreOrder
 from marketplace.mail import absolute_url, send_email
 from marketplace.organisations.models import Membership, Role
@@ -81,21 +83,8 @@ def cancel_preorders_of_cancelled_runs(period: Period) -> str:
 def _tell(cancelled: list[CancelledPreOrder]) -> None:
     if not cancelled:
         return
-    users = {
-        user.id: user
-        for user in db.session.scalars(
-            select(User).where(
-                User.id.in_({item.user_id for item in cancelled if item.user_id}),
-                User.is_active_account.is_(True),
-            )
-        )
-    }
-    groceries = {
-        grocery.id: grocery
-        for grocery in db.session.scalars(
-            select(Grocery).where(Grocery.id.in_({item.grocery_id for item in cancelled}))
-        )
-    }
+    users = _active_users({item.user_id for item in cancelled if item.user_id})
+    groceries = _groceries({item.grocery_id for item in cancelled})
     to_call: dict[int, list[CancelledPreOrder]] = defaultdict(list)
     for item in cancelled:
         user = users.get(item.user_id) if item.user_id else None
@@ -122,19 +111,9 @@ def _tell_household(user: User, item: CancelledPreOrder, grocery: Grocery) -> No
 
 def _tell_staff(grocery: Grocery, households: list[CancelledPreOrder]) -> None:
     first = households[0]
-    staff = db.session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id == grocery.id,
-            Membership.role == Role.GROCERY_STAFF.value,
-            User.is_active_account.is_(True),
-        )
-        .order_by(User.id)
-    ).all()
     link = absolute_url("grocery_loading.driver_sheet", slug=grocery.slug, run_id=first.run_id)
     households = sorted(households, key=lambda item: (item.village, item.household_name))
-    for user in staff:
+    for user in _staff_of(grocery):
         _send(
             user,
             "email/run_cancelled_call_households",
@@ -149,6 +128,111 @@ def _tell_staff(grocery: Grocery, households: list[CancelledPreOrder]) -> None:
             grocery=grocery,
             link=link,
         )
+
+
+# --- runs moved to another day -----------------------------------------------------------------
+
+
+@registry.register(
+    "tell_households_of_moved_runs",
+    Hourly(minute=45),
+    catch_up="latest",
+    description="Prévient par e-mail les foyers dont la tournée précommandée change de jour, "
+    "et l'équipe de l'épicerie pour les foyers sans compte.",
+)
+def tell_households_of_moved_runs(period: Period) -> str:
+    now = utcnow()
+    moved = moved_runs.mark_told(moved_runs.preorders_of_moved_runs(now))
+    # Marked and committed before anyone is told: a second run never sends the same notice
+    # again (at most once; a failed email is logged).
+    db.session.commit()
+    _tell_moved(moved, now)
+    return f"{len(moved)} foyer(s) prévenu(s) d'un changement de jour"
+
+
+def _tell_moved(moved: list[MovedPreOrder], now: datetime) -> None:
+    if not moved:
+        return
+    users = _active_users({item.user_id for item in moved if item.user_id})
+    groceries = _groceries({item.grocery_id for item in moved})
+    to_call: dict[int, list[MovedPreOrder]] = defaultdict(list)
+    for item in moved:
+        user = users.get(item.user_id) if item.user_id else None
+        grocery = groceries[item.grocery_id]
+        if user is None:
+            to_call[item.run_id].append(item)
+            continue
+        _send(
+            user,
+            "email/preorder_run_moved",
+            lambda item=item: _(
+                "Tournée déplacée : votre précommande passe au %(date)s",
+                date=format_date(item.new_day, "long"),
+            ),
+            item=item,
+            grocery=grocery,
+            can_change=now < item.cutoff_at,
+            link=absolute_url(
+                "preorders.mine_order", slug=grocery.slug, run_stop_id=item.run_stop_id
+            ),
+        )
+    for households in to_call.values():
+        _tell_staff_of_move(groceries[households[0].grocery_id], households)
+
+
+def _tell_staff_of_move(grocery: Grocery, households: list[MovedPreOrder]) -> None:
+    first = households[0]
+    link = absolute_url("grocery_loading.driver_sheet", slug=grocery.slug, run_id=first.run_id)
+    households = sorted(households, key=lambda item: (item.village, item.household_name))
+    for user in _staff_of(grocery):
+        _send(
+            user,
+            "email/preorder_run_moved_staff",
+            lambda: ngettext(
+                "Tournée déplacée au %(date)s : %(num)d foyer à prévenir par téléphone",
+                "Tournée déplacée au %(date)s : %(num)d foyers à prévenir par téléphone",
+                len(households),
+                date=format_date(first.new_day, "long"),
+            ),
+            first=first,
+            households=households,
+            grocery=grocery,
+            link=link,
+        )
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+def _active_users(user_ids: set[int]) -> dict[int, User]:
+    return {
+        user.id: user
+        for user in db.session.scalars(
+            select(User).where(User.id.in_(user_ids), User.is_active_account.is_(True))
+        )
+    }
+
+
+def _groceries(grocery_ids: set[int]) -> dict[int, Grocery]:
+    return {
+        grocery.id: grocery
+        for grocery in db.session.scalars(select(Grocery).where(Grocery.id.in_(grocery_ids)))
+    }
+
+
+def _staff_of(grocery: Grocery) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.organisation_id == grocery.id,
+                Membership.role == Role.GROCERY_STAFF.value,
+                User.is_active_account.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
 
 
 def _send(user: User, template: str, subject: Callable[[], str], **context) -> bool:

@@ -62,6 +62,7 @@ class PreOrderRow:
     arrives_at: datetime
     cutoff_at: datetime
     run_cancelled: bool
+    run_moved: bool  # the run takes place on another day than its timetable's
 
 
 def beneficiary_of(user_id: int, grocery_id: int) -> Beneficiary | None:
@@ -162,6 +163,7 @@ def staff_preorders(grocery_id: int, today: date) -> list[PreOrderRow]:
             RunStop.arrives_at,
             RouteRun.departs_at,
             RouteRun.status,
+            RouteRun.occurrence_date,
         )
         .join(Beneficiary, Beneficiary.id == PreOrder.beneficiary_id)
         .join(RunStop, RunStop.id == PreOrder.run_stop_id)
@@ -180,6 +182,7 @@ def staff_preorders(grocery_id: int, today: date) -> list[PreOrderRow]:
             arrives_at=row[9],
             cutoff_at=row[10] - hours,
             run_cancelled=row[11] == RunStatus.CANCELLED,
+            run_moved=row[6] != row[12],
         )
         for row in rows
     ]

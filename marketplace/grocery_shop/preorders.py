@@ -91,6 +91,10 @@ def place_preorder(
         tier_percent=beneficiary.tier_percent,
         total_cents=0,
         created_by_id=by.id,
+        # Ordered on a moved run: the household chose that day, nothing to tell it later.
+        moved_notice_for=run_stop.run.day
+        if run_stop.run.day != run_stop.run.occurrence_date
+        else None,
     )
     db.session.add(pre_order)
     try:

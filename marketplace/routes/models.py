@@ -92,13 +92,24 @@ class Route(Base):
     van: Mapped[Van] = relationship()
     depot: Mapped[Depot] = relationship()
     grocery: Mapped[Grocery] = relationship()
+    # The stops served now: retired ones keep their rows for the runs that went there, but
+    # everything that looks forward reads this list. The extra condition only filters loads;
+    # appending still sets route_id (and a new stop is never retired).
     stops: Mapped[list[RouteStop]] = relationship(
-        back_populates="route", order_by="RouteStop.position", cascade="all, delete-orphan"
+        primaryjoin="and_(Route.id == RouteStop.route_id, RouteStop.retired_at.is_(None))",
+        back_populates="route",
+        order_by="RouteStop.position",
+        cascade="all, delete-orphan",
     )
 
 
 class RouteStop(Base):
-    """A village stop of a route, in visiting order, with its timetable (local times)."""
+    """A village stop of a route, in visiting order, with its timetable (local times).
+
+    A retired stop (retired_at set) keeps its row for the past runs' stops, pre-orders, taps
+    and sales that point at it; it is left out of Route.stops and of every coming run, and its
+    position is moved out of the served stops' range (see routes.remove_stop).
+    """
 
     __tablename__ = "route_stops"
     __table_args__ = (

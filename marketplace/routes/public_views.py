@@ -99,11 +99,14 @@ def route_ics(slug: str):
 def stop_page(slug: str):
     stop = _stop_or_404(slug)
     feed_url = url_for(".stop_ics", slug=stop.slug, _external=True)
+    # A retired stop's page stays (people kept its address): it says the van no longer comes.
+    retired_on = to_paris(stop.retired_at).date() if stop.retired_at else None
     return render_template(
         "routes/public_stop.html",
         stop=stop,
         route=stop.route,
-        visits=stop_visits(stop, paris_today(), limit=RUNS_SHOWN),
+        retired_on=retired_on,
+        visits=[] if retired_on else stop_visits(stop, paris_today(), limit=RUNS_SHOWN),
         rhythm=recurrence.describe(stop.route.rrule),
         feed_url=feed_url,
         webcal_url=_webcal(feed_url),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.delivery.recurrence import is_occurrence, occurrences_between, validate_rule
@@ -343,47 +343,98 @@ def set_timetable(route: Route, visits: list[StopTime], *, now: datetime) -> int
     return restamp_future_runs(route, now)
 
 
-def remove_stop(stop: RouteStop, *, now: datetime) -> None:
-    """Take a stop off the route, if no run has served it and no pre-order waits there."""
-    from_started_run = exists().where(
-        RunStop.stop_id == stop.id,
-        RunStop.run_id == RouteRun.id,
-        RouteRun.departs_at <= now,
-    )
-    if db.session.scalar(select(from_started_run)):
-        raise DomainError(
-            _(
-                "%(village)s a déjà été desservi : l'arrêt reste dans l'historique des "
-                "tournées et ne peut pas être supprimé.",
-                village=stop.village,
-            )
-        )
-    if _has_pre_orders(stop):
-        raise DomainError(
-            _(
-                "Des bénéficiaires ont précommandé à %(village)s : annulez ou déplacez "
-                "d'abord leurs précommandes.",
-                village=stop.village,
-            )
-        )
+def remove_stop(stop: RouteStop, *, now: datetime) -> bool:
+    """Take a stop off the route and its coming runs; True when it was retired, not deleted.
+
+    A stop no run has served yet is deleted. A stop a run has already served is retired: its
+    row stays for the runs that went there (their stops, pre-orders, taps and sales point at
+    it) and it leaves the route's stops and every run not started at `now`. Refused, changing
+    nothing, while pre-orders wait at the stop on a coming run.
+    """
+    if stop.retired_at is not None:
+        raise DomainError(_("%(village)s est déjà retiré de la tournée.", village=stop.village))
+    on_runs = select(RunStop.id).join(RouteRun, RouteRun.id == RunStop.run_id)
+    on_runs = on_runs.where(RunStop.stop_id == stop.id)
+    coming = list(db.session.scalars(on_runs.where(RouteRun.departs_at > now)))
+    served = db.session.scalar(select(on_runs.where(RouteRun.departs_at <= now).exists()))
+    _check_nothing_waits(stop, coming)
     route = stop.route
-    db.session.execute(delete(RunStop).where(RunStop.stop_id == stop.id))
-    route.stops.remove(stop)
+    if coming:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(delete(RunStop).where(RunStop.id.in_(coming)))
+        except IntegrityError as error:
+            # A household pre-ordered there between the check and now.
+            raise DomainError(_pre_ordered_message(stop)) from error
+    if served:
+        stop.retired_at = now
+        # Positions are unique per route and served stops use 1, 2, 3… (set_timetable moves
+        # them up, never below 1): minus the stop's own id can collide with no served stop and
+        # no other retired one, so a retired stop never blocks a position.
+        stop.position = -stop.id
+    else:
+        db.session.delete(stop)
     db.session.flush()
-    db.session.expire_all()
+    db.session.expire_all()  # the route's stops and the runs' stops, as the database has them
     restamp_future_runs(route, now)
+    return bool(served)
 
 
-def _has_pre_orders(stop: RouteStop) -> bool:
-    # By table name: pre-orders belong to a later layer (grocery_shop) this one cannot import.
-    pre_orders = db.metadata.tables["pre_orders"]
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(pre_orders.c.run_stop_id == RunStop.id, RunStop.stop_id == stop.id)
-            )
+def retired_stops(route: Route) -> list[RouteStop]:
+    """The stops the route no longer serves, most recently retired first (one query)."""
+    return list(
+        db.session.scalars(
+            select(RouteStop)
+            .where(RouteStop.route_id == route.id, RouteStop.retired_at.is_not(None))
+            .order_by(RouteStop.retired_at.desc(), RouteStop.id.desc())
         )
     )
+
+
+def served_stop_ids(route: Route, now: datetime) -> set[int]:
+    """The route's stops at least one started run has called at (removing them retires them)."""
+    return set(
+        db.session.scalars(
+            select(RunStop.stop_id)
+            .join(RouteRun, RouteRun.id == RunStop.run_id)
+            .where(RouteRun.route_id == route.id, RouteRun.departs_at <= now)
+            .distinct()
+        )
+    )
+
+
+def _pre_ordered_message(stop: RouteStop) -> str:
+    return _(
+        "Des bénéficiaires ont précommandé à %(village)s : annulez ou déplacez "
+        "d'abord leurs précommandes.",
+        village=stop.village,
+    )
+
+
+def _check_nothing_waits(stop: RouteStop, run_stop_ids: list[int]) -> None:
+    """Coming run stops about to be deleted must carry nothing: the database would refuse."""
+    if not run_stop_ids:
+        return
+    # By table name: these belong to later layers (grocery_shop, pickup) this one cannot import.
+    tables = db.metadata.tables
+    pre_orders = tables["pre_orders"]
+    placed = exists().where(
+        pre_orders.c.run_stop_id.in_(run_stop_ids), pre_orders.c.status == "placed"
+    )
+    if db.session.scalar(select(placed)):
+        raise DomainError(_pre_ordered_message(stop))
+    kept = [
+        exists().where(tables[name].c.run_stop_id.in_(run_stop_ids))
+        for name in ("pre_orders", "walk_in_sales", "checklist_taps")
+    ]
+    if db.session.scalar(select(or_(*kept))):
+        raise DomainError(
+            _(
+                "Une prochaine tournée garde à %(village)s des précommandes annulées ou des "
+                "ventes : l'arrêt pourra être retiré une fois cette tournée passée.",
+                village=stop.village,
+            )
+        )
 
 
 # --- Exceptions ------------------------------------------------------------------------------

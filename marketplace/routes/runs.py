@@ -198,7 +198,7 @@ def _sync_stops(run: RouteRun, stops: list[RouteStop]) -> None:
             run_stop.position = position
             run_stop.arrives_at, run_stop.departs_at = arrives_at, departs_at
     for run_stop in existing.values():
-        # A stop taken off the route (the service checked no pre-order hangs on it).
+        # A stop taken off the route or retired (the service checked nothing hangs on it).
         run.stops.remove(run_stop)
     run.stops.sort(key=lambda run_stop: run_stop.position)  # as a fresh load would order them
 
@@ -213,7 +213,9 @@ def restamp_future_runs(route: Route, now: datetime) -> int:
     """
     db.session.flush()
     stops = db.session.scalars(
-        select(RouteStop).where(RouteStop.route_id == route.id).order_by(RouteStop.position)
+        select(RouteStop)
+        .where(RouteStop.route_id == route.id, RouteStop.retired_at.is_(None))
+        .order_by(RouteStop.position)
     ).all()
     runs = db.session.scalars(
         select(RouteRun)

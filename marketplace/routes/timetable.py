@@ -72,8 +72,10 @@ def stop_visits(stop: RouteStop, first_day: date, *, limit: int | None = None) -
     """The runs of the stop's route from `first_day`, each with the stop's times, one query.
 
     A scheduled run that does not call at the stop (it left before the stop was added) is
-    left out; a cancelled run is kept, so villagers know the van will not come.
+    left out; a cancelled run is kept, so villagers know the van will not come. A retired
+    stop only has the runs that called there: the coming ones no longer concern it.
     """
+    retired = stop.retired_at is not None
     query = (
         select(RouteRun, RunStop)
         .outerjoin(RunStop, and_(RunStop.run_id == RouteRun.id, RunStop.stop_id == stop.id))
@@ -83,7 +85,8 @@ def stop_visits(stop: RouteStop, first_day: date, *, limit: int | None = None) -
     visits = []
     for run, run_stop in db.session.execute(query):
         if run.status == RunStatus.CANCELLED:
-            visits.append(StopVisit(run, None))
+            if not retired:
+                visits.append(StopVisit(run, None))
         elif run_stop is not None:
             visits.append(StopVisit(run, run_stop))
         if limit is not None and len(visits) >= limit:

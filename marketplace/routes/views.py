@@ -55,10 +55,12 @@ def _route(grocery: Grocery, route_id: int) -> Route:
     return _owned(Route, grocery, route_id)
 
 
-def _stop(route: Route, stop_id: int) -> RouteStop:
+def _stop(route: Route, stop_id: int, *, retired_too: bool = False) -> RouteStop:
     stop = db.session.get(RouteStop, stop_id)
     if stop is None or stop.route_id != route.id:
         abort(404)
+    if stop.retired_at is not None and not retired_too:
+        abort(404)  # no longer on the route: nothing to edit
     return stop
 
 
@@ -187,12 +189,16 @@ def _route_form(grocery: Grocery, route: Route | None):
 def route(slug: str, route_id: int):
     grocery = _managed_grocery(slug)
     route = _route(grocery, route_id)
+    retired = route_services.retired_stops(route)
     return render_template(
         "routes/route.html",
         grocery=grocery,
         route=route,
         stops=list(route.stops),
-        stops_by_id={stop.id: stop for stop in route.stops},
+        retired=retired,
+        # Today's run may have left before a stop was retired: it still calls there.
+        stops_by_id={stop.id: stop for stop in [*route.stops, *retired]},
+        served=route_services.served_stop_ids(route, utcnow()),
         runs=route_runs(route, paris_today(), limit=COMING_RUNS),
         action=ConfirmForm(),
         describe=recurrence.describe,
@@ -245,16 +251,27 @@ def _stop_form(grocery: Grocery, route: Route, stop: RouteStop | None):
 def remove_stop(slug: str, route_id: int, stop_id: int):
     grocery = _managed_grocery(slug)
     route = _route(grocery, route_id)
-    stop = _stop(route, stop_id)
+    stop = _stop(route, stop_id, retired_too=True)  # a second click gets a clear message
     _confirmed()
+    village = stop.village
     try:
-        route_services.remove_stop(stop, now=utcnow())
+        was_retired = route_services.remove_stop(stop, now=utcnow())
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash(_("Arrêt retiré de la tournée."), "success")
+        if was_retired:
+            flash(
+                _(
+                    "%(village)s est retiré de la tournée : les tournées passées gardent cet "
+                    "arrêt ; les prochaines ne s'y arrêtent plus.",
+                    village=village,
+                ),
+                "success",
+            )
+        else:
+            flash(_("Arrêt supprimé de la tournée."), "success")
     return redirect(url_for(".route", slug=grocery.slug, route_id=route_id))
 
 

@@ -189,7 +189,7 @@ def test_set_timetable_reorders_stops_and_coming_runs_follow():
         )
 
 
-def test_a_stop_with_pre_orders_or_history_cannot_be_removed():
+def test_a_stop_with_pre_orders_cannot_be_removed_and_once_served_is_retired():
     route = RouteFactory(departs_at=time(8, 0), valid_from=date(2026, 3, 1))
     stop = services.add_stop(route, stop_data(), now=NOW)
     services.materialise_runs(route, date(2026, 3, 20), today=date(2026, 3, 2), now=NOW)
@@ -198,9 +198,10 @@ def test_a_stop_with_pre_orders_or_history_cannot_be_removed():
     with pytest.raises(DomainError) as error:
         services.remove_stop(stop, now=NOW)
     assert "précommandé" in error.value.message
-    with pytest.raises(DomainError) as error:
-        services.remove_stop(stop, now=datetime(2026, 3, 4, tzinfo=UTC))
-    assert "déjà été desservi" in error.value.message
+    # Once the run of 3 March has left, its pre-order is history: the stop is retired.
+    assert services.remove_stop(stop, now=datetime(2026, 3, 4, tzinfo=UTC)) is True
+    assert stop.retired_at is not None
+    assert db.session.get(RunStop, run_stop.id).stop_id == stop.id
 
 
 def test_removing_a_stop_takes_it_off_coming_runs():
