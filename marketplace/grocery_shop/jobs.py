@@ -93,7 +93,17 @@ def _tell(cancelled: list[CancelledPreOrder]) -> None:
         else:
             _tell_household(user, item, groceries[item.grocery_id])
     for households in to_call.values():
-        _tell_staff(groceries[households[0].grocery_id], households)
+        _ask_staff_to_phone(
+            groceries[households[0].grocery_id],
+            households,
+            "email/run_cancelled_call_households",
+            lambda households=households: ngettext(
+                "Tournée du %(date)s annulée : %(num)d foyer à prévenir par téléphone",
+                "Tournée du %(date)s annulée : %(num)d foyers à prévenir par téléphone",
+                len(households),
+                date=format_date(households[0].day, "long"),
+            ),
+        )
 
 
 def _tell_household(user: User, item: CancelledPreOrder, grocery: Grocery) -> None:
@@ -107,27 +117,6 @@ def _tell_household(user: User, item: CancelledPreOrder, grocery: Grocery) -> No
         grocery=grocery,
         link=absolute_url("preorders.mine", slug=grocery.slug),
     )
-
-
-def _tell_staff(grocery: Grocery, households: list[CancelledPreOrder]) -> None:
-    first = households[0]
-    link = absolute_url("grocery_loading.driver_sheet", slug=grocery.slug, run_id=first.run_id)
-    households = sorted(households, key=lambda item: (item.village, item.household_name))
-    for user in _staff_of(grocery):
-        _send(
-            user,
-            "email/run_cancelled_call_households",
-            lambda: ngettext(
-                "Tournée du %(date)s annulée : %(num)d foyer à prévenir par téléphone",
-                "Tournée du %(date)s annulée : %(num)d foyers à prévenir par téléphone",
-                len(households),
-                date=format_date(first.day, "long"),
-            ),
-            first=first,
-            households=households,
-            grocery=grocery,
-            link=link,
-        )
 
 
 # --- runs moved to another day -----------------------------------------------------------------
@@ -177,31 +166,42 @@ def _tell_moved(moved: list[MovedPreOrder], now: datetime) -> None:
             ),
         )
     for households in to_call.values():
-        _tell_staff_of_move(groceries[households[0].grocery_id], households)
+        _ask_staff_to_phone(
+            groceries[households[0].grocery_id],
+            households,
+            "email/preorder_run_moved_staff",
+            lambda households=households: ngettext(
+                "Tournée déplacée au %(date)s : %(num)d foyer à prévenir par téléphone",
+                "Tournée déplacée au %(date)s : %(num)d foyers à prévenir par téléphone",
+                len(households),
+                date=format_date(households[0].new_day, "long"),
+            ),
+        )
 
 
-def _tell_staff_of_move(grocery: Grocery, households: list[MovedPreOrder]) -> None:
+# --- shared ------------------------------------------------------------------------------------
+
+
+def _ask_staff_to_phone(
+    grocery: Grocery,
+    households: list[CancelledPreOrder] | list[MovedPreOrder],
+    template: str,
+    subject: Callable[[], str],
+) -> None:
+    """One email per staff member listing a run's households without an account, to call."""
     first = households[0]
     link = absolute_url("grocery_loading.driver_sheet", slug=grocery.slug, run_id=first.run_id)
     households = sorted(households, key=lambda item: (item.village, item.household_name))
     for user in _staff_of(grocery):
         _send(
             user,
-            "email/preorder_run_moved_staff",
-            lambda: ngettext(
-                "Tournée déplacée au %(date)s : %(num)d foyer à prévenir par téléphone",
-                "Tournée déplacée au %(date)s : %(num)d foyers à prévenir par téléphone",
-                len(households),
-                date=format_date(first.new_day, "long"),
-            ),
+            template,
+            subject,
             first=first,
             households=households,
             grocery=grocery,
             link=link,
         )
-
-
-# --- shared ------------------------------------------------------------------------------------
 
 
 def _active_users(user_ids: set[int]) -> dict[int, User]:

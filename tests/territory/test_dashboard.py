@@ -87,6 +87,9 @@ def test_grocery_staff_sees_their_grocery(client, user_with_role):
 
     assert "La Passerelle" in page.text
     assert f"/groceries/{grocery.slug}/edit" in page.text
+    # The day of the round: the stop lists, the purchases from the producers.
+    assert 'href="/pickup/days"' in page.text
+    assert f"/epiceries/{grocery.slug}/achats" in page.text
 
 
 def test_admin_sees_the_territory_counts(client, admin):
