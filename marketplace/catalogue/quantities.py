@@ -17,12 +17,24 @@ from marketplace.errors import DomainError
 MAX_QUANTITY_MILLI = 100_000 * MILLI  # far above any real stock: a typo guard
 
 
+def _as_number(text: str) -> Decimal:
+    """French input as a Decimal: "1,5", "1 000"; InvalidOperation when it is not a number."""
+    return Decimal((text or "").strip().replace("\u202f", "").replace(" ", "").replace(",", "."))
+
+
+def is_zero_text(text: str) -> bool:
+    """Whether a quantity field says zero ("0", "0,0"...): an order form reads it as "none"."""
+    try:
+        return _as_number(text) == 0
+    except InvalidOperation:
+        return False
+
+
 def parse_quantity(text: str, unit: str | Unit, *, field: str | None = None) -> int:
     """'1,5' → 1500 for kg. Refuses empty, zero, negative, too precise (more than 3
     decimals), absurdly large, and fractional quantities of an indivisible unit."""
-    cleaned = (text or "").strip().replace("\u202f", "").replace(" ", "").replace(",", ".")
     try:
-        value = Decimal(cleaned)
+        value = _as_number(text)
     except InvalidOperation as error:
         raise DomainError(
             _("Indiquez une quantité en chiffres, par exemple 2 ou 1,5."), field=field

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 
-from marketplace.groceries.models import Grocery
-from marketplace.groceries.services import grocery_by_slug
-from marketplace.organisations.access import has_role, require_role
+from marketplace.groceries.access import grocery_for_staff, grocery_or_404
+from marketplace.organisations.access import has_role
 from marketplace.organisations.forms import ProfileForm
 from marketplace.organisations.models import OrganisationKind, Role
 from marketplace.organisations.screens import MembersScreen, edit_profile
@@ -17,17 +16,10 @@ from marketplace.security import public
 bp = Blueprint("groceries", __name__, url_prefix="/groceries")
 
 
-def _grocery_or_404(slug: str) -> Grocery:
-    grocery = grocery_by_slug(slug)
-    if grocery is None:
-        abort(404)
-    return grocery
-
-
 @bp.get("/<slug>")
 @public
 def detail(slug: str):
-    grocery = _grocery_or_404(slug)
+    grocery = grocery_or_404(slug)
     return render_template(
         "groceries/detail.html",
         grocery=grocery,
@@ -37,8 +29,7 @@ def detail(slug: str):
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
 def edit(slug: str):
-    grocery = _grocery_or_404(slug)
-    require_role(grocery, Role.GROCERY_STAFF)
+    grocery = grocery_for_staff(slug)
     form = ProfileForm(obj=grocery)
     return edit_profile(
         grocery,

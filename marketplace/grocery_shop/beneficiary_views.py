@@ -18,25 +18,14 @@ from wtforms.validators import Email, InputRequired, NumberRange, Optional
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import ConfirmForm, required, show_service_error, too_long
+from marketplace.groceries.access import grocery_for_staff
 from marketplace.groceries.models import Grocery
-from marketplace.groceries.services import grocery_by_slug
 from marketplace.grocery_shop import beneficiaries as service
 from marketplace.grocery_shop.models import Beneficiary
-from marketplace.organisations.access import require_role
-from marketplace.organisations.models import Role
 from marketplace.payments.offline_forms import LocalDateField
 from marketplace.timezones import paris_today
 
 bp = Blueprint("beneficiaries", __name__, url_prefix="/epiceries/<slug>/beneficiaires")
-
-
-def grocery_for_staff(slug: str) -> Grocery:
-    """The grocery named in the URL, for its staff only: 404 if unknown, 403 for anyone else."""
-    grocery = grocery_by_slug(slug)
-    if grocery is None:
-        abort(404)
-    require_role(grocery, Role.GROCERY_STAFF)
-    return grocery
 
 
 def date_required() -> InputRequired:

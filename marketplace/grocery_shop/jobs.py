@@ -14,6 +14,7 @@ import smtplib
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 AUTO_CLOSE_AFTER = timedelta(hours=3)  # after the last stop: the van is back, the crates too
 AUTO_CLOSE_LOOKBACK = timedelta(days=14)  # older runs predate the checklist: left alone
+
+Told = TypeVar("Told", CancelledPreOrder, MovedPreOrder)  # what a household is told about
 
 
 @registry.register(
@@ -83,16 +86,11 @@ def cancel_preorders_of_cancelled_runs(period: Period) -> str:
 def _tell(cancelled: list[CancelledPreOrder]) -> None:
     if not cancelled:
         return
-    users = _active_users({item.user_id for item in cancelled if item.user_id})
     groceries = _groceries({item.grocery_id for item in cancelled})
-    to_call: dict[int, list[CancelledPreOrder]] = defaultdict(list)
-    for item in cancelled:
-        user = users.get(item.user_id) if item.user_id else None
-        if user is None:
-            to_call[item.run_id].append(item)
-        else:
-            _tell_household(user, item, groceries[item.grocery_id])
-    for households in to_call.values():
+    emailed, to_call = _by_account(cancelled)
+    for user, item in emailed:
+        _tell_household(user, item, groceries[item.grocery_id])
+    for households in to_call:
         _ask_staff_to_phone(
             groceries[households[0].grocery_id],
             households,
@@ -142,15 +140,10 @@ def tell_households_of_moved_runs(period: Period) -> str:
 def _tell_moved(moved: list[MovedPreOrder], now: datetime) -> None:
     if not moved:
         return
-    users = _active_users({item.user_id for item in moved if item.user_id})
     groceries = _groceries({item.grocery_id for item in moved})
-    to_call: dict[int, list[MovedPreOrder]] = defaultdict(list)
-    for item in moved:
-        user = users.get(item.user_id) if item.user_id else None
+    emailed, to_call = _by_account(moved)
+    for user, item in emailed:
         grocery = groceries[item.grocery_id]
-        if user is None:
-            to_call[item.run_id].append(item)
-            continue
         _send(
             user,
             "email/preorder_run_moved",
@@ -165,7 +158,7 @@ def _tell_moved(moved: list[MovedPreOrder], now: datetime) -> None:
                 "preorders.mine_order", slug=grocery.slug, run_stop_id=item.run_stop_id
             ),
         )
-    for households in to_call.values():
+    for households in to_call:
         _ask_staff_to_phone(
             groceries[households[0].grocery_id],
             households,
@@ -180,6 +173,20 @@ def _tell_moved(moved: list[MovedPreOrder], now: datetime) -> None:
 
 
 # --- shared ------------------------------------------------------------------------------------
+
+
+def _by_account(items: list[Told]) -> tuple[list[tuple[User, Told]], list[list[Told]]]:
+    """The households to email (with their active account), and per run the ones to phone."""
+    users = _active_users({item.user_id for item in items if item.user_id})
+    emailed: list[tuple[User, Told]] = []
+    to_call: dict[int, list[Told]] = defaultdict(list)
+    for item in items:
+        user = users.get(item.user_id) if item.user_id else None
+        if user is None:
+            to_call[item.run_id].append(item)
+        else:
+            emailed.append((user, item))
+    return emailed, list(to_call.values())
 
 
 def _ask_staff_to_phone(

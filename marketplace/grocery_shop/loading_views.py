@@ -12,12 +12,10 @@ from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import ConfirmForm
+from marketplace.groceries.access import grocery_for_staff
 from marketplace.groceries.models import Grocery
-from marketplace.groceries.services import grocery_by_slug
 from marketplace.grocery_shop.loading import RunLoad, run_load
 from marketplace.grocery_shop.run_closing import close_run, closing_of, run_of_grocery
-from marketplace.organisations.access import require_role
-from marketplace.organisations.models import Role
 from marketplace.routes.models import RunStatus
 
 bp = Blueprint("grocery_loading", __name__, url_prefix="/epiceries/<slug>")
@@ -28,16 +26,8 @@ PAGES = {
 }
 
 
-def _staff_grocery(slug: str) -> Grocery:
-    grocery = grocery_by_slug(slug)
-    if grocery is None:
-        abort(404)
-    require_role(grocery, Role.GROCERY_STAFF)
-    return grocery
-
-
 def _staff_run(slug: str, run_id: int) -> tuple[Grocery, RunLoad]:
-    grocery = _staff_grocery(slug)
+    grocery = grocery_for_staff(slug)
     load = run_load(grocery.id, run_id)
     if load is None:
         abort(404)
@@ -72,7 +62,7 @@ def driver_sheet(slug: str, run_id: int):
 
 @bp.post("/tournees/<int:run_id>/cloturer")
 def close(slug: str, run_id: int):
-    grocery = _staff_grocery(slug)
+    grocery = grocery_for_staff(slug)
     run = run_of_grocery(grocery.id, run_id)
     if run is None:
         abort(404)

@@ -7,8 +7,6 @@ is 404. The staff's pages need Role.GROCERY_STAFF (403 otherwise).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
@@ -16,13 +14,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import Form, SelectField
 
-from marketplace.catalogue.quantities import parse_quantity
+from marketplace.catalogue.quantities import is_zero_text, parse_quantity
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import ConfirmForm, int_or_none
+from marketplace.groceries.access import grocery_for_staff, grocery_or_404
 from marketplace.groceries.models import Grocery
-from marketplace.groceries.services import grocery_by_slug
 from marketplace.grocery_shop import preorder_queries as queries
 from marketplace.grocery_shop.beneficiaries import (
     beneficiary_in,
@@ -42,26 +40,11 @@ from marketplace.grocery_shop.preorders import (
     quantity_field,
     tier_unit_price,
 )
-from marketplace.organisations.access import require_role
-from marketplace.organisations.models import Role
 from marketplace.routes.models import RunStop
 from marketplace.shop.display import Formatter
 from marketplace.timezones import paris_today
 
 bp = Blueprint("preorders", __name__)
-
-
-def _grocery_or_404(slug: str) -> Grocery:
-    grocery = grocery_by_slug(slug)
-    if grocery is None:
-        abort(404)
-    return grocery
-
-
-def _staff_grocery(slug: str) -> Grocery:
-    grocery = _grocery_or_404(slug)
-    require_role(grocery, Role.GROCERY_STAFF)
-    return grocery
 
 
 class ChooseForm(Form):
@@ -100,7 +83,7 @@ def stop_label(choice: queries.StopChoice) -> str:
 
 @bp.get("/epiceries/<slug>/precommandes")
 def staff_index(slug: str):
-    grocery = _staff_grocery(slug)
+    grocery = grocery_for_staff(slug)
     now = utcnow()
     return _render_index(grocery, _choose_form(grocery, now), now)
 
@@ -121,7 +104,7 @@ def _render_index(grocery: Grocery, form: ChooseForm, now, status: int = 200):
 
 @bp.route("/epiceries/<slug>/precommandes/saisie", methods=["GET", "POST"])
 def staff_order(slug: str):
-    grocery = _staff_grocery(slug)
+    grocery = grocery_for_staff(slug)
     now = utcnow()
     form = _choose_form(grocery, now, request.args)
     beneficiary = beneficiary_in(grocery.id, form.beneficiaire.data or 0)
@@ -146,7 +129,7 @@ def staff_order(slug: str):
 
 @bp.post("/epiceries/<slug>/precommandes/<int:pre_order_id>/annuler")
 def staff_cancel(slug: str, pre_order_id: int):
-    grocery = _staff_grocery(slug)
+    grocery = grocery_for_staff(slug)
     pre_order = queries.preorder_of_grocery(grocery.id, pre_order_id)
     if pre_order is None:
         abort(404)
@@ -166,7 +149,7 @@ def _household(grocery: Grocery) -> Beneficiary:
 
 @bp.get("/epicerie-mobile/<slug>")
 def mine(slug: str):
-    grocery = _grocery_or_404(slug)
+    grocery = grocery_or_404(slug)
     beneficiary = _household(grocery)
     now = utcnow()
     today = paris_today(now)
@@ -193,7 +176,7 @@ def mine(slug: str):
 
 @bp.route("/epicerie-mobile/<slug>/arrets/<int:run_stop_id>", methods=["GET", "POST"])
 def mine_order(slug: str, run_stop_id: int):
-    grocery = _grocery_or_404(slug)
+    grocery = grocery_or_404(slug)
     beneficiary = _household(grocery)
     run_stop = queries.run_stop_of_grocery(grocery.id, run_stop_id)
     if run_stop is None:
@@ -212,7 +195,7 @@ def mine_order(slug: str, run_stop_id: int):
 
 @bp.post("/epicerie-mobile/<slug>/precommandes/<int:pre_order_id>/annuler")
 def mine_cancel(slug: str, pre_order_id: int):
-    grocery = _grocery_or_404(slug)
+    grocery = grocery_or_404(slug)
     beneficiary = _household(grocery)
     pre_order = queries.preorder_of_grocery(grocery.id, pre_order_id)
     if pre_order is None or pre_order.beneficiary_id != beneficiary.id:
@@ -320,7 +303,7 @@ def read_quantities(form, items: dict[int, StockItem]) -> tuple[dict[int, int], 
     quantities: dict[int, int] = {}
     errors: dict[str, str] = {}
     for key, text in form.items():
-        if not key.startswith("q-") or not text.strip() or _is_zero(text):
+        if not key.startswith("q-") or not text.strip() or is_zero_text(text):
             continue
         item = items.get(int_or_none(key[2:]) or 0)
         if item is None:
@@ -331,10 +314,3 @@ def read_quantities(form, items: dict[int, StockItem]) -> tuple[dict[int, int], 
         except DomainError as error:
             errors[key] = error.message
     return quantities, errors
-
-
-def _is_zero(text: str) -> bool:
-    try:
-        return Decimal(text.strip().replace(",", ".")) == 0
-    except InvalidOperation:
-        return False

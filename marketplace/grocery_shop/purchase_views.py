@@ -17,15 +17,15 @@ from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import Form, StringField
 
-from marketplace.catalogue.quantities import parse_quantity
+from marketplace.catalogue.quantities import is_zero_text, parse_quantity
 from marketplace.db import utcnow
 from marketplace.delivery.models import DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import ConfirmForm
+from marketplace.groceries.access import grocery_for_staff
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop import purchases
-from marketplace.grocery_shop.beneficiary_views import grocery_for_staff
 from marketplace.grocery_shop.stock_views import NOT_A_PRICE
 from marketplace.mail import absolute_url
 from marketplace.payments.fields import EuroField
@@ -37,8 +37,6 @@ from marketplace.shop.models import Order
 from marketplace.timezones import paris_today
 
 bp = Blueprint("grocery_purchases", __name__, url_prefix="/epiceries/<slug>/achats")
-
-ZERO_TEXTS = {"0", "0,0", "0.0", "0,00", "0.00", "0,000", "0.000"}
 
 
 @bp.get("")
@@ -125,7 +123,7 @@ def _read_quantities(form, units: Mapping[int, str]) -> tuple[dict[int, int], di
     for availability_id, unit in units.items():
         name = ordering.quantity_field(availability_id)
         text = (form.get(name) or "").strip()
-        if not text or text in ZERO_TEXTS:
+        if not text or is_zero_text(text):
             continue
         try:
             quantities[availability_id] = parse_quantity(text, unit, field=name)

@@ -17,9 +17,10 @@ from marketplace.catalogue.quantities import format_quantity, quantity_number
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import int_or_none, required, show_service_error, too_long
+from marketplace.groceries.access import grocery_for_staff
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop import stock, stock_receiving
-from marketplace.grocery_shop.beneficiary_views import date_required, grocery_for_staff
+from marketplace.grocery_shop.beneficiary_views import date_required
 from marketplace.grocery_shop.models import StockItem
 from marketplace.payments.fields import EuroField
 from marketplace.payments.offline_forms import LocalDateField

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from marketplace.db import utcnow
 from marketplace.delivery import recurrence
-from marketplace.groceries.services import grocery_by_slug
+from marketplace.groceries.access import grocery_or_404
 from marketplace.routes.ical import feed_start, route_feed, stop_feed
 from marketplace.routes.models import Route, RouteStop
 from marketplace.routes.timetable import (
@@ -59,9 +59,7 @@ def _webcal(url: str) -> str:
 @public
 def grocery_routes(slug: str):
     """Every active route of a grocery, with its stops: where and when the van calls."""
-    grocery = grocery_by_slug(slug)
-    if grocery is None:
-        abort(404)
+    grocery = grocery_or_404(slug)
     return render_template(
         "routes/public_grocery.html",
         grocery=grocery,

@@ -13,10 +13,8 @@ from marketplace.delivery import recurrence
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import ConfirmForm, int_or_none, show_service_error
+from marketplace.groceries.access import grocery_for_staff
 from marketplace.groceries.models import Grocery
-from marketplace.groceries.services import grocery_by_slug
-from marketplace.organisations.access import require_role
-from marketplace.organisations.models import Role
 from marketplace.routes import routes as route_services
 from marketplace.routes import vans as van_services
 from marketplace.routes.models import Depot, Route, RouteException, RouteStop, Van
@@ -34,14 +32,6 @@ from marketplace.timezones import paris_today
 bp = Blueprint("routes", __name__, url_prefix="/epiceries/<slug>/tournees")
 
 COMING_RUNS = 8
-
-
-def _managed_grocery(slug: str) -> Grocery:
-    grocery = grocery_by_slug(slug)
-    if grocery is None:
-        abort(404)
-    require_role(grocery, Role.GROCERY_STAFF)
-    return grocery
 
 
 def _owned(model, grocery: Grocery, item_id: int):
@@ -71,7 +61,7 @@ def _confirmed() -> None:
 
 @bp.get("")
 def index(slug: str):
-    grocery = _managed_grocery(slug)
+    grocery = grocery_for_staff(slug)
     return render_template(
         "routes/index.html",
         grocery=grocery,
@@ -87,12 +77,12 @@ def index(slug: str):
 
 @bp.route("/camions/nouveau", methods=["GET", "POST"])
 def new_van(slug: str):
-    return _van_form(_managed_grocery(slug), None)
+    return _van_form(grocery_for_staff(slug), None)
 
 
 @bp.route("/camions/<int:van_id>/modifier", methods=["GET", "POST"])
 def edit_van(slug: str, van_id: int):
-    grocery = _managed_grocery(slug)
+    grocery = grocery_for_staff(slug)
     return _van_form(grocery, _owned(Van, grocery, van_id))
 
 
@@ -116,12 +106,12 @@ def _van_form(grocery: Grocery, van: Van | None):
 
 @bp.route("/depots/nouveau", methods=["GET", "POST"])
 def new_depot(slug: str):
-    return _depot_form(_managed_grocery(slug), None)
+    return _depot_form(grocery_for_staff(slug), None)
 
 
 @bp.route("/depots/<int:depot_id>/modifier", methods=["GET", "POST"])
 def edit_depot(slug: str, depot_id: int):
-    grocery = _managed_grocery(slug)
+    grocery = grocery_for_staff(slug)
     return _depot_form(grocery, _owned(Depot, grocery, depot_id))
 
 
@@ -148,12 +138,12 @@ def _depot_form(grocery: Grocery, depot: Depot | None):
 
 @bp.route("/nouvelle", methods=["GET", "POST"])
 def new_route(slug: str):
-    return _route_form(_managed_grocery(slug), None)
+    return _route_form(grocery_for_staff(slug), None)
 
 
 @bp.route("/<int:route_id>/modifier", methods=["GET", "POST"])
 def edit_route(slug: str, route_id: int):
-    grocery = _managed_grocery(slug)
+    grocery = grocery_for_staff(slug)
     return _route_form(grocery, _route(grocery, route_id))
 
 
@@ -187,7 +177,7 @@ def _route_form(grocery: Grocery, route: Route | None):
 
 @bp.get("/<int:route_id>")
 def route(slug: str, route_id: int):
-    grocery = _managed_grocery(slug)
+    grocery = grocery_for_staff(slug)
     route = _route(grocery, route_id)
     retired = route_services.retired_stops(route)
     return render_template(
@@ -210,13 +200,13 @@ def route(slug: str, route_id: int):
 
 @bp.route("/<int:route_id>/arrets/nouveau", methods=["GET", "POST"])
 def new_stop(slug: str, route_id: int):
-    grocery = _managed_grocery(slug)
+    grocery = grocery_for_staff(slug)
     return _stop_form(grocery, _route(grocery, route_id), None)
 
 
 @bp.route("/<int:route_id>/arrets/<int:stop_id>/modifier", methods=["GET", "POST"])
 def edit_stop(slug: str, route_id: int, stop_id: int):
-    grocery = _managed_grocery(slug)
+    grocery = grocery_for_staff(slug)
     route = _route(grocery, route_id)
     return _stop_form(grocery, route, _stop(route, stop_id))
 
@@ -249,7 +239,7 @@ def _stop_form(grocery: Grocery, route: Route, stop: RouteStop | None):
 
 @bp.post("/<int:route_id>/arrets/<int:stop_id>/supprimer")
 def remove_stop(slug: str, route_id: int, stop_id: int):
-    grocery = _managed_grocery(slug)
+    grocery = grocery_for_staff(slug)
     route = _route(grocery, route_id)
     stop = _stop(route, stop_id, retired_too=True)  # a second click gets a clear message
     _confirmed()
@@ -278,7 +268,7 @@ def remove_stop(slug: str, route_id: int, stop_id: int):
 @bp.route("/<int:route_id>/horaires", methods=["GET", "POST"])
 def timetable(slug: str, route_id: int):
     """The order of the stops and their times, edited together so they stay consistent."""
-    grocery = _managed_grocery(slug)
+    grocery = grocery_for_staff(slug)
     route = _route(grocery, route_id)
     stops = {stop.id: stop for stop in route.stops}
     initial = {
@@ -316,7 +306,7 @@ def timetable(slug: str, route_id: int):
 
 @bp.route("/<int:route_id>/exceptions", methods=["GET", "POST"])
 def exceptions(slug: str, route_id: int):
-    grocery = _managed_grocery(slug)
+    grocery = grocery_for_staff(slug)
     route = _route(grocery, route_id)
     today = paris_today()
     form = ExceptionForm()
@@ -344,7 +334,7 @@ def exceptions(slug: str, route_id: int):
 
 @bp.post("/<int:route_id>/exceptions/<int:exception_id>/supprimer")
 def remove_exception(slug: str, route_id: int, exception_id: int):
-    grocery = _managed_grocery(slug)
+    grocery = grocery_for_staff(slug)
     route = _route(grocery, route_id)
     exception = db.session.get(RouteException, exception_id)
     if exception is None or exception.route_id != route.id:
