@@ -23,8 +23,26 @@ from marketplace import create_app
 from marketplace.accounts.models import User
 from marketplace.extensions import db, limiter
 from marketplace.organisations.models import Organisation, Role
-from tests import factories
+from tests import clock, factories
 from tests.helpers import SmtpSink, database_url_for_tests, free_port
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    clock.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    clock.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"horloge des tests : {clock.test_now().isoformat()} (MARKETPLACE_TEST_NOW)"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock() -> None:
+    """Each test starts at the same instant (see tests/clock.py)."""
+    clock.rewind()
 
 
 @pytest.fixture(scope="session")
