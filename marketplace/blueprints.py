@@ -42,6 +42,14 @@ def register_checklist_sources(app: Flask) -> None:
         register_source(app, source)
 
 
+def register_calendar_followers(app: Flask) -> None:
+    """Domains whose rows hang on distribution days follow the calendar (delivery/followers.py)."""
+    from marketplace.baskets.seasons import SEASON_FOLLOWER
+    from marketplace.delivery.followers import register
+
+    register(SEASON_FOLLOWER)
+
+
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts
     from marketplace.baskets.delivery_views import bp as my_deliveries
@@ -51,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.baskets.tier_views import bp as tiers
     from marketplace.baskets.waiting_views import bp as waiting_list
     from marketplace.cards.coordinator_views import bp as card_followup
+    from marketplace.cards.credit_views import bp as credits
     from marketplace.cards.views import bp as cards
     from marketplace.cards.webhooks import bp as stripe_webhooks
     from marketplace.catalogue.views import bp as catalogue
@@ -104,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         fund,
         card_followup,
         cards,
+        credits,
         stripe_webhooks,
         catalogue,
         pickup,
@@ -118,4 +128,5 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     register_checklist_sources(app)
+    register_calendar_followers(app)
     register_api(app)

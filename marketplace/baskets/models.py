@@ -43,6 +43,13 @@ class AbsencePolicy(enum.StrEnum):
     DONATE = "donate"  # the basket goes to the solidarity grocery
 
 
+class CancelledDayPolicy(enum.StrEnum):
+    """What becomes of a basket whose distribution day is cancelled (a holiday, a closed place)."""
+
+    CREDIT = "credit"  # the basket's price is credited to the household
+    POSTPONE = "postpone"  # the next delivery of the season carries one more basket
+
+
 class PaymentPlan(enum.StrEnum):
     SEASON = "season"  # everything at once
     MONTHLY = "monthly"  # one installment per month of deliveries
@@ -75,6 +82,7 @@ class BasketOffer(Base):
         choice_check("absence_policy", [value.value for value in AbsencePolicy]),
         choice_check("status", [value.value for value in OfferStatus]),
         choice_check("cancellation_policy", [value.value for value in CancellationPolicy]),
+        choice_check("cancelled_day_policy", [value.value for value in CancelledDayPolicy]),
         CheckConstraint("notice_days >= 0", name="notice_days_not_negative"),
         CheckConstraint(
             "previous_offer_id IS NULL OR previous_offer_id <> id", name="not_own_renewal"
@@ -119,6 +127,11 @@ class BasketOffer(Base):
         server_default=CancellationPolicy.SEASON_COMMITMENT.value,
     )
     notice_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    cancelled_day_policy: Mapped[str] = mapped_column(
+        String(20),
+        default=CancelledDayPolicy.CREDIT.value,
+        server_default=CancelledDayPolicy.CREDIT.value,
+    )
     # The previous season's offer this one renews: its subscribers are invited with their choices.
     previous_offer_id: Mapped[int | None] = mapped_column(ForeignKey("basket_offers.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -281,6 +294,7 @@ class DeliveryState(enum.StrEnum):
     COLLECTED = "collected"
     NOT_COLLECTED = "not_collected"
     DONATED = "donated"
+    CANCELLED = "cancelled"  # its distribution day was cancelled: credited or carried later
 
 
 class Delivery(Base):
@@ -294,7 +308,8 @@ class Delivery(Base):
         CheckConstraint("(state = 'given') = (given_to_name IS NOT NULL)", name="given_has_a_name"),
         CheckConstraint("quantity >= 1", name="quantity_positive"),
         CheckConstraint(
-            "postponed_to_id IS NULL OR state = 'absent'", name="only_absences_are_postponed"
+            "postponed_to_id IS NULL OR state IN ('absent', 'cancelled')",
+            name="only_absences_are_postponed",
         ),
     )
 

@@ -24,6 +24,7 @@ from marketplace.baskets.models import (
     BasketOffer,
     BasketSize,
     CancellationPolicy,
+    CancelledDayPolicy,
     Frequency,
     PaymentMethod,
     PaymentPlan,
@@ -48,6 +49,12 @@ ABSENCE_POLICY_LABELS = {
     AbsencePolicy.CREDIT.value: _l("Crédité : le prix du panier est rendu au foyer"),
     AbsencePolicy.POSTPONE.value: _l("Reporté à une date suivante"),
     AbsencePolicy.DONATE.value: _l("Donné à l'épicerie solidaire"),
+}
+CANCELLED_DAY_POLICY_LABELS = {
+    CancelledDayPolicy.CREDIT.value: _l("Crédité : le prix du panier est rendu au foyer"),
+    CancelledDayPolicy.POSTPONE.value: _l(
+        "Reporté : la livraison suivante compte un panier de plus"
+    ),
 }
 CANCELLATION_POLICY_LABELS = {
     CancellationPolicy.SEASON_COMMITMENT.value: _l(
@@ -102,6 +109,13 @@ class OfferForm(FlaskForm):
         choices=_choices(ABSENCE_POLICY_LABELS),
         default=AbsencePolicy.CREDIT.value,
         validators=[InputRequired(_l("Choisissez ce que devient un panier absent."))],
+    )
+    # Left out, it keeps its default (credited); the service checks the value.
+    cancelled_day_policy = RadioField(
+        _l("Le panier d'une distribution annulée (jour férié, lieu fermé) est"),
+        choices=_choices(CANCELLED_DAY_POLICY_LABELS),
+        default=CancelledDayPolicy.CREDIT.value,
+        validate_choice=False,
     )
     plans = CheckboxesField(
         _l("Échelonnements proposés"),
@@ -180,6 +194,7 @@ class OfferForm(FlaskForm):
             "signup_closes_time": closes.time().replace(tzinfo=None),
             "max_absences": offer.max_absences,
             "absence_policy": offer.absence_policy,
+            "cancelled_day_policy": offer.cancelled_day_policy,
             "plans": offer.allowed_plans,
             "methods": offer.allowed_methods,
             "cancellation_policy": offer.cancellation_policy,
@@ -201,6 +216,7 @@ class OfferForm(FlaskForm):
             ),
             max_absences=self.max_absences.data,
             absence_policy=self.absence_policy.data,
+            cancelled_day_policy=self.cancelled_day_policy.data or CancelledDayPolicy.CREDIT.value,
             plans=frozenset(self.plans.data or ()),
             methods=frozenset(self.methods.data or ()),
             cancellation_policy=self.cancellation_policy.data or "",

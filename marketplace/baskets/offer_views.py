@@ -15,6 +15,7 @@ from marketplace.baskets import renewal
 from marketplace.baskets.models import BasketOffer, BasketSize, OfferStatus, PriceTier
 from marketplace.baskets.offer_forms import (
     ABSENCE_POLICY_LABELS,
+    CANCELLED_DAY_POLICY_LABELS,
     FREQUENCY_LABELS,
     METHOD_LABELS,
     PLAN_LABELS,
@@ -40,6 +41,7 @@ MANAGE = "/groups/<slug>/manage/offers"
 LABELS = {
     "frequency": FREQUENCY_LABELS,
     "absence_policy": ABSENCE_POLICY_LABELS,
+    "cancelled_day_policy": CANCELLED_DAY_POLICY_LABELS,
     "plans": PLAN_LABELS,
     "methods": METHOD_LABELS,
 }

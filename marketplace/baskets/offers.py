@@ -19,6 +19,7 @@ from marketplace.baskets.models import (
     BasketOffer,
     BasketSize,
     CancellationPolicy,
+    CancelledDayPolicy,
     Frequency,
     OfferStatus,
     PaymentMethod,
@@ -29,10 +30,12 @@ from marketplace.baskets.models import (
 )
 from marketplace.baskets.offer_queries import has_subscriptions, used_size_ids, used_tier_ids
 from marketplace.baskets.renewal import check_previous_offer
+from marketplace.delivery.days import materialise_all
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
 from marketplace.producers.models import ProducerSuppliesGroup
+from marketplace.timezones import paris_today
 
 STANDARD_PERCENT = 100
 MIN_PERCENT = 1
@@ -64,6 +67,7 @@ class OfferData:
     signup_closes_at: datetime  # UTC
     max_absences: int
     absence_policy: str
+    cancelled_day_policy: str = CancelledDayPolicy.CREDIT.value
     plans: frozenset[str] = field(default_factory=frozenset)
     methods: frozenset[str] = field(default_factory=frozenset)
     cancellation_policy: str = CancellationPolicy.SEASON_COMMITMENT.value
@@ -151,6 +155,11 @@ def _check_offer(group: Group, data: OfferData, offer_id: int | None = None) -> 
         raise DomainError(_("Choisissez un rythme de livraison."), field="frequency")
     if data.absence_policy not in {value.value for value in AbsencePolicy}:
         raise DomainError(_("Choisissez ce que devient un panier absent."), field="absence_policy")
+    if data.cancelled_day_policy not in {value.value for value in CancelledDayPolicy}:
+        raise DomainError(
+            _("Choisissez ce que devient le panier d'une distribution annulée."),
+            field="cancelled_day_policy",
+        )
     if data.max_absences < 0:
         raise DomainError(_("Le nombre d'absences ne peut pas être négatif."), field="max_absences")
     if not data.plans or not data.plans <= {value.value for value in PaymentPlan}:
@@ -177,6 +186,7 @@ def _apply(offer: BasketOffer, data: OfferData) -> None:
     offer.signup_closes_at = data.signup_closes_at
     offer.max_absences = data.max_absences
     offer.absence_policy = data.absence_policy
+    offer.cancelled_day_policy = data.cancelled_day_policy
     for plan, column in PLAN_COLUMNS.items():
         setattr(offer, column, plan.value in data.plans)
     for method, column in METHOD_COLUMNS.items():
@@ -217,6 +227,7 @@ def update_offer(offer: BasketOffer, data: OfferData) -> None:
         )
     _apply(offer, data)
     _flush_offer()
+    plan_calendar_for(offer)
 
 
 def publish_offer(offer: BasketOffer) -> None:
@@ -230,6 +241,14 @@ def publish_offer(offer: BasketOffer) -> None:
         raise DomainError(_("Le contrat doit avoir un tarif à 100 % avant d'être publié."))
     offer.status = OfferStatus.PUBLISHED.value
     db.session.flush()
+    plan_calendar_for(offer)
+
+
+def plan_calendar_for(offer: BasketOffer) -> None:
+    """Every distribution day of a published season exists from now on, however far its end:
+    households sign up for the whole season (the calendar asks seasons.py how far to go)."""
+    if offer.status == OfferStatus.PUBLISHED.value:
+        materialise_all(paris_today(), 0, group_ids=[offer.group_id])
 
 
 def archive_offer(offer: BasketOffer) -> None:

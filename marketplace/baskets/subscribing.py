@@ -10,11 +10,11 @@ fund movement for the season's total, and is paid with the installments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -30,6 +30,7 @@ from marketplace.baskets.models import (
     SubscriptionStatus,
     TierStatus,
 )
+from marketplace.baskets.offers import plan_calendar_for
 from marketplace.baskets.schedule import (
     CandidateDay,
     PlannedInstallment,
@@ -310,6 +311,9 @@ def _checked_preview(
     _check_donation(donation_per_delivery_cents)
     _check_not_subscribed(offer, user)
 
+    if _calendar_falls_short(offer):
+        # Published before its season was planned whole, or the nightly run is still to come.
+        plan_calendar_for(offer)
     days = _remaining_distribution_days(offer, pickup_point, now)
     if not days:
         raise DomainError(
@@ -337,6 +341,14 @@ def _checked_preview(
         ),
         donation_per_delivery_cents=donation_per_delivery_cents,
     )
+
+
+def _calendar_falls_short(offer: BasketOffer) -> bool:
+    """Whether the group's calendar stops more than a week before the season's end."""
+    last = db.session.scalar(
+        select(func.max(DistributionDay.day)).where(DistributionDay.group_id == offer.group_id)
+    )
+    return last is None or last < offer.season_ends_on - timedelta(days=7)
 
 
 def _remaining_distribution_days(

@@ -30,6 +30,7 @@ DELIVERY_STATE_LABELS = {
     DeliveryState.COLLECTED.value: _l("Retirée"),
     DeliveryState.NOT_COLLECTED.value: _l("Non retirée"),
     DeliveryState.DONATED.value: _l("Donnée à l'épicerie solidaire"),
+    DeliveryState.CANCELLED.value: _l("Distribution annulée"),
 }
 
 

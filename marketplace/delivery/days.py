@@ -7,14 +7,17 @@ rule or exception changed, and never deleted (other data hangs on them); past ro
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
+from marketplace.db import utcnow
+from marketplace.delivery import followers
+from marketplace.delivery.holidays import with_public_holidays
 from marketplace.delivery.models import (
     DayStatus,
     DistributionDay,
@@ -51,6 +54,10 @@ class MaterialiseResult:
         self.updated += other.updated
         self.cancelled += other.cancelled
         return self
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.cancelled)
 
     def __str__(self) -> str:
         return (
@@ -108,13 +115,17 @@ def _materialise(
     if schedule.active and schedule.pickup_point.active:
         # Look as far as the furthest existing row, so none is wrongly taken for an orphan.
         scan_until = max([until, *(r.day for r in coming), *(r.occurrence_date for r in coming)])
+        exceptions = list(schedule.exceptions)
+        if schedule.skip_public_holidays:
+            # Every date the rule gives follows the holidays, however far ahead it lies.
+            exceptions = with_public_holidays(exceptions, today, scan_until)
         for item in expand(
             schedule.rrule,
             schedule.starts_on,
             Timing.of(schedule),
             today,
             scan_until,
-            schedule.exceptions,
+            exceptions,
         ):
             if item.day >= today:
                 expected[item.occurrence_date] = item
@@ -190,17 +201,27 @@ def materialise_schedule(
     """
     until = until or today + timedelta(weeks=horizon_weeks)
     db.session.flush()
+    until = max(
+        until, followers.days_needed_until([schedule.group_id]).get(schedule.group_id, until)
+    )
     rows = _rows_to_check([schedule.id], today)[schedule.id]
     result, to_insert = _materialise(schedule, rows, today, until)
     result.created += _insert_days(to_insert)
     db.session.flush()
+    if result.changed:
+        followers.announce_changes({schedule.group_id}, utcnow())
     return result
 
 
 def materialise_all(
-    today: date, horizon_weeks: int, *, until: date | None = None
+    today: date,
+    horizon_weeks: int,
+    *,
+    until: date | None = None,
+    group_ids: Collection[int] | None = None,
 ) -> MaterialiseResult:
-    """Materialise every active rule, and cancel the coming days of suspended ones."""
+    """Materialise every active rule (of `group_ids`, or of every group), and cancel the coming
+    days of suspended ones; each group's days reach at least the end of its seasons."""
     until = until or today + timedelta(weeks=horizon_weeks)
     db.session.flush()
     has_coming_days = (
@@ -212,9 +233,10 @@ def materialise_all(
         )
         .correlate(DistributionSchedule)
     )
+    in_groups = true() if group_ids is None else DistributionSchedule.group_id.in_(list(group_ids))
     schedules = db.session.scalars(
         select(DistributionSchedule)
-        .where(or_(DistributionSchedule.active.is_(True), has_coming_days))
+        .where(or_(DistributionSchedule.active.is_(True), has_coming_days), in_groups)
         .options(
             joinedload(DistributionSchedule.pickup_point),
             selectinload(DistributionSchedule.exceptions),
@@ -225,13 +247,20 @@ def materialise_all(
     if not schedules:
         return result
     rows = _rows_to_check([schedule.id for schedule in schedules], today)
+    # A season contract needs every day of its season, beyond the horizon.
+    needed = followers.days_needed_until(group_ids)
     to_insert = []
+    changed_groups: set[int] = set()
     for schedule in schedules:
-        counts, missing = _materialise(schedule, rows[schedule.id], today, until)
+        schedule_until = max(until, needed.get(schedule.group_id, until))
+        counts, missing = _materialise(schedule, rows[schedule.id], today, schedule_until)
         result += counts
         to_insert.extend(missing)
+        if counts.changed or missing:
+            changed_groups.add(schedule.group_id)
     result.created += _insert_days(to_insert)
     db.session.flush()
+    followers.announce_changes(changed_groups, utcnow())
     return result
 
 

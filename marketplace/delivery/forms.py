@@ -7,6 +7,7 @@ from datetime import time
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     RadioField,
@@ -109,6 +110,7 @@ class ScheduleForm(RecurrenceFields, FlaskForm):
         validators=[InputRequired(_l("Choisissez un rythme."))],
     )
     until = DateField(_l("Dernière distribution (facultatif)"), validators=[Optional()])
+    skip_public_holidays = BooleanField(_l("Pas de distribution les jours fériés"))
     start_time = TimeField(_l("Début"), validators=[required()])
     end_time = TimeField(_l("Fin"), validators=[required()])
     order_opens_days_before = IntegerField(
@@ -152,11 +154,13 @@ class ScheduleForm(RecurrenceFields, FlaskForm):
                 "order_opens_time": time(8, 0),
                 "order_closes_days_before": 2,
                 "order_closes_time": time(20, 0),
+                "skip_public_holidays": True,
             }
         values = {
             "pickup_point_id": schedule.pickup_point_id,
             "label": schedule.label,
             "starts_on": schedule.starts_on,
+            "skip_public_holidays": schedule.skip_public_holidays,
             **{name: getattr(schedule, name) for name in Timing.__dataclass_fields__},
         }
         return values | RecurrenceFields.recurrence_values(schedule.rrule, with_until=True)
@@ -176,6 +180,7 @@ class ScheduleForm(RecurrenceFields, FlaskForm):
                 self.order_closes_days_before.data,
                 self.order_closes_time.data,
             ),
+            skip_public_holidays=bool(self.skip_public_holidays.data),
         )
 
     def show_error(self, error: DomainError) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -109,6 +110,10 @@ class DistributionSchedule(Base):
     order_closes_days_before: Mapped[int] = mapped_column(Integer, default=2)
     order_closes_time: Mapped[time] = mapped_column(Time, default=time(20, 0))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # No distribution on French public holidays (an exception on that date still wins).
+    skip_public_holidays: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     pickup_point: Mapped[PickupPoint] = relationship(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.delivery import recurrence
 from marketplace.delivery.days import MaterialiseResult, materialise_schedule
+from marketplace.delivery.holidays import with_public_holidays
 from marketplace.delivery.models import (
     DistributionSchedule,
     ExceptionKind,
@@ -148,6 +149,7 @@ class ScheduleData:
     rrule: str
     starts_on: date
     timing: Timing
+    skip_public_holidays: bool = False
 
 
 def validate_schedule(
@@ -178,6 +180,7 @@ def _fill_schedule(schedule: DistributionSchedule, data: ScheduleData, point, ru
     schedule.label = data.label.strip()
     schedule.rrule = rule
     schedule.starts_on = data.starts_on
+    schedule.skip_public_holidays = data.skip_public_holidays
     for name, value in asdict(data.timing).items():
         setattr(schedule, name, value)
 
@@ -216,11 +219,16 @@ def preview(
     today: date,
     count: int = 8,
     exceptions: Iterable[ExceptionLike] = (),
+    skip_public_holidays: bool = False,
 ) -> list[Occurrence]:
     """The next `count` distributions a rule would give, with their windows; saves nothing."""
     rule = recurrence.validate_rule(rrule, starts_on)
     validate_timing(timing)
-    return upcoming(rule, starts_on, timing, max(today, starts_on), count, exceptions)
+    first = max(today, starts_on)
+    if skip_public_holidays:
+        # A year of holidays covers any preview of a few weeks, even a monthly rule's.
+        exceptions = with_public_holidays(exceptions, first, first + timedelta(days=366 * 2))
+    return upcoming(rule, starts_on, timing, first, count, exceptions)
 
 
 # --- Exceptions ------------------------------------------------------------------------------

@@ -215,6 +215,7 @@ def _schedule_form(group: Group, schedule: DistributionSchedule | None):
                 today=today,
                 count=PREVIEW_COUNT,
                 exceptions=exceptions,
+                skip_public_holidays=data.skip_public_holidays,
             )
         except DomainError as error:
             db.session.rollback()

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import hash_password
 from marketplace.delivery.days import materialise_all
-from marketplace.delivery.holidays import french_public_holidays
 from marketplace.delivery.models import (
     DistributionSchedule,
     ExceptionKind,
@@ -33,6 +32,9 @@ from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership, Organisation, Role
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 
+# The demo seasons end 26 weeks from today: the calendars reach a little further.
+DEMO_CALENDAR_WEEKS = 30
+
 
 @dataclass
 class SeedReport:
@@ -53,7 +55,7 @@ def seed_demo_territory(today: date, horizon_weeks: int) -> SeedReport:
         _seed_households(group, group_data, password_hash, report)
         _seed_supplies(group, group_data, organisations, report)
         points = _seed_pickup_points(group, group_data, report)
-        _seed_calendars(group, group_data, points, today, horizon_weeks, report)
+        _seed_calendars(group, group_data, points, today, report)
     db.session.flush()
     materialise_all(today, horizon_weeks)
     report.add(seed_demo_baskets(today))
@@ -188,7 +190,7 @@ def _seed_pickup_points(group: Group, data: demo.DemoGroup, report) -> dict[str,
     return points
 
 
-def _seed_calendars(group, data: demo.DemoGroup, points, today: date, horizon_weeks, report):
+def _seed_calendars(group, data: demo.DemoGroup, points, today: date, report):
     # Rules start a few weeks back, so the calendar has a short history too.
     starts_on = today - timedelta(weeks=4)
     for calendar in data.calendars:
@@ -206,27 +208,23 @@ def _seed_calendars(group, data: demo.DemoGroup, points, today: date, horizon_we
             order_opens_time=time(8, 0),
             order_closes_days_before=calendar.closes_days_before,
             order_closes_time=time(20, 0),
+            skip_public_holidays=True,
         )
         db.session.flush()
-        _seed_holiday_exceptions(schedule, today, horizon_weeks, report)
+        _seed_christmas_eve(schedule, today, report)
 
 
-def _seed_holiday_exceptions(schedule, today: date, horizon_weeks: int, report) -> None:
-    """Distributions falling on a public holiday: Christmas moves to the eve, others cancel."""
-    until = today + timedelta(weeks=horizon_weeks)
-    holidays = {}
-    for year in range(today.year, until.year + 1):
-        holidays.update(french_public_holidays(year))
+def _seed_christmas_eve(schedule, today: date, report) -> None:
+    """The calendars skip public holidays; a Christmas distribution moves to the eve instead."""
+    until = today + timedelta(weeks=DEMO_CALENDAR_WEEKS)
     for occurrence in occurrences_between(schedule.rrule, schedule.starts_on, today, until):
-        name = holidays.get(occurrence)
-        if name is None:
+        if (occurrence.month, occurrence.day) != (12, 25):
             continue
-        moved = occurrence.month == 12 and occurrence.day == 25
         _get_or_create(
             report,
             ScheduleException,
             {"schedule_id": schedule.id, "occurrence_date": occurrence},
-            kind=ExceptionKind.MOVED if moved else ExceptionKind.CANCELLED,
-            moved_to=occurrence - timedelta(days=1) if moved else None,
-            reason=f"Jour férié : {name}",
+            kind=ExceptionKind.MOVED,
+            moved_to=occurrence - timedelta(days=1),
+            reason="Jour férié : Noël",
         )
