@@ -28,13 +28,14 @@ from marketplace.grocery_shop.models import (
 )
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership, Organisation
+from marketplace.payments.credit_models import CreditSettlement, HouseholdCredit
 from marketplace.payments.models import (
     FundMovement,
     Installment,
     LedgerEntry,
     OfflinePayment,
 )
-from marketplace.pickup.models import ChecklistTap, DayClosing, DonatedItem
+from marketplace.pickup.models import ChecklistTap, DayClosing, DonatedItem, UntickedDay
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.routes.models import (
     Depot,
@@ -68,6 +69,9 @@ __all__ = [
     "Availability",
     "CardPayment",
     "ChecklistTap",
+    "CreditSettlement",
+    "HouseholdCredit",
+    "UntickedDay",
     "DayClosing",
     "DonatedItem",
     "Order",

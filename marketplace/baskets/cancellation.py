@@ -3,11 +3,16 @@
 The deliveries of days starting after the notice period are no longer due: they are credited
 in ONE ledger entry, the unpaid installments are reduced by the same amount from the last one
 backwards, and those delivery rows are deleted. Deliveries within the notice stay due.
+
+Installments still due then add up to what stays due, unless the installments already paid
+exceed it: paid ones are never touched, and the contract's excess (its own ledger, positive)
+becomes the household's credit (payments/credits.py), shown on its statement until a
+coordinator refunds it or carries it to another contract.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -15,6 +20,7 @@ from flask_babel import ngettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
+from marketplace.baskets.installments import lower_unpaid_installments
 from marketplace.baskets.models import (
     BasketOffer,
     CancellationPolicy,
@@ -26,13 +32,11 @@ from marketplace.baskets.models import (
 from marketplace.delivery.models import DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.payments.credits import open_credit_if_overpaid
 from marketplace.payments.fund import withdraw_donation
 from marketplace.payments.ledger import book_entry
-from marketplace.payments.models import EntryKind, Installment, InstallmentState
+from marketplace.payments.models import EntryKind
 from marketplace.timezones import paris_today
-
-# Installments no money has moved for yet: these are the ones a cancellation may reduce.
-UNPAID_STATES = (InstallmentState.PLANNED.value, InstallmentState.FAILED.value)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class CancellationPlan:
     notice_ends_at: datetime
     basket_credit_cents: int  # the dropped baskets' price
     donation_cents: int  # the per-delivery gift pledged for the dropped days
+    # Paid beyond what stays due, once cancelled: the household's credit (HouseholdCredit).
+    overpaid_cents: int = 0
 
     @property
     def credit_cents(self) -> int:
@@ -141,7 +147,7 @@ def _cancel(subscription: Subscription, now: datetime) -> CancellationPlan:
             subscription_id=subscription.id,
         )
     if plan.credit_cents > 0:
-        _reduce_installments(subscription, plan.credit_cents)
+        lower_unpaid_installments(subscription.id, plan.credit_cents)
     if plan.dropped:
         dropped_ids = [delivery.id for delivery in plan.dropped]
         # An absence postponed to a dropped day is not delivered either: its basket is in the
@@ -163,32 +169,14 @@ def _cancel(subscription: Subscription, now: datetime) -> CancellationPlan:
             db.session.expunge(delivery)
         db.session.expire(subscription, ["deliveries"])
     db.session.flush()
-    return plan
-
-
-def _reduce_installments(subscription: Subscription, reduction_cents: int) -> None:
-    """Cancel unpaid installments from the last backwards, the last touched reduced partly,
-    so the schedule still adds up to the cent. What was already paid stays in the ledger as
-    the household's credit."""
-    unpaid = db.session.scalars(
-        select(Installment)
-        .where(
-            Installment.subscription_id == subscription.id,
-            Installment.state.in_(UNPAID_STATES),
-        )
-        .order_by(Installment.sequence.desc())
-        .with_for_update()
-    ).all()
-    remaining = reduction_cents
-    for installment in unpaid:
-        if remaining <= 0:
-            break
-        if installment.amount_cents <= remaining:
-            remaining -= installment.amount_cents
-            installment.state = InstallmentState.CANCELLED.value
-        else:
-            installment.amount_cents -= remaining
-            remaining = 0
+    credit = open_credit_if_overpaid(
+        subscription_id=subscription.id,
+        user_id=subscription.user_id,
+        group_id=subscription.group_id,
+        offer_name=subscription.offer.name,
+        on=paris_today(now),
+    )
+    return replace(plan, overpaid_cents=credit.amount_cents) if credit else plan
 
 
 def cancellation_label(delivery_count: int) -> str:

@@ -15,9 +15,7 @@ from sqlalchemy import func, select
 from marketplace.baskets.schedule import PlannedInstallment
 from marketplace.extensions import db
 from marketplace.payments.models import Installment, InstallmentState
-
-# Installments no money has moved for yet: these are the ones a change may lower.
-UNPAID_STATES = (InstallmentState.PLANNED.value, InstallmentState.FAILED.value)
+from marketplace.payments.statements import UNPAID_STATES
 
 
 def lower_unpaid_installments(subscription_id: int, amount_cents: int) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import User
+from marketplace.baskets.installments import lower_unpaid_installments
 from marketplace.baskets.models import (
     BasketOffer,
     Delivery,
@@ -37,11 +38,10 @@ from marketplace.groups.models import Group
 from marketplace.mail import send_email
 from marketplace.payments.fund import fund_balance_cents, lock_fund, record_tier_support
 from marketplace.payments.ledger import book_entry
-from marketplace.payments.models import EntryKind, Installment, InstallmentState
+from marketplace.payments.models import EntryKind
 from marketplace.payments.money import format_money
 from marketplace.timezones import paris_today
 
-UNPAID_STATES = (InstallmentState.PLANNED.value, InstallmentState.FAILED.value)
 RECENT_DECISIONS = 20
 
 
@@ -178,7 +178,7 @@ def approve(group: Group, subscription_id: int, now: datetime) -> TierDecision:
             )
         for delivery, price, _quantity in deliveries:
             delivery.price_cents = tier_price_cents(price, percent)
-        _lower_unpaid_installments(subscription, difference)
+        lower_unpaid_installments(subscription.id, difference)
         _book_support(group, subscription, difference, paris_today(now))
     subscription.tier_status = TierStatus.APPROVED.value
     db.session.flush()
@@ -214,28 +214,6 @@ def _pending_request(group: Group, subscription_id: int) -> Subscription:
         # A replayed form, or a colleague was quicker: nothing is done twice.
         raise DomainError(_("Cette demande a déjà été traitée."))
     return subscription
-
-
-def _lower_unpaid_installments(subscription: Subscription, difference: int) -> None:
-    """Take `difference` off the unpaid installments, the last ones first; an installment
-    brought to nothing is cancelled. What was already paid stays paid: the ledger credit
-    then leaves the household a balance in its favour."""
-    unpaid = db.session.scalars(
-        select(Installment)
-        .where(Installment.subscription_id == subscription.id, Installment.state.in_(UNPAID_STATES))
-        .order_by(Installment.sequence.desc())
-        .with_for_update()
-    )
-    left = difference
-    for installment in unpaid:
-        if left == 0:
-            break
-        if installment.amount_cents <= left:
-            left -= installment.amount_cents
-            installment.state = InstallmentState.CANCELLED.value
-        else:
-            installment.amount_cents -= left
-            left = 0
 
 
 def _book_support(group: Group, subscription: Subscription, difference: int, today) -> None:

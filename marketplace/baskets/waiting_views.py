@@ -155,6 +155,15 @@ def _cancel_page(subscription: Subscription, cancel, done: str, *, coordinator: 
                 else _("Le contrat est résilié."),
                 "success",
             )
+            if plan.overpaid_cents:
+                flash(
+                    _(
+                        "Déjà payé au-delà de ce qui reste dû : un avoir de %(amount)s en faveur "
+                        "du foyer, que la coordination rembourse ou reporte sur un autre contrat.",
+                        amount=format_money(plan.overpaid_cents),
+                    ),
+                    "success",
+                )
             return redirect(done)
     return render_template(
         "baskets/waiting/cancel.html",

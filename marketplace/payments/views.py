@@ -12,6 +12,7 @@ from marketplace.groups.models import Group
 from marketplace.groups.services import group_by_slug
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
+from marketplace.payments.credits import credits_of, offer_names
 from marketplace.payments.statements import group_arrears, member_statement
 from marketplace.timezones import paris_today
 
@@ -31,7 +32,24 @@ def my_statement(slug: str):
     # Coordinators are households too; the page only ever shows the person's own ledger.
     require_role(group, Role.MEMBER, Role.COORDINATOR)
     statement = member_statement(current_user.id, group.id, today=paris_today())
-    return render_template("payments/my_statement.html", group=group, statement=statement)
+    # Credits after leaving an overpaid contract, and what became of each (payments.credits).
+    credits = credits_of(current_user.id, group.id)
+    contracts = offer_names(
+        {credit.subscription_id for credit in credits}
+        | {
+            part.target_subscription_id
+            for credit in credits
+            for part in credit.settlements
+            if part.target_subscription_id
+        }
+    )
+    return render_template(
+        "payments/my_statement.html",
+        group=group,
+        statement=statement,
+        credits=credits,
+        contracts=contracts,
+    )
 
 
 @bp.get("/manage/arrears")

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from marketplace.baskets.models import (
@@ -41,7 +41,7 @@ from marketplace.groceries.models import Grocery
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, LedgerEntry
 from marketplace.pickup import roster
-from marketplace.pickup.models import DayClosing, DonatedItem
+from marketplace.pickup.models import DayClosing, DonatedItem, UntickedDay, UntickedSettlement
 from marketplace.shop.models import Order, OrderLine, OrderStatus, PickupState
 
 UNCOLLECTED_ORDER_STATES = (PickupState.PENDING.value, PickupState.NOT_COLLECTED.value)
@@ -198,6 +198,8 @@ def close_day(
     )
     db.session.add(closing)
     db.session.flush()  # the unique row first: a concurrent closing fails here
+    if closed_by_id is not None:  # a day flagged with no tick is settled by closing it by hand
+        settle_flag(day.id, closed_by_id, now, UntickedSettlement.BY_HAND)
     outcome = ClosingOutcome(closing)
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # stored labels
         _settle_baskets(plan, grocery, outcome, now)
@@ -339,12 +341,23 @@ def _credit(delivery: Delivery, day: DistributionDay, amount: int, reference: st
     )
 
 
+def settle_flag(day_id: int, by_id: int, now: datetime, how: UntickedSettlement) -> bool:
+    """Mark the day's "no tick at all" flag settled, once: False if there was none open."""
+    result = db.session.execute(
+        update(UntickedDay)
+        .where(UntickedDay.distribution_day_id == day_id, UntickedDay.settled_at.is_(None))
+        .values(settled_at=now, settled_by_id=by_id, settlement=how.value)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 # --- Closing by the scheduler ------------------------------------------------------------------
 
 
 def days_to_close_automatically(now: datetime, after: timedelta, lookback: timedelta):
     """Scheduled days whose end passed more than `after` ago (and less than `lookback`),
-    not closed yet, oldest first."""
+    not closed yet nor flagged for the coordinators (pickup.unticked), oldest first."""
     return list(
         db.session.scalars(
             select(DistributionDay)
@@ -353,6 +366,7 @@ def days_to_close_automatically(now: datetime, after: timedelta, lookback: timed
                 DistributionDay.ends_at <= now - after,
                 DistributionDay.ends_at > now - lookback,
                 ~exists().where(DayClosing.distribution_day_id == DistributionDay.id),
+                ~exists().where(UntickedDay.distribution_day_id == DistributionDay.id),
             )
             .order_by(DistributionDay.ends_at, DistributionDay.id)
         )

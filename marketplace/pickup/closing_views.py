@@ -3,7 +3,10 @@ report after it.
 
 The sheet, the closing page and the report are for the day's volunteers and the group's
 coordinators (pickup.access); closing before the day's end time is for the lead volunteer or a
-coordinator; the credits booked are shown to coordinators only.
+coordinator; the credits booked are shown to coordinators only. A day the scheduler flagged
+because nobody ticked anything (pickup.unticked) is settled by a coordinator only: by ticking
+from the paper sheet then closing, or by "everything was collected" in one action; the group's
+coordinators see the days waiting for them on one page.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from marketplace.db import utcnow
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import int_or_none, show_service_error
-from marketplace.organisations.access import has_role
-from marketplace.organisations.models import Role
-from marketplace.pickup import closing, qr, signoff
+from marketplace.forms import ConfirmForm, int_or_none, show_service_error
+from marketplace.organisations.access import has_role, require_role
+from marketplace.organisations.models import Organisation, OrganisationKind, Role
+from marketplace.pickup import closing, qr, signoff, unticked
 from marketplace.pickup.access import may_use_checklist, require_checklist_access
 from marketplace.shifts.roster import is_lead
 from marketplace.shop.models import Order, OrderStatus
@@ -125,7 +128,15 @@ def close(day_id: int):
     form = ClosingForm().with_groceries()
     now = utcnow()
     may_close_early = _may_close_early(day)
-    if existing is None and form.validate_on_submit():
+    flag = unticked.flag_of(day.id)
+    awaits_coordinator = (
+        flag is not None
+        and flag.is_open
+        and not has_role(current_user, day.group, Role.COORDINATOR)
+    )
+    if awaits_coordinator and form.is_submitted():
+        flash(_("Cette distribution attend la confirmation de la coordination du groupe."), "error")
+    elif existing is None and form.validate_on_submit():
         try:
             outcome = closing.close_day(
                 day,
@@ -161,6 +172,56 @@ def close(day_id: int):
         plan=None if existing else closing.plan_closing(day),
         ended=now >= day.ends_at,
         may_close_early=may_close_early,
+        flag=flag,
+        awaits_coordinator=awaits_coordinator,
+        ticked=unticked.has_ticks(day.id),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.post("/days/<int:day_id>/all-collected")
+def all_collected(day_id: int):
+    """A flagged day with no tick: the coordinator says everything was collected."""
+    day = db.get_or_404(DistributionDay, day_id)
+    require_role(day.group, Role.COORDINATOR)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        result = unticked.mark_all_collected(day, current_user, utcnow())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".close", day_id=day_id))
+    except IntegrityError:  # settled by another coordinator at the same moment
+        db.session.rollback()
+        result = None
+    if result is None or result.already:
+        flash(_("Cette distribution a déjà été réglée."), "warning")
+    else:
+        flash(
+            _(
+                "Distribution clôturée : %(count)d panier(s) ou commande(s) noté(s) retiré(s), "
+                "aucun avoir.",
+                count=result.ticked,
+            ),
+            "success",
+        )
+    return redirect(url_for(".report", day_id=day_id))
+
+
+@bp.get("/groups/<int:group_id>/to-confirm")
+def to_confirm(group_id: int):
+    """The group's days that ended with no tick, waiting for a coordinator."""
+    group = db.session.get(Organisation, group_id)
+    if group is None or group.kind != OrganisationKind.GROUP.value:
+        abort(404)
+    require_role(group, Role.COORDINATOR)
+    return render_template(
+        "pickup/closing_to_confirm.html",
+        group=group,
+        flags=unticked.open_flags(group.id),
+        form=ConfirmForm(),
     )
 
 
@@ -173,6 +234,8 @@ def report(day_id: int):
         closing=closing.closing_of(day.id),
         report=signoff.day_report(day),
         show_credits=has_role(current_user, day.group, Role.COORDINATOR),
+        flag=unticked.flag_of(day.id),
+        confirm_form=ConfirmForm(),
     )
 
 

@@ -6,6 +6,11 @@ time (or the territory's only grocery); when none can be determined they are kep
 producer. Extras are never donated by the scheduler (a coordinator's choice). The group's
 coordinators get a notice with a link to the report.
 
+A day on which nobody ticked anything although baskets or orders were to hand over is not
+closed: an empty checklist is no evidence that nobody came (the paper sheet may say
+otherwise). It is flagged once (pickup.unticked) and the coordinators are told to settle it;
+the job never credits it and never looks at it again.
+
 The job works from the present state, not from its period: a run after downtime closes every
 day still open within AUTO_CLOSE_LOOKBACK, and a second run finds nothing left (one DayClosing
 row per day, unique in the database). Older days are left alone: closing them would book credits
@@ -29,7 +34,7 @@ from marketplace.extensions import db
 from marketplace.mail import absolute_url, send_email
 from marketplace.organisations.models import Membership, Role
 from marketplace.payments.money import format_money
-from marketplace.pickup import closing
+from marketplace.pickup import closing, unticked
 from marketplace.scheduler.registry import Hourly, Period, registry
 
 AUTO_CLOSE_AFTER = timedelta(hours=3)
@@ -45,8 +50,13 @@ AUTO_CLOSE_LOOKBACK = timedelta(days=14)
 )
 def close_finished_pickup_days(period: Period) -> str:
     now = utcnow()
-    closed = 0
+    closed = flagged = 0
     for day in closing.days_to_close_automatically(now, AUTO_CLOSE_AFTER, AUTO_CLOSE_LOOKBACK):
+        if unticked.needs_confirmation(day):
+            if unticked.flag_day(day, now) is not None:
+                flagged += 1
+                _tell_coordinators_unticked(day)
+            continue
         grocery = closing.grocery_for_group(day.group_id)
         try:
             with db.session.begin_nested():  # a volunteer closing it right now wins
@@ -62,11 +72,14 @@ def close_finished_pickup_days(period: Period) -> str:
             continue
         closed += 1
         _tell_coordinators(day, outcome)
-    return f"{closed} distribution(s) clôturée(s)"
+    summary = f"{closed} distribution(s) clôturée(s)"
+    if flagged:
+        summary += f", {flagged} sans aucune case cochée, à confirmer par la coordination"
+    return summary
 
 
-def _tell_coordinators(day: DistributionDay, outcome: closing.ClosingOutcome) -> None:
-    coordinators = db.session.scalars(
+def _coordinators(day: DistributionDay) -> list[User]:
+    return db.session.scalars(
         select(User)
         .join(Membership, Membership.user_id == User.id)
         .where(
@@ -76,8 +89,11 @@ def _tell_coordinators(day: DistributionDay, outcome: closing.ClosingOutcome) ->
         )
         .order_by(User.id)
     ).all()
+
+
+def _tell_coordinators(day: DistributionDay, outcome: closing.ClosingOutcome) -> None:
     link = absolute_url("pickup_closing.report", day_id=day.id)
-    for user in coordinators:
+    for user in _coordinators(day):
         with force_locale(user.language):
             send_email(
                 user.email,
@@ -87,5 +103,19 @@ def _tell_coordinators(day: DistributionDay, outcome: closing.ClosingOutcome) ->
                 day=day,
                 outcome=outcome,
                 credited=format_money(outcome.credited_cents),
+                link=link,
+            )
+
+
+def _tell_coordinators_unticked(day: DistributionDay) -> None:
+    link = absolute_url("pickup_closing.close", day_id=day.id)
+    for user in _coordinators(day):
+        with force_locale(user.language):
+            send_email(
+                user.email,
+                _("Distribution à confirmer : %(group)s", group=day.group.name),
+                "email/pickup_day_unticked",
+                user=user,
+                day=day,
                 link=link,
             )

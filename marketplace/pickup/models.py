@@ -108,3 +108,38 @@ class DonatedItem(Base):
     unit: Mapped[str] = mapped_column(String(20))  # a catalogue Unit, or "panier"
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UntickedSettlement(enum.StrEnum):
+    ALL_COLLECTED = "all_collected"  # a coordinator said every basket and order was collected
+    BY_HAND = "by_hand"  # ticked from the paper sign-off sheet, then closed as usual
+
+
+class UntickedDay(Base):
+    """A finished distribution day on which nobody ticked anything on the checklist.
+
+    An empty checklist is no evidence that nobody came (the team may have used the paper
+    sign-off sheet), so the scheduler does not close such a day: it flags it here, and the
+    group's coordinators settle it, once (the row is unique per day, `settled_at` set once)."""
+
+    __tablename__ = "pickup_unticked_days"
+    __table_args__ = (
+        choice_check("settlement", [value.value for value in UntickedSettlement]),
+        CheckConstraint("(settled_at IS NULL) = (settlement IS NULL)", name="settled_has_how"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    distribution_day_id: Mapped[int] = mapped_column(
+        ForeignKey("distribution_days.id", ondelete="RESTRICT"), unique=True
+    )
+    flagged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    settlement: Mapped[str | None] = mapped_column(String(20))
+
+    distribution_day: Mapped[DistributionDay] = relationship()
+    settled_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.settled_at is None

@@ -21,6 +21,7 @@ from marketplace.extensions import db
 from marketplace.groups.services import group_by_slug
 from marketplace.organisations.models import Role
 from marketplace.organisations.services import roles_held
+from marketplace.pickup.unticked import open_counts
 from marketplace.producers.services import producers_supplying
 from marketplace.security import public, safe_next_url
 from marketplace.territory.queries import active_pickup_points, dashboard_for, territory_overview
@@ -42,21 +43,28 @@ def group_page(slug: str):
     if group is None:
         abort(404)
     roles = roles_held(group, current_user)
+    can_manage = current_user.is_authenticated and (
+        current_user.is_admin or Role.COORDINATOR.value in roles
+    )
     return render_template(
         "groups/detail.html",
         group=group,
         producers=producers_supplying(group),
         pickup_points=active_pickup_points(group),
         roles=roles,
-        can_manage=current_user.is_authenticated
-        and (current_user.is_admin or Role.COORDINATOR.value in roles),
+        can_manage=can_manage,
+        # Days that ended with no tick, waiting for a coordinator (pickup.unticked).
+        unticked_count=open_counts([group.id]).get(group.id, 0) if can_manage else 0,
     )
 
 
 @bp.get("/dashboard")
 def dashboard():
+    dashboard = dashboard_for(current_user, utcnow())
     return render_template(
-        "territory/dashboard.html", dashboard=dashboard_for(current_user, utcnow())
+        "territory/dashboard.html",
+        dashboard=dashboard,
+        unticked_counts=open_counts([group.id for group in dashboard.coordinates]),
     )
 
 

@@ -13,6 +13,7 @@ from marketplace.baskets.models import Delivery, Subscription
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.payments.credits import household_credit_cents
 from marketplace.payments.ledger import balance_cents, book_entry
 from marketplace.payments.models import EntryKind, Installment, LedgerEntry
 from marketplace.timezones import paris_today
@@ -115,15 +116,24 @@ def test_cancelling_with_notice_credits_the_deliveries_after_the_notice_exactly(
 
     after = installments(subscription)
     due = [item for item in after if item.state != "cancelled"]
-    assert sum(item.amount_cents for item in due) == total - credit
+    stays_due = total - credit
+    # Installments still due add up to what stays due, unless the paid one already exceeds
+    # it: a paid installment is never touched, the excess is the household's credit.
+    assert sum(item.amount_cents for item in due) == max(stays_due, paid)
+    overpaid = max(0, paid - stays_due)
+    assert plan.overpaid_cents == overpaid
+    assert household_credit_cents(subscription.user_id, subscription.group_id) == overpaid
+    if overpaid:
+        assert [item.state for item in due] == ["paid"]
     # Whole installments cancelled from the end, at most one reduced partly, paid ones intact.
     changed = [item for item in due if item.amount_cents != before[item.id]]
     assert len(changed) <= 1
     assert after[0].state == "paid" and after[0].amount_cents == before[after[0].id]
     cancelled = [item.sequence for item in after if item.state == "cancelled"]
     assert cancelled == list(range(len(after) - len(cancelled) + 1, len(after) + 1))
-    # The household owes what stays due, minus what it paid: to the cent.
-    assert balance_cents(subscription.user_id, subscription.group_id) == paid - (total - credit)
+    # The household's balance is what it paid minus what stays due, to the cent: positive
+    # (its credit) when it paid more.
+    assert balance_cents(subscription.user_id, subscription.group_id) == paid - stays_due
 
 
 def test_deliveries_within_the_notice_stay_due(scenario):
@@ -250,7 +260,7 @@ def test_the_plan_credits_a_postponed_basket_carried_by_a_dropped_delivery(scena
 
 
 def test_installments_are_cancelled_from_the_last_and_one_reduced_partly(app):
-    from marketplace.baskets.cancellation import _reduce_installments
+    from marketplace.baskets.installments import lower_unpaid_installments
 
     subscription = factories.SubscriptionFactory()
     for sequence, state in ((1, "paid"), (2, "planned"), (3, "planned"), (4, "planned")):
@@ -261,7 +271,7 @@ def test_installments_are_cancelled_from_the_last_and_one_reduced_partly(app):
             state=state,
             paid_at=utcnow() if state == "paid" else None,
         )
-    _reduce_installments(subscription, 4550)
+    assert lower_unpaid_installments(subscription.id, 4550) == 0
     db.session.commit()
     assert [(item.amount_cents, item.state) for item in installments(subscription)] == [
         (3000, "paid"),
@@ -269,6 +279,8 @@ def test_installments_are_cancelled_from_the_last_and_one_reduced_partly(app):
         (1450, "planned"),
         (3000, "cancelled"),
     ]
+    # Beyond what is unpaid, the rest is left to the ledger: the household's credit.
+    assert lower_unpaid_installments(subscription.id, 5000) == 5000 - 4450
 
 
 def test_a_per_delivery_gift_is_no_longer_owed_for_cancelled_deliveries(scenario):
@@ -307,3 +319,37 @@ def test_a_per_delivery_gift_is_no_longer_owed_for_cancelled_deliveries(scenario
     assert balance_cents(subscription.user_id, subscription.group_id) == -(
         total - plan.credit_cents
     )
+
+
+def test_leaving_a_fully_paid_contract_leaves_a_credit_shown_on_the_statement(
+    scenario, client, login
+):
+    subscription = monthly_subscription(scenario)
+    paid = 0
+    for item in installments(subscription):
+        item.state, item.paid_at = "paid", utcnow()
+        book_entry(
+            user_id=subscription.user_id,
+            group_id=subscription.group_id,
+            kind=EntryKind.PAYMENT,
+            amount_cents=item.amount_cents,
+            occurred_on=paris_today(),
+            label="Chèque",
+            subscription_id=subscription.id,
+            installment_id=item.id,
+        )
+        paid += item.amount_cents
+    db.session.commit()
+
+    plan = cancel_by_household(subscription, utcnow())
+    db.session.commit()
+
+    assert plan.credit_cents > 0 and plan.overpaid_cents == plan.credit_cents
+    assert household_credit_cents(subscription.user_id, subscription.group_id) == (
+        plan.credit_cents
+    )
+    assert balance_cents(subscription.user_id, subscription.group_id) == plan.credit_cents
+    login(scenario.member)
+    statement = page_text(client.get(f"/groups/{scenario.offer.group.slug}/my-statement"))
+    assert "Avoir en votre faveur" in statement
+    assert "la coordination du groupe vous le rembourse" in statement

@@ -1,4 +1,6 @@
-"""The scheduled closing of days nobody closed: once, with a notice to the coordinators."""
+"""The scheduled closing of days nobody closed: once, with a notice to the coordinators. A day
+with something ticked closes as before; a day with nothing ticked is flagged instead
+(tests/pickup/test_unticked.py)."""
 
 from __future__ import annotations
 
@@ -24,9 +26,17 @@ def run_job() -> str:
     return summary
 
 
+def tick_one_collected(scene) -> Delivery:
+    """A household ticked "collected" on the phone: the checklist was used that day."""
+    delivery = scene.basket(scene.offer("credit", price_cents=900), state="collected")
+    factories.ChecklistTapFactory(distribution_day=scene.day, target_id=delivery.id)
+    return delivery
+
+
 def test_the_job_closes_a_finished_day_once_and_tells_the_coordinators(outbox):
     scene = make_scene(ends_in=timedelta(hours=-4))
     credited = scene.basket(scene.offer("credit", price_cents=1500))
+    tick_one_collected(scene)
     donated = scene.basket(scene.offer("donate"))
     grocery = factories.GroceryFactory()  # the territory's only grocery
     coordinator = scene.coordinator()
@@ -53,6 +63,7 @@ def test_the_job_closes_a_finished_day_once_and_tells_the_coordinators(outbox):
 def test_without_a_known_grocery_the_job_keeps_baskets_for_the_producer(outbox):
     scene = make_scene(ends_in=timedelta(hours=-4))
     donated = scene.basket(scene.offer("donate"))
+    tick_one_collected(scene)
     factories.GroceryFactory()
     factories.GroceryFactory()  # two groceries and no earlier choice: no guess
     scene.coordinator()
