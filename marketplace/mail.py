@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import smtplib
 from datetime import UTC, datetime
+from email import policy
+from email.header import Header
+from email.headerregistry import HeaderRegistry, UniqueUnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -21,9 +24,26 @@ def absolute_url(endpoint: str, **values) -> str:
         return url_for(endpoint, _external=True, **values)
 
 
+class _Subject(UniqueUnstructuredHeader):
+    """Python 3.11 folds a long non-ASCII subject into encoded words with the space at the fold
+    left *between* them, where every mail reader drops it ("2 foyersà prévenir"; CPython
+    gh-92081). Fold those with `email.header`, which keeps the space inside an encoded word."""
+
+    def fold(self, *, policy) -> str:
+        if str(self).isascii():
+            return super().fold(policy=policy)
+        encoded = Header(str(self), "utf-8", header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("subject", _Subject)
+MAIL_POLICY = policy.default.clone(header_factory=_HEADERS)
+
+
 def build_message(to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
     config = current_app.config
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = config["MAIL_SENDER"]
     message["To"] = to
     message["Subject"] = subject

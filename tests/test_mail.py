@@ -43,6 +43,28 @@ def test_a_message_reaches_the_smtp_server_with_both_parts_and_accents_intact(ap
     assert html_part(received).strip() == HTML
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        # Folded right before "à": the space must survive (it once read "foyersà").
+        "Tournée du 5 novembre 2027 annulée : 2 foyers à prévenir par téléphone",
+        "Tournée du 7 décembre 2026 annulée : 2 foyers à prévenir par téléphone",
+        "Distribution du mercredi 29 février 2028 à la Maison des associations : "
+        "rappel de votre permanence « accueil et émargement » à l'entrée",
+        "A long subject in plain ASCII only, folded by the standard folding of headers as usual",
+    ],
+)
+def test_a_long_subject_keeps_every_space_wherever_it_is_folded(app, outbox, subject):
+    message = build_message(RECIPIENT, subject, TEXT)
+    assert all(len(line) <= 78 for line in bytes(message).decode().splitlines())
+    deliver(message)
+
+    [received] = outbox
+    unfolded = header(received, "Subject").replace("\r\n", "")  # RFC 5322 unfolding
+    assert unfolded == subject
+    assert email.message_from_bytes(bytes(message), policy=policy.default)["Subject"] == subject
+
+
 def test_send_email_renders_the_text_and_html_templates(make_app, outbox):
     mail_app = make_app()
     # A throwaway app with an extra template source, so no test template ships in templates/.
