@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 
@@ -20,6 +21,10 @@ def _wants_json() -> bool:
 
 
 def _http_error(error: HTTPException):
+    if request_ctx.url_adapter is None:
+        # The request was refused before routing (a Host the site does not answer to): no
+        # page of ours can be built for it, werkzeug's plain one is enough.
+        return error
     if _wants_json():
         return jsonify(error=error.name, status=error.code), error.code
     return render_template("errors/error.html", error=error), error.code

@@ -111,6 +111,7 @@ def base_config(tmp_path_factory, smtp_server: SmtpSink) -> dict[str, Any]:
         "MAIL_PORT": smtp_server.port,
         "MAIL_FOLDER": str(tmp / "mail"),
         "SERVER_NAME": None,
+        "PUBLIC_BASE_URL": "http://localhost",
     }
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,7 +24,7 @@ from marketplace.accounts.tokens import reset_token_for
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.mail import send_email
+from marketplace.mail import absolute_url, send_email
 
 # The column lengths of the users table.
 NAME_MAX_LENGTH = 120
@@ -134,7 +134,7 @@ def send_password_reset(user: User) -> None:
     """Send the reset link, in the person's own language."""
     max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
     with force_locale(user.language):
-        link = url_for("accounts.reset_password", token=reset_token_for(user), _external=True)
+        link = absolute_url("accounts.reset_password", token=reset_token_for(user))
         send_email(
             user.email,
             _("Choisir un nouveau mot de passe"),
