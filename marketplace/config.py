@@ -125,8 +125,8 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         # "Remember me" keeps a person logged in on this device for this long, unless the
         # session is ended (logout, password change, the sessions page).
         "REMEMBER_COOKIE_DURATION": timedelta(days=int(env.get("REMEMBER_DAYS", "30"))),
-        # A session not remembered ends after this long without a request.
-        "PERMANENT_SESSION_LIFETIME": timedelta(days=1),
+        # A session not remembered ends this long after the login, whatever happens.
+        "SESSION_MAX_AGE": timedelta(hours=int(env.get("SESSION_MAX_AGE_HOURS", "24"))),
         # The host names the site answers to (Flask refuses other Host headers with 400).
         "TRUSTED_HOSTS": _trusted_hosts(env, base_url, development),
         # Requests larger than this are refused with 413 before anything reads them; the

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import LANGUAGE_CODES, User
 from marketplace.accounts.passwords import hash_password, password_matches, password_problem
+from marketplace.accounts.sessions import end_all_sessions, end_other_sessions
 from marketplace.accounts.tokens import reset_token_for
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
@@ -91,16 +92,22 @@ def record_login(user: User) -> None:
     db.session.flush()
 
 
-def set_password(user: User, new: str) -> None:
+def set_password(user: User, new: str, *, keep_current_session: bool = False) -> None:
+    """A new password ends the account's sessions (but the one it is changed from, when
+    asked): whoever learnt the old password, or copied a cookie, is logged out."""
     _check_strength(new, email=user.email, name=user.name)
     user.password_hash = hash_password(new)
     db.session.flush()
+    if keep_current_session:
+        end_other_sessions(user)
+    else:
+        end_all_sessions(user)
 
 
 def change_password(user: User, current: str, new: str) -> None:
     if not password_matches(user.password_hash, current):
         raise DomainError(_("Le mot de passe actuel est incorrect."), field="current_password")
-    set_password(user, new)
+    set_password(user, new, keep_current_session=True)
 
 
 def update_profile(user: User, *, name: str, phone: str | None, language: str) -> None:

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.accounts import services
+from marketplace.accounts import services, sessions
 from marketplace.accounts.forms import (
     LoginForm,
     PasswordChangeForm,
@@ -29,7 +29,7 @@ from marketplace.accounts.forms import (
 from marketplace.accounts.tokens import user_for_reset_token
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter
-from marketplace.forms import show_service_error
+from marketplace.forms import ConfirmForm, show_service_error
 from marketplace.security import public, safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -41,6 +41,12 @@ def _login_rate_limit() -> str:
 
 def _reset_rate_limit() -> str:
     return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+def _open_session(user, *, remember: bool) -> None:
+    sessions.open_session(user, remember=remember, device=request.user_agent.string)
+    db.session.commit()
+    login_user(user, remember=remember, duration=sessions.lifetime(remember))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -63,7 +69,7 @@ def register():
             db.session.rollback()
             form.email.errors = [*form.email.errors, str(services.DUPLICATE_EMAIL)]
         else:
-            login_user(user)
+            _open_session(user, remember=False)
             flash(_("Bienvenue %(name)s, votre compte est créé !", name=user.name), "success")
             return redirect(url_for("territory.dashboard"))
     return render_template("accounts/register.html", form=form)
@@ -87,8 +93,7 @@ def login():
             )
         else:
             services.record_login(user)
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
+            _open_session(user, remember=form.remember.data)
             refresh()  # from now on, the person's own language
             flash(_("Bonjour %(name)s !", name=user.name), "success")
             return redirect(next_url or url_for("territory.dashboard"))
@@ -101,6 +106,9 @@ def logout():
     if current_user.is_authenticated:
         # Keep the person's language for the pages they read as a visitor.
         session["language"] = current_user.language
+        # The session ends on the server too: a copy of the cookie opens nothing any more.
+        sessions.end_current_session(current_user)
+        db.session.commit()
         logout_user()
         flash(_("Vous êtes déconnecté·e. À bientôt !"), "success")
     return redirect(url_for("territory.home"))
@@ -189,3 +197,31 @@ def profile():
     return render_template(
         "accounts/profile.html", profile_form=profile_form, password_form=password_form
     )
+
+
+@bp.get("/sessions")
+def my_sessions():
+    user = current_user._get_current_object()
+    return render_template(
+        "accounts/sessions.html",
+        sessions=sessions.sessions_of(user),
+        current_id=sessions.current_session_id(user),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/sessions/<int:session_id>/end")
+def end_session(session_id: int):
+    if ConfirmForm().validate_on_submit() and sessions.end_session(current_user, session_id):
+        db.session.commit()
+        flash(_("Cette session est terminée."), "success")
+    return redirect(url_for(".my_sessions"))
+
+
+@bp.post("/sessions/end-others")
+def end_other_sessions():
+    if ConfirmForm().validate_on_submit():
+        count = sessions.end_other_sessions(current_user)
+        db.session.commit()
+        flash(_("Vos autres sessions sont terminées (%(num)d).", num=count), "success")
+    return redirect(url_for(".my_sessions"))
