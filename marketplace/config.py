@@ -142,7 +142,11 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") == "1",
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Login attempts per client address (behind a proxy: set TRUSTED_PROXIES), and failed
+        # attempts per account, whatever the address. Counted in RATELIMIT_STORAGE_URI,
+        # shared by every process (redis://... in production; memory:// is per process).
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        "LOGIN_ACCOUNT_RATE_LIMIT": env.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour"),
         "PASSWORD_RESET_RATE_LIMIT": "5 per hour",
         "PASSWORD_RESET_MAX_AGE": 3600,
         # "folder" writes each message to instance/mail/ for a newcomer to read; "smtp" sends it.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     current_app,
@@ -33,10 +35,26 @@ from marketplace.forms import ConfirmForm, show_service_error
 from marketplace.security import public, safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
+EMAIL_KEY_MAX_LENGTH = 254
 
 
 def _login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_account_rate_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _login_account_key() -> str:
+    """The account a login attempt names: failed attempts are counted per account too, so
+    trying passwords from many addresses does not escape the limit."""
+    email = services.normalise_email(request.form.get("email", ""))[:EMAIL_KEY_MAX_LENGTH]
+    return "login-account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _failed_login(response) -> bool:
+    return response.status_code != 302  # a successful login redirects
 
 
 def _reset_rate_limit() -> str:
@@ -78,6 +96,12 @@ def register():
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(
+    _login_account_rate_limit,
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_failed_login,
+)
 def login():
     next_url = safe_next_url(request.args.get("next"))
     if current_user.is_authenticated:
