@@ -58,7 +58,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     gateway.init_app(app)
 
     from marketplace.blueprints import register_blueprints
+    from marketplace.bounds import BoundedIntConverter
     from marketplace.cli import register_commands
+
+    # Every `<int:...>` of every route: an id a database column can hold, else 404.
+    app.url_map.converters["int"] = BoundedIntConverter
 
     register_blueprints(app)
     register_commands(app)

@@ -15,6 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.forms import int_or_none
 from marketplace.groups.models import Group
 from marketplace.groups.services import group_by_slug
 from marketplace.organisations.access import require_role, roles_in
@@ -66,7 +67,8 @@ def index(slug: str):
 def _household(group: Group, user_id: str | None):
     """A person of this group (a role in it, or installments owed to it) and what they owe;
     404 for anyone else, so that no coordinator reads the name of another group's account."""
-    household = db.session.get(User, int(user_id)) if (user_id or "").isdigit() else None
+    household_id = int_or_none(user_id)
+    household = db.session.get(User, household_id) if household_id else None
     if household is None:
         abort(404)
     installments = offline_queries.unpaid_installments(group.id, user_id=household.id)

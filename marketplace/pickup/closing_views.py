@@ -12,7 +12,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, SelectField, SubmitField
@@ -22,7 +21,7 @@ from marketplace.db import utcnow
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import int_or_none, show_service_error
+from marketplace.forms import BaseForm, int_or_none, show_service_error
 from marketplace.organisations.access import has_role
 from marketplace.organisations.models import Role
 from marketplace.pickup import closing, qr, signoff
@@ -34,7 +33,7 @@ from marketplace.timezones import paris_today
 bp = Blueprint("pickup_closing", __name__, url_prefix="/pickup")
 
 
-class ClosingForm(FlaskForm):
+class ClosingForm(BaseForm):
     grocery_id = SelectField(
         _l("Épicerie solidaire qui reçoit les dons"), coerce=int_or_none, validate_choice=False
     )
