@@ -6,6 +6,8 @@ PORT ?= 5000
 # A local stand-in for Stripe for card and SEPA payments (test cards: see README.md).
 LOCALSTRIPE_PORT ?= 8420
 PYTEST_ARGS ?=
+# The app refuses to start with development defaults unless told it runs in development.
+export MARKETPLACE_ENV ?= development
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi

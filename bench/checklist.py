@@ -46,6 +46,7 @@ def main() -> None:
                 "marketplace.sqlite3", "bench.sqlite3"
             ),
             "SECRET_KEY": "bench-only",
+            "MARKETPLACE_ENV": "development",
             "RATELIMIT_ENABLED": False,
         }
     )

@@ -52,6 +52,7 @@ def build_app(tmp: Path):
     return create_app(
         {
             "SECRET_KEY": "bench-only",
+            "MARKETPLACE_ENV": "development",
             "SQLALCHEMY_DATABASE_URI": url,
             "SQLALCHEMY_ENGINE_OPTIONS": {**engine_options(url), "pool_size": RUSH + 10},
             "WTF_CSRF_ENABLED": False,

@@ -19,9 +19,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from marketplace.config import build_config
+    from marketplace.config import build_config, production_problems
 
     app.config.update(build_config(Path(app.instance_path), overrides))
+    problems = production_problems(app.config)
+    if problems:
+        raise RuntimeError(
+            "Production refuses to start with development settings "
+            "(MARKETPLACE_ENV=development for a development machine):\n  " + "\n  ".join(problems)
+        )
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     from marketplace import extensions as ext
     from marketplace.accounts import login  # noqa: F401 - registers the user loader
@@ -47,7 +58,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     gateway.init_app(app)
 
     from marketplace.blueprints import register_blueprints
+    from marketplace.bounds import BoundedIntConverter
     from marketplace.cli import register_commands
+
+    # Every `<int:...>` of every route: an id a database column can hold, else 404.
+    app.url_map.converters["int"] = BoundedIntConverter
 
     register_blueprints(app)
     register_commands(app)

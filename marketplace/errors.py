@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, current_app, jsonify, render_template, request
+from flask.globals import request_ctx
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from marketplace.extensions import db
 
 
 class DomainError(Exception):
@@ -20,10 +24,46 @@ def _wants_json() -> bool:
 
 
 def _http_error(error: HTTPException):
+    if request_ctx.url_adapter is None:
+        # The request was refused before routing (a Host the site does not answer to): no
+        # page of ours can be built for it, werkzeug's plain one is enough.
+        return error
     if _wants_json():
         return jsonify(error=error.name, status=error.code), error.code
     return render_template("errors/error.html", error=error), error.code
 
 
+class ValueOutOfBounds(BadRequest):
+    """A value the database cannot hold reached it (the last guard behind the forms' bounds)."""
+
+    description = "A value sent is out of the accepted bounds."
+
+
+def _out_of_bounds(error: Exception):
+    """An integer beyond a column's range (SQLite: OverflowError; PostgreSQL: DataError), a
+    text too long for its column or holding NUL: the request is refused and nothing kept."""
+    db.session.rollback()
+    current_app.logger.warning("Value out of bounds refused: %s", error)
+    return _http_error(ValueOutOfBounds())
+
+
+def _refuse_nul_characters():
+    """No NUL character in a query string or a form, whatever the page (PostgreSQL cannot
+    store one; nobody types one)."""
+    sources = [request.args]
+    if request.mimetype in FORM_MIMETYPES:
+        sources.append(request.form)
+    for values in sources:
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                raise ValueOutOfBounds()
+
+
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def init_error_pages(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OverflowError, _out_of_bounds)
+    app.register_error_handler(DataError, _out_of_bounds)
+    app.before_request(_refuse_nul_characters)

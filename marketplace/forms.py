@@ -7,11 +7,58 @@ import math
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField
+from wtforms import FieldList, Form, FormField, SelectMultipleField, StringField
+from wtforms.fields.core import UnboundField
+from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.bounds import bounded_int, clean_text, out_of_bounds
 from marketplace.errors import DomainError
+
+OUT_OF_BOUNDS = _l("Cette valeur est hors des limites acceptées.")
+
+
+def check_bounds(form, field) -> None:
+    """Every field's value, once typed: a number a column holds, a date between 2000 and
+    2100, a text of reasonable length (see marketplace/bounds.py)."""
+    if out_of_bounds(field.data):
+        field.data = None
+        raise StopValidation(str(OUT_OF_BOUNDS))
+
+
+class BoundedMeta:
+    """Given to every form of the site (BaseForm, SubForm): each text is cleaned of control
+    characters, each value checked against the shared bounds before its own validators."""
+
+    def bind_field(self, form, unbound_field, options):
+        field_class = unbound_field.field_class
+        if issubclass(field_class, (FormField, FieldList)):  # their own forms are bounded
+            return unbound_field.bind(form=form, **options)
+        args, kwargs = list(unbound_field.args), dict(unbound_field.kwargs)
+        # Every field's second positional argument is its validators (label, validators...).
+        if len(args) > 1:
+            args[1] = [check_bounds, *(args[1] or ())]
+        else:
+            kwargs["validators"] = [check_bounds, *(kwargs.get("validators") or ())]
+        if len(args) <= 2:
+            kwargs["filters"] = [clean_text, *(kwargs.get("filters") or ())]
+        rebound = UnboundField(field_class, *args, name=unbound_field.name, **kwargs)
+        return rebound.bind(form=form, **options)
+
+
+class BaseForm(FlaskForm):
+    """The base of every form of the site (CSRF, and the shared bounds)."""
+
+    class Meta(BoundedMeta, DefaultMeta):
+        pass
+
+
+class SubForm(Form):
+    """A form nested in another (FieldList, FormField): the shared bounds, no CSRF token."""
+
+    class Meta(BoundedMeta, DefaultMeta):
+        pass
 
 
 def required() -> DataRequired:
@@ -23,11 +70,9 @@ def too_long(limit: int) -> Length:
 
 
 def int_or_none(value) -> int | None:
-    """Coerce a posted id; a tampered value becomes None, which the service refuses clearly."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """Coerce a posted or queried id; a tampered value (text, too many digits, beyond what a
+    column holds) becomes None, which the service or view refuses clearly."""
+    return bounded_int(value)
 
 
 def show_service_error(form: FlaskForm, error: DomainError, default_field: str | None = None):
@@ -91,5 +136,5 @@ class CheckboxesField(SelectMultipleField):
             raise ValidationError(_l("Choisissez dans la liste."))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """A button that changes something: only its CSRF token is checked."""

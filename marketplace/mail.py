@@ -10,18 +10,33 @@ from email.headerregistry import HeaderRegistry, UniqueUnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, has_request_context, render_template, request, url_for
 from jinja2 import TemplateNotFound
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    """A full link for an email, also from a scheduled job: outside a request, the site's
-    public address comes from PUBLIC_BASE_URL."""
+    """A full link to this site for an email, a QR code or a calendar feed.
+
+    It always starts with PUBLIC_BASE_URL, never with the Host header of the request being
+    served: whoever sends the request chooses that header, and a password-reset link pointing
+    to their own site would hand them the token.
+    """
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     if has_request_context():
+        path = url_for(endpoint, **values)
+        script_root = request.script_root
+        if script_root and path.startswith(script_root):
+            path = path[len(script_root) :]
+        return base + path
+    with current_app.test_request_context(base_url=base + "/"):
         return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
-        return url_for(endpoint, _external=True, **values)
+
+
+def public_host() -> str:
+    """The site's host name as people reach it (PUBLIC_BASE_URL), e.g. for calendar UIDs."""
+    return urlsplit(current_app.config["PUBLIC_BASE_URL"]).netloc
 
 
 class _Subject(UniqueUnstructuredHeader):

@@ -84,6 +84,11 @@ def _add_security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+    if request.endpoint != "static" and current_user.is_authenticated:
+        # A page for a logged-in person is theirs alone: no browser, proxy or shared computer
+        # keeps a copy (the back button after logout must not show a statement).
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
     return response
 
 

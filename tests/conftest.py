@@ -24,7 +24,7 @@ from marketplace.accounts.models import User
 from marketplace.extensions import db, limiter
 from marketplace.organisations.models import Organisation, Role
 from tests import clock, factories
-from tests.helpers import SmtpSink, database_url_for_tests, free_port
+from tests.helpers import SmtpSink, database_url_for_tests, free_port, login_id
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -111,6 +111,7 @@ def base_config(tmp_path_factory, smtp_server: SmtpSink) -> dict[str, Any]:
         "MAIL_PORT": smtp_server.port,
         "MAIL_FOLDER": str(tmp / "mail"),
         "SERVER_NAME": None,
+        "PUBLIC_BASE_URL": "http://localhost",
     }
 
 
@@ -185,8 +186,9 @@ def login(client: FlaskClient) -> Callable[[User], User]:
     """Log the test client in as `user` (no password round-trip)."""
 
     def log_in(user: User) -> User:
+        cookie_id = login_id(user)
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = cookie_id
             session["_fresh"] = True
         return user
 

@@ -87,3 +87,14 @@ def count_queries() -> Iterator[QueryCounter]:
         yield counter
     finally:
         event.remove(db.engine, "before_cursor_execute", counter)
+
+
+def login_id(user) -> str:
+    """What a logged-in session cookie holds for `user`: a new open session of theirs,
+    committed (with the test's data) so that another app on the database sees it too."""
+    from marketplace.accounts.sessions import open_session
+    from marketplace.extensions import db
+
+    token = open_session(user, remember=False, device="tests")
+    db.session.commit()
+    return f"{user.id}:{token}"

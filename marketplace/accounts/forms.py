@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -33,6 +32,7 @@ from marketplace.accounts.services import (
     PHONE_FORMAT_MESSAGE,
     PHONE_PATTERN,
 )
+from marketplace.forms import BaseForm
 
 # Language names are written in their own language, as in the header's switch.
 LANGUAGE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
@@ -57,7 +57,7 @@ def new_password_field(label: str) -> PasswordField:
     return PasswordField(label, validators=[DataRequired(_l("Choisissez un mot de passe."))])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(BaseForm):
     """A new password typed twice, refused when weak; `account` gives the name and e-mail
     a password must not reuse."""
 
@@ -104,7 +104,7 @@ class RegisterForm(NewPasswordForm):
         return self.email.data or "", self.name.data or ""
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(
         _l("Adresse e-mail"),
         filters=[strip],
@@ -117,7 +117,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Se connecter"))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(BaseForm):
     email = EmailField(
         _l("Adresse e-mail de votre compte"),
         filters=[strip],
@@ -134,7 +134,7 @@ class ResetPasswordForm(NewPasswordForm):
     submit = SubmitField(_l("Enregistrer le nouveau mot de passe"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(BaseForm):
     name = name_field()
     phone = TelField(
         _l("Téléphone (facultatif)"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String, UniqueConstraint, false, true
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, UTCDateTime, choice_check, utcnow
@@ -34,9 +34,37 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The session this request runs in, set when the session cookie is loaded (not a column).
+    session_token = None  # type: str | None
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.is_active_account
 
+    def get_id(self) -> str:
+        """What the session and remember-me cookies hold: the account and its session token,
+        so that ending the session (logout, password change) ends every copy of the cookie."""
+        return f"{self.id}:{self.session_token or ''}"
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+class UserSession(Base):
+    """One logged-in device of a person: ended by deleting the row. Only a digest of the
+    token is stored, so the table does not hand anyone a session."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        CheckConstraint("expires_at > created_at", name="expires_after_creation"),
+        CheckConstraint("length(token_hash) = 64", name="token_hash_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    remembered: Mapped[bool] = mapped_column(default=False, server_default=false())
+    device: Mapped[str | None] = mapped_column(String(200))

@@ -12,7 +12,7 @@ from datetime import timedelta
 from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,11 +20,12 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import LANGUAGE_CODES, User
 from marketplace.accounts.passwords import hash_password, password_matches, password_problem
+from marketplace.accounts.sessions import end_all_sessions, end_other_sessions
 from marketplace.accounts.tokens import reset_token_for
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.mail import send_email
+from marketplace.mail import absolute_url, send_email
 
 # The column lengths of the users table.
 NAME_MAX_LENGTH = 120
@@ -91,16 +92,22 @@ def record_login(user: User) -> None:
     db.session.flush()
 
 
-def set_password(user: User, new: str) -> None:
+def set_password(user: User, new: str, *, keep_current_session: bool = False) -> None:
+    """A new password ends the account's sessions (but the one it is changed from, when
+    asked): whoever learnt the old password, or copied a cookie, is logged out."""
     _check_strength(new, email=user.email, name=user.name)
     user.password_hash = hash_password(new)
     db.session.flush()
+    if keep_current_session:
+        end_other_sessions(user)
+    else:
+        end_all_sessions(user)
 
 
 def change_password(user: User, current: str, new: str) -> None:
     if not password_matches(user.password_hash, current):
         raise DomainError(_("Le mot de passe actuel est incorrect."), field="current_password")
-    set_password(user, new)
+    set_password(user, new, keep_current_session=True)
 
 
 def update_profile(user: User, *, name: str, phone: str | None, language: str) -> None:
@@ -134,7 +141,7 @@ def send_password_reset(user: User) -> None:
     """Send the reset link, in the person's own language."""
     max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
     with force_locale(user.language):
-        link = url_for("accounts.reset_password", token=reset_token_for(user), _external=True)
+        link = absolute_url("accounts.reset_password", token=reset_token_for(user))
         send_email(
             user.email,
             _("Choisir un nouveau mot de passe"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     current_app,
@@ -17,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.accounts import services
+from marketplace.accounts import services, sessions
 from marketplace.accounts.forms import (
     LoginForm,
     PasswordChangeForm,
@@ -29,18 +31,40 @@ from marketplace.accounts.forms import (
 from marketplace.accounts.tokens import user_for_reset_token
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter
-from marketplace.forms import show_service_error
+from marketplace.forms import ConfirmForm, show_service_error
 from marketplace.security import public, safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
+EMAIL_KEY_MAX_LENGTH = 254
 
 
 def _login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_account_rate_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _login_account_key() -> str:
+    """The account a login attempt names: failed attempts are counted per account too, so
+    trying passwords from many addresses does not escape the limit."""
+    email = services.normalise_email(request.form.get("email", ""))[:EMAIL_KEY_MAX_LENGTH]
+    return "login-account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _failed_login(response) -> bool:
+    return response.status_code != 302  # a successful login redirects
+
+
 def _reset_rate_limit() -> str:
     return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+def _open_session(user, *, remember: bool) -> None:
+    sessions.open_session(user, remember=remember, device=request.user_agent.string)
+    db.session.commit()
+    login_user(user, remember=remember, duration=sessions.lifetime(remember))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -63,7 +87,7 @@ def register():
             db.session.rollback()
             form.email.errors = [*form.email.errors, str(services.DUPLICATE_EMAIL)]
         else:
-            login_user(user)
+            _open_session(user, remember=False)
             flash(_("Bienvenue %(name)s, votre compte est créé !", name=user.name), "success")
             return redirect(url_for("territory.dashboard"))
     return render_template("accounts/register.html", form=form)
@@ -72,6 +96,12 @@ def register():
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(
+    _login_account_rate_limit,
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_failed_login,
+)
 def login():
     next_url = safe_next_url(request.args.get("next"))
     if current_user.is_authenticated:
@@ -87,8 +117,7 @@ def login():
             )
         else:
             services.record_login(user)
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
+            _open_session(user, remember=form.remember.data)
             refresh()  # from now on, the person's own language
             flash(_("Bonjour %(name)s !", name=user.name), "success")
             return redirect(next_url or url_for("territory.dashboard"))
@@ -101,6 +130,9 @@ def logout():
     if current_user.is_authenticated:
         # Keep the person's language for the pages they read as a visitor.
         session["language"] = current_user.language
+        # The session ends on the server too: a copy of the cookie opens nothing any more.
+        sessions.end_current_session(current_user)
+        db.session.commit()
         logout_user()
         flash(_("Vous êtes déconnecté·e. À bientôt !"), "success")
     return redirect(url_for("territory.home"))
@@ -189,3 +221,31 @@ def profile():
     return render_template(
         "accounts/profile.html", profile_form=profile_form, password_form=password_form
     )
+
+
+@bp.get("/sessions")
+def my_sessions():
+    user = current_user._get_current_object()
+    return render_template(
+        "accounts/sessions.html",
+        sessions=sessions.sessions_of(user),
+        current_id=sessions.current_session_id(user),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/sessions/<int:session_id>/end")
+def end_session(session_id: int):
+    if ConfirmForm().validate_on_submit() and sessions.end_session(current_user, session_id):
+        db.session.commit()
+        flash(_("Cette session est terminée."), "success")
+    return redirect(url_for(".my_sessions"))
+
+
+@bp.post("/sessions/end-others")
+def end_other_sessions():
+    if ConfirmForm().validate_on_submit():
+        count = sessions.end_other_sessions(current_user)
+        db.session.commit()
+        flash(_("Vos autres sessions sont terminées (%(num)d).", num=count), "success")
+    return redirect(url_for(".my_sessions"))

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from marketplace.baskets.absences import GIFT_EMAIL_MAX, GIFT_NAME_MAX
+from marketplace.forms import BaseForm
 
 
-class DeliveryActionForm(FlaskForm):
+class DeliveryActionForm(BaseForm):
     """A button that changes a delivery (absent, cancel...): only the CSRF token."""
 
 
-class GiftForm(FlaskForm):
+class GiftForm(BaseForm):
     """Who collects the basket instead of the household. Prefixed per delivery, so that
     each basket on the page has its own fields and ids."""
 

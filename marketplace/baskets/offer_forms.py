@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
@@ -31,7 +30,7 @@ from marketplace.baskets.models import (
     PriceTier,
 )
 from marketplace.baskets.offers import MAX_PERCENT, MIN_PERCENT, OfferData, SizeData, TierData
-from marketplace.forms import CheckboxesField, int_or_none, required, too_long
+from marketplace.forms import BaseForm, CheckboxesField, int_or_none, required, too_long
 from marketplace.payments.fields import EuroField
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.producers.models import Producer
@@ -77,7 +76,7 @@ def _choices(labels: dict) -> list[SelectChoice]:
     return [SelectChoice(code, label) for code, label in labels.items()]
 
 
-class OfferForm(FlaskForm):
+class OfferForm(BaseForm):
     # validate_choice=False: the service checks the partnership, the id could be tampered with.
     producer_id = SelectField(_l("Producteur·rice"), coerce=int_or_none, validate_choice=False)
     name = StringField(_l("Nom du contrat"), validators=[required(), too_long(120)])
@@ -227,7 +226,7 @@ class OfferForm(FlaskForm):
         )
 
 
-class SizeForm(FlaskForm):
+class SizeForm(BaseForm):
     name = StringField(_l("Nom de la taille"), validators=[required(), too_long(60)])
     description = TextAreaField(
         _l("Contenu habituel (facultatif)"), validators=[Optional(), too_long(2000)]
@@ -271,7 +270,7 @@ class SizeForm(FlaskForm):
         )
 
 
-class TierForm(FlaskForm):
+class TierForm(BaseForm):
     name = StringField(_l("Nom du tarif"), validators=[required(), too_long(60)])
     percent = IntegerField(
         _l("Pourcentage du prix standard"),

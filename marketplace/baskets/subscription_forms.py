@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired, Optional
 
 from marketplace.baskets.models import BasketOffer, DeliveryState, PaymentPlan
 from marketplace.delivery.models import PickupPoint
-from marketplace.forms import int_or_none
+from marketplace.forms import BaseForm, int_or_none
 from marketplace.payments.fields import EuroField
 from marketplace.payments.fund_forms import NOT_AN_AMOUNT
 from marketplace.payments.labels import METHOD_LABELS
@@ -34,7 +33,7 @@ DELIVERY_STATE_LABELS = {
 }
 
 
-class SubscribeForm(FlaskForm):
+class SubscribeForm(BaseForm):
     # validate_choice=False: the service checks every id and code sent back, which could
     # have been tampered with, and explains the refusal in French.
     size_id = RadioField(

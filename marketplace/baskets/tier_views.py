@@ -10,7 +10,6 @@ import smtplib
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
 
@@ -18,6 +17,7 @@ from marketplace.baskets import tiers
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.forms import BaseForm
 from marketplace.groups.models import Group
 from marketplace.groups.services import group_by_slug
 from marketplace.organisations.access import require_role
@@ -29,7 +29,7 @@ bp = Blueprint("tiers", __name__, url_prefix="/groups/<slug>/manage/tiers")
 NOTE_MAX = 500
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BaseForm):
     note = TextAreaField(
         _l("Message personnel au foyer (facultatif)"),
         validators=[Length(max=NOTE_MAX, message=_l("%(max)d caractères au maximum."))],

@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -35,7 +34,7 @@ from marketplace.delivery.models import DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
-from marketplace.mail import send_email
+from marketplace.mail import absolute_url, send_email
 from marketplace.payments.fund import fund_balance_cents, lock_fund, record_tier_support
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind
@@ -261,5 +260,5 @@ def notify_decision(decision: TierDecision, note: str = "") -> None:
             offer=subscription.offer,
             price=format_money(decision.price_cents) if decision.price_cents is not None else "",
             note=note.strip(),
-            link=url_for("subscriptions.detail", subscription_id=subscription.id, _external=True),
+            link=absolute_url("subscriptions.detail", subscription_id=subscription.id),
         )

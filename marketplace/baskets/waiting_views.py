@@ -11,7 +11,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import IntegerField
 from wtforms.validators import InputRequired
@@ -27,7 +26,7 @@ from marketplace.baskets.models import (
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import ConfirmForm
+from marketplace.forms import BaseForm, ConfirmForm
 from marketplace.groups.models import Group
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
@@ -36,7 +35,7 @@ from marketplace.payments.money import format_money
 bp = Blueprint("waiting_list", __name__)
 
 
-class JoinForm(FlaskForm):
+class JoinForm(BaseForm):
     size_id = IntegerField(
         _l("Taille de panier"), validators=[InputRequired(_l("Choisissez une taille de panier."))]
     )

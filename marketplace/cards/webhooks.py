@@ -23,6 +23,8 @@ from marketplace.security import public
 bp = Blueprint("stripe_webhooks", __name__)
 log = logging.getLogger(__name__)
 
+WEBHOOK_MAX_BYTES = 256 * 1024
+
 INTENT_EVENTS = (
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
@@ -36,12 +38,17 @@ INTENT_EVENTS = (
 @public
 @csrf.exempt
 def receive():
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    if not secret:
+        # No signing secret configured: no event can be trusted (never a public default).
+        return {"error": "webhook not configured"}, 503
+    request.max_content_length = WEBHOOK_MAX_BYTES  # Stripe's events are a few kilobytes
     payload = request.get_data()
     try:
         event = stripe.Webhook.construct_event(
             payload,
             request.headers.get("Stripe-Signature"),
-            current_app.config["STRIPE_WEBHOOK_SECRET"],
+            secret,
         )
     except (ValueError, stripe.SignatureVerificationError):
         return {"error": "bad signature"}, 400

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from marketplace.catalogue.labels import CATEGORY_NAMES, UNIT_NAMES
 from marketplace.catalogue.products import MAX_DESCRIPTION, MAX_NAME, ProductDetails
-from marketplace.forms import CheckboxesField, required, too_long
+from marketplace.forms import BaseForm, CheckboxesField, required, too_long
 from marketplace.labels import LABEL_NAMES
 from marketplace.payments.fields import EuroField
 
 PHOTO_TYPES = "image/jpeg,image/png,image/webp"
 
 
-class ProductForm(FlaskForm):
+class ProductForm(BaseForm):
     name = StringField(_l("Nom du produit"), validators=[required(), too_long(MAX_NAME)])
     # Choices are checked by the service, which names the problem clearly (tampered form).
     category = SelectField(
@@ -66,6 +65,6 @@ class ProductForm(FlaskForm):
         return upload
 
 
-class CopyDateForm(FlaskForm):
+class CopyDateForm(BaseForm):
     # The service checks the date sent back (a coming, still open date of the group).
     day = SelectField(_l("Copier la date précédente vers le"), validate_choice=False)

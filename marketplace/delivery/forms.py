@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import time
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,6 +26,7 @@ from marketplace.delivery.services import PickupPointData, ScheduleData
 from marketplace.delivery.timing import Timing
 from marketplace.errors import DomainError
 from marketplace.forms import (
+    BaseForm,
     DecimalCommaField,
     int_or_none,
     required,
@@ -37,7 +37,7 @@ from marketplace.forms import (
 NOT_A_NUMBER = _l("Indiquez un nombre, par exemple 45,7640.")
 
 
-class PickupPointForm(FlaskForm):
+class PickupPointForm(BaseForm):
     name = StringField(_l("Nom du lieu"), validators=[required(), too_long(120)])
     address = StringField(_l("Adresse"), validators=[required(), too_long(200)])
     postcode = StringField(
@@ -90,7 +90,7 @@ class PickupPointForm(FlaskForm):
 PATTERNS = ("weekly", "monthly", "advanced")
 
 
-class ScheduleForm(RecurrenceFields, FlaskForm):
+class ScheduleForm(RecurrenceFields, BaseForm):
     # validate_choice=False: the service checks the id sent back, which could be tampered with.
     pickup_point_id = SelectField(
         _l("Lieu de distribution"), coerce=int_or_none, validate_choice=False
@@ -193,7 +193,7 @@ class ScheduleForm(RecurrenceFields, FlaskForm):
         show_service_error(self, error, "pattern")
 
 
-class ExceptionForm(FlaskForm):
+class ExceptionForm(BaseForm):
     occurrence_date = DateField(_l("Date de la distribution concernée"), validators=[required()])
     kind = RadioField(
         _l("Que faire de cette distribution ?"),

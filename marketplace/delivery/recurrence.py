@@ -16,6 +16,7 @@ from typing import Literal
 from dateutil.rrule import rrule, rrulestr
 from flask_babel import gettext as _
 
+from marketplace.bounds import DATE_MAX, DATE_MIN
 from marketplace.errors import DomainError
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -218,6 +219,15 @@ def _has_a_date(text: str, starts_on: date) -> bool:
 def validate_rule(text: str, starts_on: date) -> str:
     """The normalised rule, or RecurrenceError with a French message (field "rrule")."""
     normalised = normalise_rule(text)
+    if not DATE_MIN <= starts_on <= DATE_MAX:
+        raise RecurrenceError(
+            _(
+                "La première date doit être entre %(first)s et %(last)s.",
+                first=_day_text(DATE_MIN),
+                last=_day_text(DATE_MAX),
+            ),
+            field="rrule",
+        )
     try:
         _rule(normalised, starts_on)  # dateutil's own checks, with the real first date
         found = _has_a_date(normalised, starts_on)
@@ -352,7 +362,11 @@ def describe(text: str) -> str | None:
 
 
 def occurrences_between(text: str, starts_on: date, first: date, last: date) -> list[date]:
-    """The dates the rule gives from `first` to `last` included (the rule must be valid)."""
+    """The dates the rule gives from `first` to `last` included (the rule must be valid).
+
+    Only dates of the shared window (2000-2100) are searched: dateutil would walk every
+    period up to a far date (seconds for the year 9998) and overflow past the year 9999."""
+    first, last = max(first, starts_on, DATE_MIN), min(last, DATE_MAX)
     if last < first:
         return []
     found = _rule(text, starts_on).between(
@@ -366,8 +380,16 @@ def is_occurrence(text: str, starts_on: date, day: date) -> bool:
 
 
 def next_occurrence_dates(text: str, starts_on: date, from_day: date, count: int) -> list[date]:
-    moments = _rule(text, starts_on).xafter(datetime.combine(from_day, time()), count, inc=True)
-    return [moment.date() for moment in moments]
+    """The next `count` dates from `from_day`, within the shared window (2000-2100)."""
+    if max(from_day, starts_on) > DATE_MAX:
+        return []
+    last = datetime.combine(DATE_MAX, time())
+    found = []
+    for moment in _rule(text, starts_on).xafter(datetime.combine(from_day, time()), inc=True):
+        if moment > last or len(found) == count:
+            break
+        found.append(moment.date())
+    return found
 
 
 # --- Hours, order window and UTC instants ----------------------------------------------------

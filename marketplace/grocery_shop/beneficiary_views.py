@@ -11,13 +11,12 @@ from dateutil.relativedelta import relativedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, NumberRange, Optional
 
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import ConfirmForm, required, show_service_error, too_long
+from marketplace.forms import BaseForm, ConfirmForm, required, show_service_error, too_long
 from marketplace.groceries.access import grocery_for_staff
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop import beneficiaries as service
@@ -37,7 +36,7 @@ def _stripped(value: str | None) -> str | None:
     return value.strip() if value else value
 
 
-class BeneficiaryForm(FlaskForm):
+class BeneficiaryForm(BaseForm):
     household_name = StringField(
         _l("Nom du foyer"), validators=[required(), too_long(service.NAME_MAX)]
     )

@@ -12,13 +12,13 @@ from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import Form, SelectField
+from wtforms import SelectField
 
 from marketplace.catalogue.quantities import is_zero_text, parse_quantity
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import ConfirmForm, int_or_none
+from marketplace.forms import ConfirmForm, SubForm, int_or_none
 from marketplace.groceries.access import grocery_for_staff, grocery_or_404
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop import preorder_queries as queries
@@ -47,7 +47,7 @@ from marketplace.timezones import paris_today
 bp = Blueprint("preorders", __name__)
 
 
-class ChooseForm(Form):
+class ChooseForm(SubForm):
     """Whose pre-order, for which stop (a GET form: it only opens the order page)."""
 
     beneficiaire = SelectField(_l("Foyer"), coerce=int_or_none, validate_choice=False)

@@ -15,14 +15,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from wtforms import Form, StringField
+from wtforms import StringField
 
 from marketplace.catalogue.quantities import is_zero_text, parse_quantity
 from marketplace.db import utcnow
 from marketplace.delivery.models import DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import ConfirmForm
+from marketplace.forms import ConfirmForm, SubForm
 from marketplace.groceries.access import grocery_for_staff
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop import purchases
@@ -173,7 +173,7 @@ def cancel(slug: str, order_id: int):
 # --- entering a purchase into the stock --------------------------------------------------------
 
 
-class ReceiptForm(Form):
+class ReceiptForm(SubForm):
     """One line of the purchase (prefixed by its id: `l<id>-quantity`, `l<id>-shelf_price`)."""
 
     quantity = StringField(_l("Quantité reçue"), render_kw={"inputmode": "decimal"})

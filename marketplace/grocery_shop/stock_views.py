@@ -9,14 +9,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 
 from marketplace.catalogue.labels import CATEGORY_NAMES, UNIT_NAMES, unit_name
 from marketplace.catalogue.quantities import format_quantity, quantity_number
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import int_or_none, required, show_service_error, too_long
+from marketplace.forms import BaseForm, int_or_none, required, show_service_error, too_long
 from marketplace.groceries.access import grocery_for_staff
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop import stock, stock_receiving
@@ -45,7 +44,7 @@ def _shelf_price(label=None) -> EuroField:
     return EuroField(label or _l("Prix en rayon par unité (€)"), invalid_message=NOT_A_PRICE)
 
 
-class IncomingForm(FlaskForm):
+class IncomingForm(BaseForm):
     """A purchase (producer required) or a donation (producer optional)."""
 
     producer_id = SelectField(_l("Producteur"), coerce=int_or_none, validate_choice=False)
@@ -84,12 +83,12 @@ class IncomingForm(FlaskForm):
         )
 
 
-class ReceiveForm(FlaskForm):
+class ReceiveForm(BaseForm):
     shelf_price = _shelf_price()
     category = SelectField(_l("Catégorie"), choices=_category_choices(False), validate_choice=False)
 
 
-class AdjustForm(FlaskForm):
+class AdjustForm(BaseForm):
     quantity = StringField(
         _l("Quantité réellement en rayon"),
         validators=[required()],

@@ -10,7 +10,6 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import Length
@@ -19,7 +18,7 @@ from marketplace.catalogue.quantities import format_quantity, parse_quantity
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import int_or_none, required
+from marketplace.forms import BaseForm, int_or_none, required
 from marketplace.grocery_shop.models import StockItem, WalkInSale
 from marketplace.grocery_shop.walk_in import (
     SALE_ID_MAX,
@@ -35,7 +34,7 @@ from marketplace.security import safe_next_url
 bp = Blueprint("walk_in", __name__)
 
 
-class WalkInSaleForm(FlaskForm):
+class WalkInSaleForm(BaseForm):
     # Made when the page was drawn: the same form sent twice records one sale.
     sale_id = HiddenField(validators=[required(), Length(max=SALE_ID_MAX)])
     stock_item_id = SelectField(_l("Produit"), coerce=int_or_none, validate_choice=False)
@@ -44,7 +43,7 @@ class WalkInSaleForm(FlaskForm):
     back = HiddenField()
 
 
-class VoidSaleForm(FlaskForm):
+class VoidSaleForm(BaseForm):
     back = HiddenField()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
@@ -22,7 +21,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from marketplace.forms import DecimalCommaField, too_long
+from marketplace.forms import BaseForm, DecimalCommaField, too_long
 from marketplace.labels import role_label
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.services import (
@@ -33,7 +32,7 @@ from marketplace.organisations.services import (
 )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(BaseForm):
     name = StringField(
         _l("Nom"),
         validators=[DataRequired(_l("Indiquez un nom.")), too_long(MAX_LENGTHS["name"])],
@@ -102,7 +101,7 @@ class ProfileForm(FlaskForm):
         )
 
 
-class AddRoleForm(FlaskForm):
+class AddRoleForm(BaseForm):
     email = EmailField(
         _l("Adresse e-mail de la personne"),
         validators=[
@@ -121,7 +120,7 @@ class AddRoleForm(FlaskForm):
         ]
 
 
-class RemoveRoleForm(FlaskForm):
+class RemoveRoleForm(BaseForm):
     """One "remove" button per role badge: the person and the role travel as hidden fields."""
 
     user_id = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9]{1,18}$")])

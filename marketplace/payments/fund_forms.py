@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 from wtforms.validators import InputRequired, Regexp
 
+from marketplace.forms import BaseForm
 from marketplace.payments.fields import EuroField
 
 NOT_AN_AMOUNT = _l("Indiquez un montant en euros, par exemple 5,00.")
 
 
-class GiveForm(FlaskForm):
+class GiveForm(BaseForm):
     amount = EuroField(
         _l("Montant du don (en €)"),
         validators=[InputRequired(_l("Indiquez le montant de votre don."))],

@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     SelectChoice,
@@ -21,7 +19,7 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from marketplace.errors import DomainError
-from marketplace.forms import int_or_none
+from marketplace.forms import BaseForm, SubForm, int_or_none
 from marketplace.payments.fields import EuroField
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.payments.models import OfflineMethod, OfflinePaymentState
@@ -52,7 +50,7 @@ METHOD_CHOICES = [
 ]
 
 
-class PaymentRowForm(Form):
+class PaymentRowForm(SubForm):
     """One installment of the household: ticked when it is paid, and how."""
 
     installment_id = HiddenField()
@@ -65,7 +63,7 @@ class PaymentRowForm(Form):
     cash_on = LocalDateField(_l("À encaisser le"), validators=[Optional()])
 
 
-class RecordForm(FlaskForm):
+class RecordForm(BaseForm):
     rows = FieldList(FormField(PaymentRowForm))
 
     def lines(self) -> list[PaymentLine]:
@@ -100,7 +98,7 @@ class RecordForm(FlaskForm):
         return row._fields.get(match.group(2))
 
 
-class PaymentFilterForm(Form):
+class PaymentFilterForm(SubForm):
     """The list's filters, read from the address (a GET form: no CSRF needed)."""
 
     offer = SelectField(_l("Contrat"), coerce=int_or_none, validate_choice=False)
@@ -135,7 +133,7 @@ class PaymentFilterForm(Form):
 BULK_ACTIONS = ("receive", "hand_over", "cancel")
 
 
-class BulkForm(FlaskForm):
+class BulkForm(BaseForm):
     """The payments ticked in the list and the button pressed."""
 
     payment_ids = SelectMultipleField(coerce=int_or_none, validate_choice=False)

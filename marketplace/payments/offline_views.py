@@ -15,9 +15,10 @@ from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.forms import int_or_none
 from marketplace.groups.models import Group
 from marketplace.groups.services import group_by_slug
-from marketplace.organisations.access import require_role
+from marketplace.organisations.access import require_role, roles_in
 from marketplace.organisations.models import Role
 from marketplace.payments import offline, offline_queries
 from marketplace.payments.labels import METHOD_LABELS
@@ -63,11 +64,17 @@ def index(slug: str):
     )
 
 
-def _household(user_id: str | None) -> User:
-    household = db.session.get(User, int(user_id)) if (user_id or "").isdigit() else None
+def _household(group: Group, user_id: str | None):
+    """A person of this group (a role in it, or installments owed to it) and what they owe;
+    404 for anyone else, so that no coordinator reads the name of another group's account."""
+    household_id = int_or_none(user_id)
+    household = db.session.get(User, household_id) if household_id else None
     if household is None:
         abort(404)
-    return household
+    installments = offline_queries.unpaid_installments(group.id, user_id=household.id)
+    if not installments and not roles_in(household, group.id):
+        abort(404)
+    return household, installments
 
 
 def _initial_rows(installments: list[offline_queries.UnpaidInstallment]) -> list[dict]:
@@ -87,8 +94,7 @@ def _initial_rows(installments: list[offline_queries.UnpaidInstallment]) -> list
 @bp.route("/record", methods=["GET", "POST"])
 def record(slug: str):
     group = _managed_group(slug)
-    household = _household(request.args.get("user"))
-    installments = offline_queries.unpaid_installments(group.id, user_id=household.id)
+    household, installments = _household(group, request.args.get("user"))
     if request.method == "POST":
         form = RecordForm()
     else:

@@ -15,7 +15,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, SelectField, SubmitField
@@ -25,7 +24,7 @@ from marketplace.db import utcnow
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import ConfirmForm, int_or_none, show_service_error
+from marketplace.forms import BaseForm, ConfirmForm, int_or_none, show_service_error
 from marketplace.organisations.access import has_role, require_role
 from marketplace.organisations.models import Organisation, OrganisationKind, Role
 from marketplace.pickup import closing, qr, signoff, unticked
@@ -37,7 +36,7 @@ from marketplace.timezones import paris_today
 bp = Blueprint("pickup_closing", __name__, url_prefix="/pickup")
 
 
-class ClosingForm(FlaskForm):
+class ClosingForm(BaseForm):
     grocery_id = SelectField(
         _l("Épicerie solidaire qui reçoit les dons"), coerce=int_or_none, validate_choice=False
     )

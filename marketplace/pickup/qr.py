@@ -8,8 +8,10 @@ cannot be forged or pointed at another household; it carries nothing but the hou
 from __future__ import annotations
 
 import segno
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
+
+from marketplace.mail import absolute_url
 
 QR_SALT = "marketplace.pickup.household-qr"
 
@@ -37,8 +39,8 @@ def household_for_token(token: str) -> int | None:
 
 
 def scan_url(user_id: int) -> str:
-    """The full link the QR code holds (needs a request context for the host name)."""
-    return url_for("pickup_closing.scan", token=household_token(user_id), _external=True)
+    """The full link the QR code holds, on the site's public address."""
+    return absolute_url("pickup_closing.scan", token=household_token(user_id))
 
 
 def qr_svg(content: str, title: str) -> str:

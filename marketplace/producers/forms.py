@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, InputRequired
 
-from marketplace.forms import CheckboxesField
+from marketplace.forms import BaseForm, CheckboxesField
 from marketplace.labels import LABEL_NAMES, TRADE_LABELS
 from marketplace.organisations.forms import ProfileForm
 from marketplace.producers.models import Producer
@@ -29,7 +28,7 @@ class ProducerProfileForm(ProfileForm):
     )
 
 
-class LinkProducerForm(FlaskForm):
+class LinkProducerForm(BaseForm):
     # The service checks the id sent back, which a tampered form could change.
     producer_id = SelectField(
         _l("Producteur·rice"),
@@ -48,5 +47,5 @@ def _producer_option(producer: Producer) -> str:
     return f"{producer.name} ({producer.city})" if producer.city else producer.name
 
 
-class UnlinkProducerForm(FlaskForm):
+class UnlinkProducerForm(BaseForm):
     producer_id = HiddenField(validators=[InputRequired()])

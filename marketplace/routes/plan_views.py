@@ -7,7 +7,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
@@ -15,7 +14,7 @@ from wtforms.validators import AnyOf
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import ConfirmForm, int_or_none, show_service_error
+from marketplace.forms import BaseForm, ConfirmForm, int_or_none, show_service_error
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
 from marketplace.routes.models import RoutePlan
@@ -35,7 +34,7 @@ bp = Blueprint("route_plans", __name__, url_prefix="/planification")
 TIME_BUDGETS = (5, 10, 20)  # seconds the solver may search, within a web request
 
 
-class OptimiseForm(FlaskForm):
+class OptimiseForm(BaseForm):
     time_budget = SelectField(
         _l("Temps de calcul"),
         choices=[

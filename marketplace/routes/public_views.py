@@ -5,11 +5,12 @@ No login needed; nothing private is shown (no van, depot, beneficiary nor pre-or
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template
 
 from marketplace.db import utcnow
 from marketplace.delivery import recurrence
 from marketplace.groceries.access import grocery_or_404
+from marketplace.mail import absolute_url, public_host
 from marketplace.routes.ical import feed_start, route_feed, stop_feed
 from marketplace.routes.models import Route, RouteStop
 from marketplace.routes.timetable import (
@@ -72,7 +73,7 @@ def grocery_routes(slug: str):
 @public
 def route_page(slug: str):
     route = _route_or_404(slug)
-    feed_url = url_for(".route_ics", slug=route.slug, _external=True)
+    feed_url = absolute_url("timetables.route_ics", slug=route.slug)
     return render_template(
         "routes/public_route.html",
         route=route,
@@ -88,7 +89,7 @@ def route_page(slug: str):
 def route_ics(slug: str):
     route = _route_or_404(slug)
     first_day = to_paris(feed_start(utcnow())).date()
-    body = route_feed(route, route_runs(route, first_day), request.host)
+    body = route_feed(route, route_runs(route, first_day), public_host())
     return _calendar_response(body, f"{route.slug}.ics")
 
 
@@ -96,7 +97,7 @@ def route_ics(slug: str):
 @public
 def stop_page(slug: str):
     stop = _stop_or_404(slug)
-    feed_url = url_for(".stop_ics", slug=stop.slug, _external=True)
+    feed_url = absolute_url("timetables.stop_ics", slug=stop.slug)
     # A retired stop's page stays (people kept its address): it says the van no longer comes.
     retired_on = to_paris(stop.retired_at).date() if stop.retired_at else None
     return render_template(
@@ -116,5 +117,5 @@ def stop_page(slug: str):
 def stop_ics(slug: str):
     stop = _stop_or_404(slug)
     first_day = to_paris(feed_start(utcnow())).date()
-    body = stop_feed(stop, stop_visits(stop, first_day), request.host)
+    body = stop_feed(stop, stop_visits(stop, first_day), public_host())
     return _calendar_response(body, f"{stop.slug}.ics")

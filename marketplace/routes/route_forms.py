@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import time
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -24,6 +23,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from marketplace.delivery.recurrence_form import RecurrenceFields
 from marketplace.errors import DomainError
 from marketplace.forms import (
+    BaseForm,
     DecimalCommaField,
     int_or_none,
     required,
@@ -59,7 +59,7 @@ def _longitude() -> DecimalCommaField:
     )
 
 
-class VanForm(FlaskForm):
+class VanForm(BaseForm):
     name = StringField(_l("Nom du camion"), validators=[required(), too_long(80)])
     capacity_crates = IntegerField(
         _l("Capacité (caisses)"),
@@ -80,7 +80,7 @@ class VanForm(FlaskForm):
         )
 
 
-class DepotForm(FlaskForm):
+class DepotForm(BaseForm):
     name = StringField(_l("Nom du dépôt"), validators=[required(), too_long(120)])
     address = StringField(_l("Adresse"), validators=[Optional(), too_long(200)])
     latitude = _latitude()
@@ -92,7 +92,7 @@ class DepotForm(FlaskForm):
         )
 
 
-class RouteForm(RecurrenceFields, FlaskForm):
+class RouteForm(RecurrenceFields, BaseForm):
     name = StringField(_l("Nom de la tournée"), validators=[required(), too_long(120)])
     # validate_choice=False: the service checks the ids sent back, which could be tampered with.
     van_id = SelectField(_l("Camion"), coerce=int_or_none, validate_choice=False)
@@ -158,7 +158,7 @@ class RouteForm(RecurrenceFields, FlaskForm):
         show_service_error(self, error, "name")
 
 
-class StopForm(FlaskForm):
+class StopForm(BaseForm):
     village = StringField(_l("Village"), validators=[required(), too_long(120)])
     place = StringField(_l("Lieu de l'arrêt"), validators=[Optional(), too_long(200)])
     latitude = _latitude()
@@ -190,7 +190,7 @@ class StopForm(FlaskForm):
         )
 
 
-class StopTimeForm(FlaskForm):
+class StopTimeForm(BaseForm):
     """One line of the order-and-times screen (a sub-form: no CSRF token of its own)."""
 
     class Meta:
@@ -208,7 +208,7 @@ class StopTimeForm(FlaskForm):
     departs_at = TimeField(_l("Départ"), validators=[required()])
 
 
-class TimetableForm(FlaskForm):
+class TimetableForm(BaseForm):
     stops = FieldList(FormField(StopTimeForm))
 
     def visits(self) -> list[StopTime]:
@@ -222,7 +222,7 @@ class TimetableForm(FlaskForm):
         ]
 
 
-class ExceptionForm(FlaskForm):
+class ExceptionForm(BaseForm):
     occurrence_date = DateField(_l("Date de la tournée concernée"), validators=[required()])
     kind = RadioField(
         _l("Que faire de cette tournée ?"),

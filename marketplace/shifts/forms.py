@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from marketplace.forms import int_or_none, required, too_long
+from marketplace.forms import BaseForm, int_or_none, required, too_long
 from marketplace.shifts.roles import MAX_CUTOFF_HOURS, MAX_NEEDED_PER_DAY, RoleData
 
 
@@ -26,7 +25,7 @@ def _whole_number(label: str, minimum: int, maximum: int) -> IntegerField:
     )
 
 
-class RoleForm(FlaskForm):
+class RoleForm(BaseForm):
     name = StringField(_l("Nom du rôle"), validators=[required(), too_long(80)])
     description = TextAreaField(_l("Ce qu'il y a à faire"), validators=[Optional(), too_long(1000)])
     needed_per_day = _whole_number(_l("Personnes par distribution"), 1, MAX_NEEDED_PER_DAY)
@@ -53,7 +52,7 @@ class RoleForm(FlaskForm):
         )
 
 
-class AssignForm(FlaskForm):
+class AssignForm(BaseForm):
     user_id = SelectField(_l("Personne à inscrire"), coerce=int_or_none, validate_choice=False)
 
 

@@ -12,7 +12,7 @@ from marketplace.db import utcnow
 from marketplace.extensions import db
 from tests import factories
 from tests.baskets.test_subscribing import build_scenario, counts, new_member
-from tests.helpers import count_queries
+from tests.helpers import count_queries, login_id
 
 NOTHING = {"subscriptions": 0, "deliveries": 0, "installments": 0, "ledger": 0}
 
@@ -250,7 +250,7 @@ def subscription_page_queries(app, weeks: int) -> tuple[int, int]:
     db.session.commit()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(scenario.member.id)
+        session["_user_id"] = login_id(scenario.member)
     with count_queries() as counter:
         response = client.get(f"/subscriptions/{subscription.id}")
     assert response.status_code == 200

@@ -10,6 +10,7 @@ from PIL import Image
 from marketplace.catalogue.models import ProductPhoto
 from marketplace.extensions import db
 from tests import factories
+from tests.helpers import login_id
 
 
 def _image_bytes(size=(2400, 1200), fmt="JPEG", **save) -> bytes:
@@ -154,7 +155,7 @@ def test_with_csrf_on_a_huge_upload_still_gives_the_form(make_app, farm, staff):
     secured = make_app(WTF_CSRF_ENABLED=True)
     client = secured.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(staff.id)
+        session["_user_id"] = login_id(staff)
         session["_fresh"] = True
     response = _post(client, farm, product, b"\0" * (20 * 1024 * 1024))
     assert response.status_code == 413

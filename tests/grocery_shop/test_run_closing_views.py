@@ -12,6 +12,7 @@ from marketplace.organisations.models import Role
 from tests import factories
 from tests.grocery_shop.preorders_support import item, make_run
 from tests.grocery_shop.test_run_closing import order, stock_of
+from tests.helpers import login_id
 
 
 def close_url(van, run_id=None) -> str:
@@ -142,7 +143,7 @@ def test_closing_needs_the_form_token(make_app, user_with_role):
     staff = user_with_role(Role.GROCERY_STAFF, van.grocery, log_in=False)
     client = make_app(WTF_CSRF_ENABLED=True).test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(staff.id)
+        session["_user_id"] = login_id(staff)
         session["_fresh"] = True
 
     assert client.post(close_url(van)).status_code == 400

@@ -11,7 +11,7 @@ from marketplace.extensions import db
 from marketplace.grocery_shop.models import PreOrder
 from tests import factories
 from tests.grocery_shop import stop_checklist_support as support
-from tests.helpers import count_queries
+from tests.helpers import count_queries, login_id
 
 
 def page_url(run_stop_id):
@@ -216,7 +216,7 @@ def _queries_for(client, households: int) -> list[int]:
     staff = support.staff(stop)
     db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = str(staff.id)
+        session["_user_id"] = login_id(staff)
     counts = []
     for url in (page_url(stop.run_stop.id), list_url(stop.run_stop.id)):
         with count_queries() as counter:

@@ -6,7 +6,7 @@ from marketplace.extensions import db
 from tests import factories
 from tests.grocery_shop import preorders_support
 from tests.grocery_shop import stop_checklist_support as support
-from tests.helpers import count_queries
+from tests.helpers import count_queries, login_id
 
 
 def stop_url(run_stop):
@@ -56,7 +56,7 @@ def _queries_for(client, runs: int) -> int:
     factories.MembershipFactory(user=staff, organisation=grocery, role="grocery_staff")
     db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = str(staff.id)
+        session["_user_id"] = login_id(staff)
     with count_queries() as counter:
         page = client.get("/pickup/days").get_data(as_text=True)
     assert page.count("/pickup/stops/") >= 3 * runs

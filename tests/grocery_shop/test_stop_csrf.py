@@ -7,6 +7,7 @@ import uuid
 
 from marketplace.extensions import db
 from tests.grocery_shop import stop_checklist_support as support
+from tests.helpers import login_id
 
 
 def test_a_stops_taps_and_sales_need_the_checklist_token(make_app):
@@ -17,7 +18,7 @@ def test_a_stops_taps_and_sales_need_the_checklist_token(make_app):
     db.session.commit()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(staff.id)
+        session["_user_id"] = login_id(staff)
         session["_fresh"] = True
     base = f"/api/pickup/stops/{stop.run_stop.id}"
     tap = {

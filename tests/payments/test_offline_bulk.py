@@ -10,6 +10,7 @@ from marketplace.payments.ledger import balance_cents
 from marketplace.payments.models import Installment, LedgerEntry, OfflinePayment
 from marketplace.timezones import paris_today
 from tests import factories
+from tests.helpers import login_id
 from tests.organisations.pages import as_new_request
 from tests.payments.support import readable
 from tests.payments.test_offline_record import household_with_installments
@@ -261,7 +262,7 @@ def test_the_bulk_form_carries_its_csrf_token(make_app, group, user_with_role):
     guarded = make_app(WTF_CSRF_ENABLED=True)
     client = guarded.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(coordinator.id)
+        session["_user_id"] = login_id(coordinator)
         session["_fresh"] = True
 
     forged = act(client, group, "receive", payments)

@@ -9,6 +9,7 @@ import pytest
 from marketplace.baskets.models import Delivery
 from marketplace.extensions import db
 from tests import factories
+from tests.helpers import login_id
 from tests.pickup import scenario
 
 
@@ -167,7 +168,7 @@ def test_csrf_token_is_required_and_accepted_from_the_header(make_app, setup):
     db.session.commit()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(volunteer.id)
+        session["_user_id"] = login_id(volunteer)
         session["_fresh"] = True
     delivery_id = db.session.scalar(db.select(Delivery.id))
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from marketplace.extensions import db
 from tests import factories
-from tests.helpers import count_queries
+from tests.helpers import count_queries, login_id
 from tests.pickup import scenario
 
 
@@ -116,7 +116,7 @@ def _queries_for(client, households: int) -> int:
     db.session.commit()
     day_id = setup.day.id
     with client.session_transaction() as session:
-        session["_user_id"] = str(volunteer.id)
+        session["_user_id"] = login_id(volunteer)
     counts = []
     for url in (page_url(day_id), f"/api/pickup/days/{day_id}/checklist"):
         with count_queries() as counter:

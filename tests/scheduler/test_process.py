@@ -46,6 +46,7 @@ def test_the_scheduler_process_catches_up_at_start_and_stops_cleanly(
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],  # the test database
         "SECRET_KEY": app.config["SECRET_KEY"],
         "SCHEDULER_CATCH_UP_DAYS": "2",
+        "MARKETPLACE_ENV": "development",
         "MAIL_BACKEND": "smtp",
         "MAIL_SERVER": smtp_server.hostname,
         "MAIL_PORT": str(smtp_server.port),

@@ -13,7 +13,7 @@ from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.shop import fragments, ordering, stock
 from tests import factories
-from tests.helpers import count_queries
+from tests.helpers import count_queries, login_id
 from tests.shop.helpers import add_products, make_shop
 
 
@@ -98,7 +98,7 @@ def test_each_member_sees_only_their_own_quantities(shop, app, client, login):
     # The second household, on its own device, gets the list cached for the first.
     other_client = app.test_client()
     with other_client.session_transaction() as session:
-        session["_user_id"] = str(second.id)
+        session["_user_id"] = login_id(second)
         session["_fresh"] = True
     response = other_client.get(shop_url(shop))
     assert input_value(response, carrots.id) == ""

@@ -1,0 +1,322 @@
+"""The authorization matrix: every route of the app × every role.
+
+RULES names who may open each endpoint; a route added without a rule fails
+`test_every_route_has_a_rule`. For every GET route, each role (anonymous, member, coordinator
+of the group, coordinator of another group, producer, grocery staff, admin) opens it with the
+group's own ids, another group's ids and ids beyond the database: never a 5xx; a visitor is
+sent to the login page unless the route is public; only the group's coordinators and the
+admins open the group's management pages.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from marketplace.extensions import db
+from marketplace.organisations.models import Role
+from tests import factories
+from tests.helpers import login_id
+
+PUBLIC = "public"  # anyone, visitors included
+LOGIN = "login"  # anyone logged in (the view checks the person's own records and roles)
+COORDINATOR = "coordinator"  # the group's coordinators (and admins) only
+
+RULES = {
+    "accounts.end_other_sessions": LOGIN,
+    "accounts.end_session": LOGIN,
+    "accounts.login": PUBLIC,
+    "accounts.logout": PUBLIC,
+    "accounts.my_sessions": LOGIN,
+    "accounts.profile": LOGIN,
+    "accounts.register": PUBLIC,
+    "accounts.reset_password": PUBLIC,
+    "accounts.reset_request": PUBLIC,
+    "api-docs.openapi_json": PUBLIC,
+    "beneficiaries.archive": LOGIN,
+    "beneficiaries.create": LOGIN,
+    "beneficiaries.detail": LOGIN,
+    "beneficiaries.edit": LOGIN,
+    "beneficiaries.index": LOGIN,
+    "beneficiaries.restore": LOGIN,
+    "card_followup.index": COORDINATOR,
+    "card_followup.retry": COORDINATOR,
+    "card_followup.stop": COORDINATOR,
+    "cards.add_method": LOGIN,
+    "cards.authenticate": LOGIN,
+    "cards.default_method": LOGIN,
+    "cards.group_payments": LOGIN,
+    "cards.pay_installment": LOGIN,
+    "cards.pay_order": LOGIN,
+    "cards.payment_return": LOGIN,
+    "cards.refund": LOGIN,
+    "cards.remove_method": LOGIN,
+    "cards.saved_methods": LOGIN,
+    "catalogue.archive_product": LOGIN,
+    "catalogue.availability": LOGIN,
+    "catalogue.copy_date": LOGIN,
+    "catalogue.edit_product": LOGIN,
+    "catalogue.grid": LOGIN,
+    "catalogue.new_product": LOGIN,
+    "catalogue.photo": PUBLIC,
+    "catalogue.products_list": LOGIN,
+    "catalogue.restore_product": LOGIN,
+    "delivery.calendar": COORDINATOR,
+    "delivery.deactivate_pickup_point": COORDINATOR,
+    "delivery.edit_pickup_point": COORDINATOR,
+    "delivery.edit_schedule": COORDINATOR,
+    "delivery.new_pickup_point": COORDINATOR,
+    "delivery.new_schedule": COORDINATOR,
+    "delivery.pickup_points": COORDINATOR,
+    "delivery.reactivate_pickup_point": COORDINATOR,
+    "delivery.remove_exception": COORDINATOR,
+    "delivery.resume_schedule": COORDINATOR,
+    "delivery.schedule_exceptions": COORDINATOR,
+    "delivery.suspend_schedule": COORDINATOR,
+    "fund.give": LOGIN,
+    "fund.overview": LOGIN,
+    "groceries.add_member_role": LOGIN,
+    "groceries.detail": PUBLIC,
+    "groceries.edit": LOGIN,
+    "groceries.members": LOGIN,
+    "groceries.remove_member_role": LOGIN,
+    "grocery_loading.close": LOGIN,
+    "grocery_loading.driver_sheet": LOGIN,
+    "grocery_loading.loading_list": LOGIN,
+    "grocery_purchases.cancel": LOGIN,
+    "grocery_purchases.day": LOGIN,
+    "grocery_purchases.index": LOGIN,
+    "grocery_purchases.receive": LOGIN,
+    "grocery_stock.adjust": LOGIN,
+    "grocery_stock.donation": LOGIN,
+    "grocery_stock.index": LOGIN,
+    "grocery_stock.purchase": LOGIN,
+    "grocery_stock.receive": LOGIN,
+    "groups.add_member_role": COORDINATOR,
+    "groups.edit": LOGIN,
+    "groups.join": LOGIN,
+    "groups.leave": LOGIN,
+    "groups.members": COORDINATOR,
+    "groups.remove_member_role": COORDINATOR,
+    "health.healthz": PUBLIC,
+    "my_deliveries.cancel_absence": LOGIN,
+    "my_deliveries.cancel_gift": LOGIN,
+    "my_deliveries.give": LOGIN,
+    "my_deliveries.index": LOGIN,
+    "my_deliveries.mark_absent": LOGIN,
+    "offers.archive": COORDINATOR,
+    "offers.detail": PUBLIC,
+    "offers.edit": COORDINATOR,
+    "offers.edit_size": COORDINATOR,
+    "offers.edit_tier": COORDINATOR,
+    "offers.group_offers": PUBLIC,
+    "offers.manage_list": COORDINATOR,
+    "offers.new": COORDINATOR,
+    "offers.new_size": COORDINATOR,
+    "offers.new_tier": COORDINATOR,
+    "offers.producer_offers": LOGIN,
+    "offers.publish": COORDINATOR,
+    "offers.remove_size": COORDINATOR,
+    "offers.remove_tier": COORDINATOR,
+    "offline_payments.bulk": COORDINATOR,
+    "offline_payments.index": COORDINATOR,
+    "offline_payments.record": COORDINATOR,
+    "payments.arrears": COORDINATOR,
+    "payments.my_statement": LOGIN,
+    "pickup.checklist": LOGIN,
+    "pickup.manifest": PUBLIC,
+    "pickup.my_days": LOGIN,
+    "pickup.service_worker": PUBLIC,
+    "pickup.stop_checklist": LOGIN,
+    "pickup_api.ChecklistResource": PUBLIC,
+    "pickup_api.StopChecklistResource": PUBLIC,
+    "pickup_api.StopTapsResource": PUBLIC,
+    "pickup_api.TapsResource": PUBLIC,
+    "pickup_closing.close": LOGIN,
+    "pickup_closing.my_code": LOGIN,
+    "pickup_closing.report": LOGIN,
+    "pickup_closing.scan": LOGIN,
+    "pickup_closing.signoff_sheet": LOGIN,
+    "prefinancing.group": COORDINATOR,
+    "prefinancing.index": LOGIN,
+    "preorders.mine": LOGIN,
+    "preorders.mine_cancel": LOGIN,
+    "preorders.mine_order": LOGIN,
+    "preorders.staff_cancel": LOGIN,
+    "preorders.staff_index": LOGIN,
+    "preorders.staff_order": LOGIN,
+    "producer_dashboard.show": LOGIN,
+    "producer_lists.harvest": LOGIN,
+    "producer_lists.index": LOGIN,
+    "producer_lists.packing": LOGIN,
+    "producer_lists.sheet": LOGIN,
+    "producers.add_member_role": LOGIN,
+    "producers.detail": PUBLIC,
+    "producers.edit": LOGIN,
+    "producers.group_partners": COORDINATOR,
+    "producers.link_group": COORDINATOR,
+    "producers.members": LOGIN,
+    "producers.remove_member_role": LOGIN,
+    "producers.unlink_group": COORDINATOR,
+    "route_plans.accept": LOGIN,
+    "route_plans.optimise": LOGIN,
+    "route_plans.show": LOGIN,
+    "routes.edit_depot": LOGIN,
+    "routes.edit_route": LOGIN,
+    "routes.edit_stop": LOGIN,
+    "routes.edit_van": LOGIN,
+    "routes.exceptions": LOGIN,
+    "routes.index": LOGIN,
+    "routes.new_depot": LOGIN,
+    "routes.new_route": LOGIN,
+    "routes.new_stop": LOGIN,
+    "routes.new_van": LOGIN,
+    "routes.remove_exception": LOGIN,
+    "routes.remove_stop": LOGIN,
+    "routes.route": LOGIN,
+    "routes.timetable": LOGIN,
+    "shifts.assign": LOGIN,
+    "shifts.attendance": LOGIN,
+    "shifts.cancel": LOGIN,
+    "shifts.counts": LOGIN,
+    "shifts.day": LOGIN,
+    "shifts.edit_role": LOGIN,
+    "shifts.index": LOGIN,
+    "shifts.remove": LOGIN,
+    "shifts.role_list": LOGIN,
+    "shifts.sign_up": LOGIN,
+    "shifts.staffing": LOGIN,
+    "shifts.toggle_lead": LOGIN,
+    "shop.cancel": LOGIN,
+    "shop.index": LOGIN,
+    "shop.my_orders": LOGIN,
+    "shop.order": LOGIN,
+    "shop.shop": LOGIN,
+    "static": PUBLIC,
+    "stripe_webhooks.receive": PUBLIC,
+    "subscriptions.detail": LOGIN,
+    "subscriptions.new": LOGIN,
+    "territory.dashboard": LOGIN,
+    "territory.group": PUBLIC,
+    "territory.home": PUBLIC,
+    "territory.set_language": PUBLIC,
+    "tiers.approve": COORDINATOR,
+    "tiers.refuse": COORDINATOR,
+    "tiers.requests": COORDINATOR,
+    "timetables.grocery_routes": PUBLIC,
+    "timetables.route_ics": PUBLIC,
+    "timetables.route_page": PUBLIC,
+    "timetables.stop_ics": PUBLIC,
+    "timetables.stop_page": PUBLIC,
+    "waiting_list.cancel": LOGIN,
+    "waiting_list.cancel_by_coordinator": COORDINATOR,
+    "waiting_list.join": LOGIN,
+    "waiting_list.withdraw": LOGIN,
+    "walk_in.record_sale": LOGIN,
+    "walk_in.void_sale": LOGIN,
+    "walk_in_api.WalkInSalesResource": PUBLIC,
+}
+
+ROLES = (
+    "anonymous",
+    "member",
+    "coordinator",
+    "other_coordinator",
+    "producer",
+    "grocery_staff",
+    "admin",
+)
+COORDINATOR_OF = {"coordinator": "les-tilleuls", "other_coordinator": "les-autres"}
+
+
+@pytest.fixture
+def world():
+    """Two groups, a producer supplying the first, a grocery, and one person per role."""
+    group = factories.GroupFactory(slug="les-tilleuls")
+    other = factories.GroupFactory(slug="les-autres")
+    producer = factories.ProducerFactory(slug="ferme-du-coin")
+    factories.ProducerSuppliesGroupFactory(group=group, producer=producer)
+    grocery = factories.GroceryFactory(slug="epicerie-du-coin")
+    offer = factories.BasketOfferFactory(supply__group=group)
+    people = {
+        "member": (Role.MEMBER, group),
+        "coordinator": (Role.COORDINATOR, group),
+        "other_coordinator": (Role.COORDINATOR, other),
+        "producer": (Role.PRODUCER_STAFF, producer),
+        "grocery_staff": (Role.GROCERY_STAFF, grocery),
+    }
+    users = {}
+    for name, (role, organisation) in people.items():
+        user = factories.UserFactory()
+        factories.MembershipFactory(user=user, organisation=organisation, role=str(role))
+        users[name] = user
+    users["admin"] = factories.UserFactory(is_admin=True)
+    db.session.commit()
+    return {
+        "users": users,
+        "group": group,
+        "other": other,
+        "ids": {"offer_id": offer.id},
+    }
+
+
+def test_every_route_has_a_rule(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert sorted(endpoints - RULES.keys()) == [], "a new route needs a rule in RULES"
+    assert sorted(RULES.keys() - endpoints) == [], "a rule for a route that is gone"
+
+
+def test_the_rules_match_the_views(app):
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        public = getattr(view, "is_public", False) or rule.endpoint == "static"
+        assert (RULES[rule.endpoint] == PUBLIC) == public, rule.endpoint
+
+
+def _urls(app, slug: str, ids: dict[str, int], fallback: str):
+    """Each GET route with this group's slug (or the other organisations' slugs) and ids."""
+    for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        path = rule.rule
+        path = path.replace("<slug>", slug)
+        path = re.sub(r"<int:(\w+)>", lambda match: str(ids.get(match.group(1), fallback)), path)
+        path = re.sub(r"<(?:\w+:)?\w+>", "x", path)
+        yield rule.endpoint, path
+
+
+def _client_as(app, role: str, world):
+    client = app.test_client()
+    if role != "anonymous":
+        cookie_id = login_id(world["users"][role])
+        with client.session_transaction() as session:
+            session["_user_id"] = cookie_id
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_answers_every_role_without_error(app, world, role):
+    client = _client_as(app, role, world)
+    seen = 0
+    for slug, fallback in (("les-tilleuls", "1"), ("les-autres", "2147483647")):
+        for endpoint, path in _urls(app, slug, world["ids"], fallback):
+            response = client.get(path)
+            seen += 1
+            status = response.status_code
+            assert status < 500, (role, path, status)
+            rule = RULES[endpoint]
+            if role == "anonymous" and rule != PUBLIC:
+                assert status in (302, 401), (path, status)
+                if status == 302:
+                    assert "/account/login" in response.headers["Location"], path
+            if rule == COORDINATOR and status == 200:
+                assert role == "admin" or COORDINATOR_OF.get(role) == slug, (role, path)
+    assert seen > 2 * 120  # every GET route, twice
+
+
+def test_a_member_cannot_open_the_management_pages(app, world):
+    client = _client_as(app, "member", world)
+    for endpoint, path in _urls(app, "les-tilleuls", world["ids"], "1"):
+        if RULES[endpoint] == COORDINATOR:
+            assert client.get(path).status_code in (403, 404), path
