@@ -45,8 +45,9 @@ class _Subject(UniqueUnstructuredHeader):
     gh-92081). Fold those with `email.header`, which keeps the space inside an encoded word."""
 
     def fold(self, *, policy) -> str:
-        if str(self).isascii():
-            return super().fold(policy=policy)
+        usual = super().fold(policy=policy)
+        if str(self).isascii() or usual.count(policy.linesep) <= 1:
+            return usual  # on one line, nothing was folded: the usual encoding is right
         encoded = Header(str(self), "utf-8", header_name=self.name).encode(linesep=policy.linesep)
         return f"{self.name}: {encoded}{policy.linesep}"
 
