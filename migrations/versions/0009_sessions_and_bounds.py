@@ -4,7 +4,7 @@ A session or remember-me cookie names an open session (the table keeps the token
 logging out, changing or resetting the password and the person's sessions page delete rows.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-11-24 10:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
