@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import email
+import email.policy
 import os
 import socket
 from collections.abc import Iterator
@@ -35,7 +36,10 @@ class _CollectingHandler:
         self.messages = messages
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(email.message_from_bytes(envelope.content))
+        # policy.default decodes headers as a mail reader does (an encoded subject reads plainly).
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
         return "250 Message accepted for delivery"
 
 

@@ -12,7 +12,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length
@@ -21,6 +20,7 @@ from marketplace.cards.credit_refunds import card_refundable_cents, refund_credi
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.forms import BaseForm
 from marketplace.groups.models import Group
 from marketplace.groups.services import group_by_slug
 from marketplace.organisations.access import require_role
@@ -38,7 +38,7 @@ AMOUNT_MESSAGES = {
 }
 
 
-class RefundCreditForm(FlaskForm):
+class RefundCreditForm(BaseForm):
     amount = EuroField(_l("Montant à rembourser (€)"), **AMOUNT_MESSAGES)
     # The page draws the select (card only when the contract was paid by card).
     method = StringField(
@@ -49,7 +49,7 @@ class RefundCreditForm(FlaskForm):
     request_key = HiddenField(validators=[InputRequired(), Length(max=64)])
 
 
-class CarryCreditForm(FlaskForm):
+class CarryCreditForm(BaseForm):
     amount = EuroField(_l("Montant à reporter (€)"), **AMOUNT_MESSAGES)
     target_subscription_id = SelectField(
         _l("Contrat qui en profite"), coerce=int, validate_choice=False
@@ -111,7 +111,7 @@ def carry(slug: str, credit_id: int):
     return _settle(group, credit.id, form, settle)
 
 
-def _settle(group: Group, credit_id: int, form: FlaskForm, settle):
+def _settle(group: Group, credit_id: int, form: BaseForm, settle):
     if not form.validate_on_submit():
         messages = [message for errors in form.errors.values() for message in errors]
         return _page(group, {credit_id: " ".join(map(str, messages))}), 400
