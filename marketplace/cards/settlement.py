@@ -28,6 +28,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, Installment, InstallmentState, LedgerEntry
+from marketplace.payments.statements import subscriptions_table
 from marketplace.timezones import paris_today
 
 _RANK = {
@@ -223,6 +224,7 @@ def _book_once(payment: CardPayment, *, kind: EntryKind, amount_cents: int, refe
     if existing is not None:
         return existing
     installment = payment.installment
+    subscription_id = installment.subscription_id if installment is not None else None
     with force_locale(payment.user.language):
         text = label(payment)
     entry = book_entry(
@@ -232,12 +234,23 @@ def _book_once(payment: CardPayment, *, kind: EntryKind, amount_cents: int, refe
         amount_cents=amount_cents,
         occurred_on=paris_today(),
         label=text,
-        subscription_id=installment.subscription_id if installment is not None else None,
+        # The contract the euros go to: the producer's prefinancing statement counts them.
+        offer_id=_offer_of(subscription_id),
+        subscription_id=subscription_id,
         installment_id=payment.installment_id,
         order_id=payment.order_id,
         external_reference=reference,
     )
     return entry
+
+
+def _offer_of(subscription_id: int | None) -> int | None:
+    if subscription_id is None:
+        return None
+    subscriptions = subscriptions_table()
+    return db.session.scalar(
+        select(subscriptions.c.offer_id).where(subscriptions.c.id == subscription_id)
+    )
 
 
 def _method_name(payment: CardPayment) -> str:

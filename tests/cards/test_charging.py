@@ -63,6 +63,21 @@ def test_due_installment_is_charged_off_session_once():
     assert [entry.amount_cents for entry in payments_booked(installment)] == [4500]
 
 
+def test_a_card_payment_counts_in_the_producers_prefinancing_statement():
+    from marketplace.baskets.prefinancing import producer_statement
+
+    installment = card_installment()
+    save_card(household_of(installment))
+    db.session.commit()
+    charge()
+
+    subscription = db.session.get(Subscription, installment.subscription_id)
+    [entry] = payments_booked(installment)
+    assert entry.offer_id == subscription.offer_id
+    statement = producer_statement(subscription.offer.producer_id, now=utcnow())
+    assert statement.total("received_cents") == 4500
+
+
 def test_the_scheduled_job_charges_once_even_when_run_twice():
     installment = card_installment()
     save_card(household_of(installment))
