@@ -16,12 +16,13 @@ TRANSLATIONS := marketplace/translations
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help run test test-postgres lint format migration translations clean
+.PHONY: help run test test-postgres test-dates lint format migration translations clean
 
 help:
 	@echo "make run            le site sur http://127.0.0.1:$(PORT)/ avec un territoire de démo (PORT=8000 make run)"
 	@echo "make test           lint puis tests (DATABASE_URL=postgresql://... pour PostgreSQL, PYTEST_ARGS=\"-x tests/...\")"
 	@echo "make test-postgres  la suite sur un serveur PostgreSQL jetable (scripts/with-postgres)"
+	@echo "make test-dates     la suite à sept dates piégeuses : changements d'heure, fin d'année, 29 février... (scripts/calendar-sweep)"
 	@echo "make lint | format  ruff check / ruff format"
 	@echo "make migration m=\"ce qui change\"  une nouvelle révision Alembic à partir des modèles"
 	@echo "make translations   met à jour le catalogue anglais après un changement de texte"
@@ -68,6 +69,11 @@ test: $(VENV)/.installed-test
 
 test-postgres:
 	scripts/with-postgres $(MAKE) --no-print-directory test
+
+# The suite at each date of scripts/calendar-sweep (PYTEST_ARGS="tests/delivery" for a part).
+test-dates: $(VENV)/.installed-test
+	$(compile_translations)
+	scripts/calendar-sweep $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
