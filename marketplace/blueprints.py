@@ -59,7 +59,6 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.baskets.tier_views import bp as tiers
     from marketplace.baskets.waiting_views import bp as waiting_list
     from marketplace.cards.coordinator_views import bp as card_followup
-    from marketplace.cards.credit_views import bp as credits
     from marketplace.cards.views import bp as cards
     from marketplace.cards.webhooks import bp as stripe_webhooks
     from marketplace.catalogue.views import bp as catalogue
@@ -73,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.grocery_shop.walk_in_views import bp as walk_in_sales
     from marketplace.groups.views import bp as groups
     from marketplace.health import bp as health
+    from marketplace.metrics import bp as metrics
     from marketplace.payments.fund_views import bp as fund
     from marketplace.payments.offline_views import bp as offline_payments
     from marketplace.payments.views import bp as payments
@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         health,
+        metrics,
         territory,
         accounts,
         groups,
@@ -113,7 +114,6 @@ def register_blueprints(app: Flask) -> None:
         fund,
         card_followup,
         cards,
-        credits,
         stripe_webhooks,
         catalogue,
         pickup,
