@@ -42,7 +42,9 @@ REQUEST_LATENCY = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 REQUESTS = Counter(
-    "marketplace_requests", "Requests answered, by endpoint and status class.", ["endpoint", "status"]
+    "marketplace_requests",
+    "Requests answered, by endpoint and status class.",
+    ["endpoint", "status"],
 )
 
 
@@ -78,9 +80,7 @@ class DatabaseCollector:
                 JobRun.job_name,
                 func.sum(JobRun.attempts),
                 failed,
-                func.max(JobRun.finished_at).filter(
-                    JobRun.outcome == RunOutcome.SUCCEEDED.value
-                ),
+                func.max(JobRun.finished_at).filter(JobRun.outcome == RunOutcome.SUCCEEDED.value),
             ).group_by(JobRun.job_name)
         ).all()
         for name, attempts, failed_count, succeeded_at in rows:

@@ -7,8 +7,8 @@ import logging.config
 
 import pytest
 
-from marketplace.security import public
 from marketplace.logs import REQUEST_ID_HEADER, logging_config, request_id_from
+from marketplace.security import public
 
 
 def test_a_sane_request_id_is_kept_and_sent_back(client):
