@@ -101,9 +101,7 @@ def remaining_stock(day: DistributionDay) -> Sequence[tuple[int, int]]:
 
 @functools.cache
 def _stock_statement():
-    return select(
-        Availability.id, Availability.quantity_milli - Availability.reserved_milli
-    ).where(
+    return select(Availability.id, Availability.quantity_milli - Availability.reserved_milli).where(
         Availability.group_id == bindparam("group_id"),
         Availability.day == bindparam("day"),
         Availability.published.is_(True),
@@ -141,9 +139,7 @@ def fills_for(
         base = found[0] * width
         fills[base + CLASS] = b" has-error"
         fills[base + ARIA] = f' aria-invalid="true" aria-describedby="{field}-error"'.encode()
-        fills[base + ERROR] = (
-            f'<p class="errors" id="{field}-error">{escape(message)}</p>'.encode()
-        )
+        fills[base + ERROR] = f'<p class="errors" id="{field}-error">{escape(message)}</p>'.encode()
     return fills
 
 
