@@ -16,10 +16,11 @@ TRANSLATIONS := marketplace/translations
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help run test test-postgres test-dates lint format migration translations clean
+.PHONY: help run serve test test-postgres test-dates lint format migration translations clean
 
 help:
 	@echo "make run            le site sur http://127.0.0.1:$(PORT)/ avec un territoire de démo (PORT=8000 make run)"
+	@echo "make serve          le serveur de production (gunicorn) sur PostgreSQL, avec le planificateur (docs/deploy.md)"
 	@echo "make test           lint puis tests (DATABASE_URL=postgresql://... pour PostgreSQL, PYTEST_ARGS=\"-x tests/...\")"
 	@echo "make test-postgres  la suite sur un serveur PostgreSQL jetable (scripts/with-postgres)"
 	@echo "make test-dates     la suite à sept dates piégeuses : changements d'heure, fin d'année, 29 février... (scripts/calendar-sweep)"
@@ -58,6 +59,22 @@ run: $(VENV)/.installed-run
 	$(BIN)/python scripts/localstripe-webhook http://127.0.0.1:$(LOCALSTRIPE_PORT) http://127.0.0.1:$(PORT)/stripe/webhook; \
 	$(FLASK) scheduler run & scheduler=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# The production server (gunicorn.conf.py) and the scheduler, on the PostgreSQL of DATABASE_URL
+# (and the Redis of REDIS_URL). Without DATABASE_URL: a throwaway PostgreSQL and Redis holding
+# the demo territory, deleted on Ctrl-C. DEMO=1 seeds the demo territory in a real database.
+serve: $(VENV)/.installed-run
+	$(compile_translations)
+	@if [ -z "$$DATABASE_URL" ]; then \
+		echo "DATABASE_URL absent : PostgreSQL et Redis jetables, avec le territoire de démo (effacés à l'arrêt)."; \
+		exec scripts/with-postgres scripts/with-redis $(MAKE) --no-print-directory serve DEMO=1; \
+	fi; \
+	set -e; $(FLASK) db upgrade; \
+	if [ "$(DEMO)" = 1 ]; then $(FLASK) demo seed; fi; \
+	echo; echo "  Site : http://127.0.0.1:$${PORT:-8000}/  (gunicorn, Ctrl-C arrête le site et le planificateur)"; echo; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	LOG_FORMAT=$${LOG_FORMAT:-json} $(FLASK) scheduler run & scheduler=$$!; \
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(VENV)/.installed-test
 	$(compile_translations)

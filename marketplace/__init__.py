@@ -45,10 +45,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     ext.limiter.init_app(app)
     ext.login_manager.init_app(app)
 
+    from marketplace import logs
     from marketplace.errors import init_error_pages
     from marketplace.security import init_security
     from marketplace.templating import init_templating
 
+    logs.init_app(app)  # first: its request id is on every later line
     init_security(app)
     init_error_pages(app)
     init_templating(app)

@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.grocery_shop.walk_in_views import bp as walk_in_sales
     from marketplace.groups.views import bp as groups
     from marketplace.health import bp as health
+    from marketplace.metrics import bp as metrics
     from marketplace.payments.fund_views import bp as fund
     from marketplace.payments.offline_views import bp as offline_payments
     from marketplace.payments.views import bp as payments
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         health,
+        metrics,
         territory,
         accounts,
         groups,

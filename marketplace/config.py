@@ -183,6 +183,11 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
+        # Shared by every replica: readiness checks it, caches that must agree across
+        # processes live there (empty: none, a single process in development).
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        # When set, /metrics asks for `Authorization: Bearer <token>`.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         **stripe_settings(env, development=development),
     }
     config.update(overrides)

@@ -213,3 +213,33 @@ def admin(login) -> User:
     user = factories.UserFactory(is_admin=True)
     db.session.commit()
     return login(user)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis for the tests that need one: REDIS_URL when set (CI may share one), else a
+    throwaway server from scripts/redis-server; skipped, with a message, without redis-server."""
+    import os
+    import shutil
+
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server absent : apt-get install redis-server (Debian)")
+    script = Path(__file__).resolve().parent.parent / "scripts" / "redis-server"
+    env = {**os.environ, "REDIS_SERVER_PORT": str(free_port())}
+    started = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        [str(script), "start"], env=env, capture_output=True, text=True, check=True
+    )
+    exports = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in started.stdout.splitlines()
+        if line.startswith("export ")
+    )
+    try:
+        yield exports["REDIS_URL"]
+    finally:
+        subprocess.run(  # noqa: S603
+            [str(script), "stop", exports["REDIS_SERVER_PORT"]], capture_output=True, check=False
+        )

@@ -61,3 +61,31 @@ def test_health_is_exempt_from_rate_limits(rate_limited_app):
 
     assert health == [200] * 6
     assert home[-1] == 429  # the limit is live for other pages
+
+
+def test_readiness_checks_the_database_and_says_redis_is_not_configured(client):
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json == {
+        "status": "ok",
+        "database": "ok",
+        "engine": response.json["engine"],
+        "redis": "not configured",
+    }
+
+
+def test_readiness_pings_redis_when_configured(make_app, redis_url):
+    response = make_app(REDIS_URL=redis_url).test_client().get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json["redis"] == "ok"
+
+
+def test_a_replica_whose_redis_is_gone_is_not_ready(make_app):
+    response = make_app(REDIS_URL="redis://127.0.0.1:1/0").test_client().get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json["status"] == "error"
+    assert response.json["redis"] == "unavailable"
+    assert response.json["database"] == "ok"

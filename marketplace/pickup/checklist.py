@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from flask import current_app, render_template
 from flask_babel import get_locale
+from markupsafe import Markup
 
 from marketplace.catalogue.quantities import format_quantity
 from marketplace.pickup.roster import DayCounts, HouseholdLine, day_counts
@@ -46,7 +51,19 @@ def checklist_for(source: ChecklistSource, subject: Any) -> Checklist:
 def _version(lines: list[HouseholdLine], closed: bool) -> str:
     digest = hashlib.sha256(repr(closed).encode())
     for line in lines:
-        digest.update(repr((line.key, line.name, line.note, line.baskets, line.extras)).encode())
+        digest.update(
+            repr(
+                (
+                    line.key,
+                    line.name,
+                    line.note,
+                    line.baskets,
+                    line.extras,
+                    line.given_to,
+                    line.household_name,
+                )
+            ).encode()
+        )
     return digest.hexdigest()[:16]
 
 
@@ -58,3 +75,54 @@ def quantity_text(milli: int, unit: str) -> str:
 @lru_cache(maxsize=4096)
 def _quantity_text(milli: int, unit: str, locale: str) -> str:
     return format_quantity(milli, unit)
+
+
+ROWS_CACHE_BYTES = 16 * 1024 * 1024  # per worker; 500 households' rows are about 0.5 MB
+
+
+class RowsCache:
+    """Rendered rows by (list, version, language): an LRU bounded in bytes. The version is
+    computed from the database on each request, so no process ever serves stale rows."""
+
+    def __init__(self, max_bytes: int = ROWS_CACHE_BYTES) -> None:
+        self._entries: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max_bytes = max_bytes
+        self.bytes = 0
+
+    def get_or_render(self, key: tuple, render: Callable[[], str]) -> str:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        rendered = render()
+        size = len(rendered)
+        if size <= self._max_bytes:
+            with self._lock:
+                if key not in self._entries:
+                    self._entries[key] = rendered
+                    self.bytes += size
+                while self.bytes > self._max_bytes:
+                    self.bytes -= len(self._entries.popitem(last=False)[1])
+        return rendered
+
+
+def rows_html(checklist: Checklist, template: str, **context: Any) -> Markup:
+    """The list's rows, rendered once per version of the list and language, then reused."""
+    store = current_app.extensions.setdefault("pickup_checklist_rows", RowsCache())
+    key = (
+        template,
+        checklist.source.segment,
+        id_of(checklist.subject),
+        checklist.version,
+        str(get_locale()),
+    )
+    html = store.get_or_render(
+        key, lambda: render_template(template, checklist=checklist, **context)
+    )
+    return Markup(html)  # noqa: S704 - rendered by our own autoescaping template
+
+
+def id_of(subject: Any) -> Any:
+    return getattr(subject, "id", subject)

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.pickup.api import api_urls
-from marketplace.pickup.checklist import checklist_for, quantity_text
+from marketplace.pickup.checklist import checklist_for, quantity_text, rows_html
 from marketplace.pickup.roster import (
     COLLECTED,
     NOT_COLLECTED,
@@ -74,17 +74,24 @@ def _checklist_page(segment: str, subject_id: int):
     if not source.may_use(current_user, subject):
         abort(403)
     list_url, taps_url = api_urls(segment, subject_id)
-    return render_template(
-        source.page_template,
-        checklist=checklist_for(source, subject),
-        list_id=subject_id if segment == "days" else f"{segment}-{subject_id}",
-        list_url=list_url,
-        taps_url=taps_url,
+    checklist = checklist_for(source, subject)
+    rows = rows_html(
+        checklist,
+        "pickup/_checklist_rows.html",
         state_labels=state_labels(),
         search_text=lambda line: sort_key(f"{line.name} {line.household_name}")[0],
         basket_count_key=basket_count_key,
         extra_count_key=extra_count_key,
         quantity_text=quantity_text,
+    )
+    return render_template(
+        source.page_template,
+        checklist=checklist,
+        checklist_rows=rows,
+        list_id=subject_id if segment == "days" else f"{segment}-{subject_id}",
+        list_url=list_url,
+        taps_url=taps_url,
+        state_labels=state_labels(),
         **source.page_context(subject),
     )
 

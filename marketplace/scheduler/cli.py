@@ -85,10 +85,16 @@ def _exit_code(reports: Iterable[RunReport]) -> int:
 
 
 def _configure_logging() -> None:
+    """Readable lines, or JSON ones like the web server's with LOG_FORMAT=json."""
+    import logging.config
+    import os
+
     from flask.logging import default_handler
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    from marketplace.logs import logging_config
+
+    logging.config.dictConfig(
+        logging_config(os.environ.get("LOG_FORMAT", "text"), os.environ.get("LOG_LEVEL", "INFO"))
     )
     # Flask's handler on the app logger would print our lines a second time.
     logging.getLogger("marketplace").removeHandler(default_handler)

@@ -28,7 +28,11 @@ def reserve(availability_id: int, quantity_milli: int) -> bool:
                 Availability.reserved_milli + quantity_milli <= Availability.quantity_milli,
             ),
         )
-        .values(reserved_milli=Availability.reserved_milli + quantity_milli)
+        # `updated_at` untouched: it versions the catalogue, not the stock (shop/fragments.py)
+        .values(
+            reserved_milli=Availability.reserved_milli + quantity_milli,
+            updated_at=Availability.updated_at,
+        )
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -44,7 +48,10 @@ def release(availability_id: int, quantity_milli: int) -> None:
             Availability.id == availability_id,
             Availability.reserved_milli >= quantity_milli,
         )
-        .values(reserved_milli=Availability.reserved_milli - quantity_milli)
+        .values(
+            reserved_milli=Availability.reserved_milli - quantity_milli,
+            updated_at=Availability.updated_at,
+        )
         .execution_options(synchronize_session=False)
     )
 

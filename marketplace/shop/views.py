@@ -3,7 +3,7 @@ then changes or cancels the order until the window closes.
 
 The cart lives in the session; the shop page is one form (it works without JavaScript). Its
 product list comes from shop/fragments.py (rendered once per version of the day's catalogue);
-the member's quantities are filled into it for each request.
+the member's quantities, what is left and a refused form's errors are filled in per request.
 A day of a group the person does not belong to is refused (403); someone else's order is 404.
 """
 
@@ -126,14 +126,18 @@ def shop(day_id: int):
                 return redirect(url_for(".order", order_id=order.id))
 
     window_open = day.order_window_open(now)
-    products = fragments.product_list(day, filters, window_open=window_open, errors=errors)
+    # The cached list, even for a refused form: the errors are filled in like the quantities.
+    products = fragments.product_list(day, filters, window_open=window_open)
     cart_rows = queries.shop_rows(day, only_ids=list(current_cart)) if current_cart else []
     values = {key: Formatter.typed(milli) for key, milli in current_cart.items()}
     values.update(_typed_values(typed))
+    fills = fragments.fills_for(
+        products, values=values, stock=fragments.remaining_stock(day), errors=errors
+    )
     return fragments.page_response(
         "shop/shop.html",
         products,
-        values,
+        fills,
         422 if errors or form_error else 200,
         day=day,
         products=products,

@@ -127,3 +127,36 @@ def _queries_for(client, households: int) -> int:
 
 def test_constant_number_of_queries_at_20_and_500_households(client, app):
     assert _queries_for(client, 20) == _queries_for(client, 500)
+
+
+def test_the_rows_are_rendered_once_per_version_of_the_list(client, login, app, monkeypatch):
+    from marketplace.pickup import checklist as checklist_module
+
+    rendered = []
+    render = checklist_module.render_template
+
+    def counted(template, **context):
+        if template == "pickup/_checklist_rows.html":
+            rendered.append(template)
+        return render(template, **context)
+
+    monkeypatch.setattr(checklist_module, "render_template", counted)
+    setup = scenario.make_day()
+    scenario.add_households(setup, 5)
+    login(scenario.volunteer(setup))
+    db.session.commit()
+
+    first = client.get(page_url(setup.day.id)).get_data(as_text=True)
+    again = client.get(page_url(setup.day.id)).get_data(as_text=True)
+    assert len(rendered) == 1
+    assert (
+        first.count('class="checklist-line state')
+        == again.count('class="checklist-line state')
+        == 5
+    )
+
+    household = factories.UserFactory(name="Famille Nouvelle")
+    scenario.add_basket(setup, user=household)
+    db.session.commit()
+    page = client.get(page_url(setup.day.id)).get_data(as_text=True)
+    assert len(rendered) == 2 and "Famille Nouvelle" in page

@@ -150,14 +150,78 @@ def test_a_cache_hit_runs_fewer_queries_and_the_same_at_10_and_1000_products(sho
     assert hit_small == rendered_small - 2  # neither the product list nor the filters read
 
 
-def test_reserving_stock_moves_the_catalogue_version(shop, app):
+def test_stock_moves_leave_the_catalogue_version_alone(shop, app):
     carrots = shop.offer(quantity_milli=5_000)
     db.session.commit()
     before = fragments.catalogue_version(shop.day)
+    updated_at = carrots.updated_at
     assert stock.reserve(carrots.id, 1_000)
-    assert fragments.catalogue_version(shop.day) != before
+    stock.release(carrots.id, 500)
+    assert fragments.catalogue_version(shop.day) == before
     db.session.expire_all()
-    assert db.session.get(Availability, carrots.id).updated_at > carrots.created_at
+    assert db.session.get(Availability, carrots.id).updated_at == updated_at
+    assert fragments.remaining_stock(shop.day) == [(carrots.id, 4_500)]
+
+
+@pytest.fixture
+def builds(monkeypatch) -> list:
+    """Each rendering of a product list, counted."""
+    calls = []
+    build = fragments._build
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(fragments, "_build", counted)
+    return calls
+
+
+def test_another_households_order_reuses_the_cached_list_with_fresh_stock(
+    shop, client, login, builds
+):
+    carrots = shop.offer(name="Carottes", unit="kg", quantity_milli=8_000)
+    eggs = shop.offer(name="Œufs", unit="douzaine", quantity_milli=1_000)
+    login(shop.member())
+    others = [shop.member() for _ in range(3)]
+    db.session.commit()
+    client.get(shop_url(shop))
+    for number, other in enumerate(others):
+        ordering.place_order(other, shop.day, {carrots.id: 1_000}, now=utcnow())
+        db.session.commit()
+        page = page_text(client.get(shop_url(shop)))
+        assert f"reste {7 - number} kg" in page
+    ordering.place_order(shop.member(), shop.day, {eggs.id: 1_000}, now=utcnow())
+    db.session.commit()
+    page = page_text(client.get(shop_url(shop)))
+    assert "reste 1 douzaine" not in page and "épuisé" in page
+    assert len(builds) == 1  # rendered once, whatever the orders
+
+
+def test_a_refused_order_in_a_rush_reuses_the_cached_list_and_shows_its_error(
+    shop, client, login, builds
+):
+    eggs = shop.offer(name="Œufs", unit="douzaine", quantity_milli=1_000)
+    bread = shop.offer(name="Pain", unit="piece")
+    login(shop.member())
+    other = shop.member()
+    db.session.commit()
+    client.get(shop_url(shop))
+    ordering.place_order(other, shop.day, {eggs.id: 1_000}, now=utcnow())
+    db.session.commit()
+
+    response = client.post(
+        shop_url(shop),
+        data={"shown": [eggs.id, bread.id], f"q-{eggs.id}": "1", "action": "order"},
+    )
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "« Œufs » n&#39;est plus disponible." in html
+    item = re.search(rf'<li class="shop-product has-error">(?:(?!</li>).)*q-{eggs.id}', html, re.S)
+    assert item is not None and f'aria-describedby="q-{eggs.id}-error"' in item.group(0)
+    assert html.count("has-error") == 1
+    assert len(builds) == 1
 
 
 def test_the_list_follows_the_members_language(shop, client, login):
@@ -173,17 +237,39 @@ def test_the_list_follows_the_members_language(shop, client, login):
     assert "Vegetables" in page and "Légumes" not in page
 
 
-def test_the_cache_keeps_a_bounded_number_of_fresh_lists():
-    lists = fragments.ProductListCache(size=2, max_age=60)
-    built = fragments.ProductList((b"",), {}, b"", [], [], built_at=0.0)
-    lists.put("a", built)
-    lists.put("b", built)
-    lists.put("c", built)
-    assert lists.get("a") is None  # the least recently used went first
-    assert lists.get("c") is None  # built long ago: older than max_age
-    fresh = fragments.ProductList((b"",), {}, b"", [], [], built_at=fragments.time.monotonic())
-    lists.put("d", fresh)
-    assert lists.get("d") is fresh
+def product_list_of(size: int, built_at: float) -> fragments.ProductList:
+    return fragments.ProductList(b"x" * size, (), {}, [], [], built_at=built_at)
+
+
+def test_the_cache_keeps_fresh_lists_within_its_bytes():
+    lists = fragments.ProductListCache(max_bytes=10_000, max_age=60)
+    old = product_list_of(3_000, built_at=0.0)
+    now = fragments.time.monotonic()
+    lists.put("old", old)
+    assert lists.get("old") is None  # built long ago: older than max_age
+    lists.put("a", product_list_of(3_000, now))
+    lists.put("b", product_list_of(3_000, now))
+    lists.get("a")
+    lists.put("c", product_list_of(3_000, now))
+    assert lists.get("b") is None  # the least recently used went first
+    assert lists.get("a") is not None and lists.get("c") is not None
+    assert lists.bytes <= 10_000 and len(lists) == 2
+    lists.put("huge", product_list_of(20_000, now))
+    assert lists.get("huge") is None and len(lists) == 2  # never kept
+
+
+def test_a_list_is_kept_once_and_filled_in_its_slots(shop, app):
+    carrots = shop.offer(name="Carottes", unit="kg", quantity_milli=8_000)
+    db.session.commit()
+    with app.test_request_context():
+        built = fragments._build(shop.day, fragments.queries.ShopFilters(), True)
+        assert fragments.MARK.encode() not in built.blank
+        fills = fragments.fills_for(
+            built, values={carrots.id: "2,5"}, stock=[(carrots.id, 3_000)], errors={}
+        )
+        html = built.html(fills).decode()
+    assert 'value="2,5"' in html and "reste 3 kg" in html
+    assert built.html({}) is built.blank
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
