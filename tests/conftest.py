@@ -4,6 +4,7 @@ for each test, a real SMTP server, and helpers to log in as any role."""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -28,6 +29,9 @@ from tests.helpers import SmtpSink, database_url_for_tests, free_port, login_id
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A test machine, not production: the servers the tests start (gunicorn, the scheduler,
+    # the benches) inherit it; tests of production's refusals say "production" themselves.
+    os.environ.setdefault("MARKETPLACE_ENV", "development")
     clock.start()
 
 
