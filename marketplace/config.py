@@ -118,6 +118,9 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
+        # Card and SEPA payments: a payment left at its 3-D Secure step is cancelled after
+        # this many hours (the installment becomes payable again).
+        "CARD_ACTION_EXPIRES_HOURS": int(env.get("CARD_ACTION_EXPIRES_HOURS", "24")),
         **stripe_settings(env),
     }
     config.update(overrides)

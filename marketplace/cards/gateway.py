@@ -212,3 +212,8 @@ def list_refunds(intent_id: str) -> list[stripe.Refund]:
     """The refunds of a payment (webhook `charge.refunded` books each of them once)."""
     refunds = _call(lambda: client().v1.refunds.list(params={"payment_intent": intent_id}))
     return list(refunds.data)
+
+
+def cancel_intent(intent_id: str) -> stripe.PaymentIntent:
+    """Cancel a PaymentIntent nobody will complete (an abandoned 3-D Secure confirmation)."""
+    return _call(lambda: client().v1.payment_intents.cancel(intent_id))
