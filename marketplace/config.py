@@ -121,6 +121,9 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         # Card and SEPA payments: a payment left at its 3-D Secure step is cancelled after
         # this many hours (the installment becomes payable again).
         "CARD_ACTION_EXPIRES_HOURS": int(env.get("CARD_ACTION_EXPIRES_HOURS", "24")),
+        # A household's credit (an overpaid contract it left) pays its next installments
+        # before its card or mandate is charged; "0" leaves every credit to be refunded.
+        "CREDITS_PAY_NEXT_INSTALLMENTS": env.get("CREDITS_PAY_NEXT_INSTALLMENTS", "1") == "1",
         **stripe_settings(env),
     }
     config.update(overrides)

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
 from marketplace.cards import gateway, settlement
+from marketplace.cards.credit_use import apply_credits
 from marketplace.cards.dunning import on_missing_method
 from marketplace.cards.expiry import expire_abandoned_attempts
 from marketplace.cards.installments import (
@@ -46,7 +47,7 @@ from marketplace.cards.models import (
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.payments.models import Installment, InstallmentState
-from marketplace.payments.statements import subscriptions_table
+from marketplace.payments.statements import UNPAID_STATES, subscriptions_table
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Outcome(enum.StrEnum):
     NO_METHOD = "no_method"  # nothing saved to charge: the household was asked to pay online
     UNAVAILABLE = "unavailable"  # Stripe unreachable: the same row is sent again next run
     SKIPPED = "skipped"  # already paid, or an attempt is under way
+    CREDITED = "credited"  # paid by the household's credit, nothing charged
     ERROR = "error"  # something went wrong on our side: rolled back, logged, tried next run
 
 
@@ -177,6 +179,8 @@ def _prepare(installment_id: int, today: date, now: datetime) -> CardPayment | s
     context = context_of(installment_id)
     if context is None or not context.pays_through_stripe:
         return Outcome.SKIPPED
+    if apply_credits(context, now) and installment.state not in UNPAID_STATES:
+        return Outcome.CREDITED  # the household's credit paid it: nothing to charge
     saved = default_methods([context.user.id]).get(context.user.id)
     if saved is None:
         on_missing_method(context)
