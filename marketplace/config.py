@@ -124,6 +124,9 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         # A household's credit (an overpaid contract it left) pays its next installments
         # before its card or mandate is charged; "0" leaves every credit to be refunded.
         "CREDITS_PAY_NEXT_INSTALLMENTS": env.get("CREDITS_PAY_NEXT_INSTALLMENTS", "1") == "1",
+        # A SEPA direct debit is notified to the household this many days ahead (the legal
+        # pre-notification); none is made before its notice is that old.
+        "SEPA_NOTICE_DAYS": int(env.get("SEPA_NOTICE_DAYS", "14")),
         **stripe_settings(env),
     }
     config.update(overrides)

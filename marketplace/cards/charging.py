@@ -36,7 +36,7 @@ from marketplace.cards.installments import (
     STRIPE_PAYMENT_METHODS,
     InstallmentContext,
     context_of,
-    default_methods,
+    method_for_contract,
 )
 from marketplace.cards.models import (
     LIVE_CARD_PAYMENT_STATES,
@@ -44,9 +44,10 @@ from marketplace.cards.models import (
     CardPaymentState,
     SavedPaymentMethod,
 )
+from marketplace.cards.reminders import notice_given
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.payments.models import Installment, InstallmentState
+from marketplace.payments.models import Installment, InstallmentState, PaymentMethod
 from marketplace.payments.statements import UNPAID_STATES, subscriptions_table
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class Outcome(enum.StrEnum):
     UNAVAILABLE = "unavailable"  # Stripe unreachable: the same row is sent again next run
     SKIPPED = "skipped"  # already paid, or an attempt is under way
     CREDITED = "credited"  # paid by the household's credit, nothing charged
+    AWAITING_NOTICE = "awaiting_notice"  # a SEPA debit whose pre-notification is too recent
     ERROR = "error"  # something went wrong on our side: rolled back, logged, tried next run
 
 
@@ -179,9 +181,11 @@ def _prepare(installment_id: int, today: date, now: datetime) -> CardPayment | s
     context = context_of(installment_id)
     if context is None or not context.pays_through_stripe:
         return Outcome.SKIPPED
+    if context.payment_method == PaymentMethod.SEPA.value and not notice_given(installment, today):
+        return Outcome.AWAITING_NOTICE  # the reminders job sends it; debited once it is old enough
     if apply_credits(context, now) and installment.state not in UNPAID_STATES:
         return Outcome.CREDITED  # the household's credit paid it: nothing to charge
-    saved = default_methods([context.user.id]).get(context.user.id)
+    saved = method_for_contract(context.user.id, context.payment_method)
     if saved is None:
         on_missing_method(context)
         return Outcome.NO_METHOD

@@ -79,8 +79,10 @@ def _call(operation: Callable[[], Result]) -> Result:
         details = error.error
         intent = getattr(details, "payment_intent", None) if details else None
         intent_id = intent.get("id") if intent else None
+        # The bank's reason ("insufficient_funds", "lost_card") when Stripe gives it.
+        code = (getattr(details, "decline_code", None) if details else None) or error.code
         raise CardDeclined(
-            error.code or "card_declined", error.user_message or str(error), intent_id
+            code or "card_declined", error.user_message or str(error), intent_id
         ) from error
     except (stripe.APIConnectionError, stripe.RateLimitError) as error:
         raise GatewayUnavailable(str(error)) from error

@@ -13,6 +13,7 @@ from sqlalchemy import Table, select
 
 from marketplace.accounts.models import User
 from marketplace.cards import expiry, gateway, settlement
+from marketplace.cards.dunning import failure_reason
 from marketplace.cards.models import CardPayment, CardPaymentState
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
@@ -98,8 +99,9 @@ def charge_now(payment: CardPayment, payment_method_id: str) -> CardPaymentState
         intent = gateway.create_intent(payment, payment_method_id=payment_method_id, confirm=True)
     except gateway.CardDeclined as declined:
         settlement.record_failure(payment, code=declined.code, message=declined.message)
+        # Stripe's message is in English: the household reads the reason in its language.
         raise DomainError(
-            _("Paiement refusé par la banque : %(reason)s", reason=declined.message)
+            _("Paiement refusé par la banque : %(reason)s", reason=failure_reason(declined.code))
         ) from declined
     except gateway.GatewayUnavailable as error:
         raise DomainError(

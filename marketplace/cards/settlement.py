@@ -173,7 +173,7 @@ def record_intent(payment: CardPayment, intent: Any) -> None:
         error = _last_error(intent) or {}
         record_failure(
             payment,
-            code=error.get("code") or "card_declined",
+            code=error.get("decline_code") or error.get("code") or "card_declined",
             message=error.get("message") or "",
         )
         return

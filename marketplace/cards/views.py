@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.cards import gateway, paying, saved_methods, settlement
+from marketplace.cards.dunning import failure_reason
 from marketplace.cards.forms import NewMethodForm, RefundForm, SavedMethodForm
 from marketplace.cards.installments import context_of
 from marketplace.cards.models import STRIPE_METHODS, CardPayment, CardPaymentState
@@ -228,7 +229,12 @@ def payment_return(payment_id: int):
         if payment.installment_id
         else url_for("cards.pay_order", order_id=payment.order_id)
     )
-    return render_template("cards/result.html", payment=payment, retry=retry)
+    return render_template(
+        "cards/result.html",
+        payment=payment,
+        retry=retry,
+        reason=failure_reason(payment.failure_code) if payment.failure_code else "",
+    )
 
 
 # --- Saved cards and mandates ------------------------------------------------------------------

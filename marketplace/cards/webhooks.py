@@ -88,7 +88,7 @@ def _intent_event(event_type: str, intent: Any) -> None:
         error = intent.get("last_payment_error") or {}
         settlement.record_failure(
             payment,
-            code=error.get("code") or "card_declined",
+            code=error.get("decline_code") or error.get("code") or "card_declined",
             message=error.get("message") or "",
         )
     else:
