@@ -330,3 +330,22 @@ def refundable_cents(payment: CardPayment) -> int:
     if payment.state != CardPaymentState.SUCCEEDED.value:
         return 0
     return payment.amount_cents - payment.refunded_cents
+
+
+def book_adjustment(payment: CardPayment, *, amount_cents: int, reference: str, label) -> bool:
+    """Book a correction of `payment` (a dispute, a SEPA return) once, by its reference."""
+    if db.session.scalar(
+        select(LedgerEntry.id).where(
+            LedgerEntry.group_id == payment.group_id, LedgerEntry.external_reference == reference
+        )
+    ):
+        return False
+    _book_once(
+        payment,
+        kind=EntryKind.ADJUSTMENT,
+        amount_cents=amount_cents,
+        reference=reference,
+        label=label,
+    )
+    db.session.flush()
+    return True

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.cards import gateway, saved_methods, settlement
+from marketplace.cards import disputes, gateway, saved_methods, settlement
 from marketplace.cards.models import StripeEvent
 from marketplace.db import utcnow
 from marketplace.extensions import csrf, db
@@ -73,6 +73,8 @@ def handle(event_type: str, obj: Any) -> None:
         _intent_event(event_type, obj)
     elif event_type == "charge.refunded":
         _charge_refunded(obj)
+    elif event_type.startswith("charge.dispute."):
+        disputes.on_dispute(event_type, obj)
     elif event_type == "setup_intent.succeeded":
         saved_methods.save_from_setup_intent(obj)
 
