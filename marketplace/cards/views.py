@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.cards import gateway, paying, saved_methods, settlement
+from marketplace.cards import expiry, gateway, paying, saved_methods, settlement
 from marketplace.cards.dunning import failure_reason
 from marketplace.cards.forms import NewMethodForm, RefundForm, SavedMethodForm
 from marketplace.cards.installments import context_of
@@ -233,8 +233,26 @@ def payment_return(payment_id: int):
         "cards/result.html",
         payment=payment,
         retry=retry,
+        form=ConfirmForm(),
         reason=failure_reason(payment.failure_code) if payment.failure_code else "",
     )
+
+
+@bp.post("/<int:payment_id>/annuler")
+def cancel_payment(payment_id: int):
+    """The household gives up a payment waiting for its bank's confirmation, to pay otherwise."""
+    payment = paying.own_payment(current_user, payment_id)
+    if payment is None:
+        abort(404)
+    if ConfirmForm().validate_on_submit() and payment.state == CardPaymentState.REQUIRES_ACTION:
+        try:
+            expiry.expire(payment)
+        except gateway.GatewayError:
+            db.session.rollback()
+            _gateway_down()
+        else:
+            db.session.commit()
+    return redirect(url_for("cards.payment_return", payment_id=payment.id))
 
 
 # --- Saved cards and mandates ------------------------------------------------------------------

@@ -12,7 +12,7 @@ from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.payments.models import InstallmentState
 from marketplace.timezones import paris_today
-from tests.cards.dunning_helpers import card_installment, household_of
+from tests.cards.dunning_helpers import card_installment, group_of, household_of
 from tests.cards.stripe_helpers import CARD_NEEDS_AUTHENTICATION, payment_method
 from tests.cards.test_one_settlement import _group_id
 
@@ -76,3 +76,33 @@ def test_the_expiry_is_a_setting(make_app):
     assert summary.counts == {"expired": 1}
     db.session.refresh(payment)
     assert payment.state == "canceled"
+
+
+def test_the_household_cancels_a_waiting_payment_to_pay_with_another_card(client, login):
+    installment = card_installment(due_on=paris_today() + timedelta(days=10))
+    payment = _waiting_for_3d_secure(installment)
+    login(household_of(installment))
+
+    client.post(f"/paiements/carte/{payment.id}/annuler")
+
+    db.session.refresh(payment)
+    assert payment.state == "canceled"
+    page = client.get(f"/paiements/carte/echeances/{installment.id}")
+    assert page.status_code == 200  # the pay page again, not the waiting payment
+
+
+def test_a_coordinator_cancels_a_waiting_payment(client, user_with_role):
+    installment = card_installment(due_on=paris_today() + timedelta(days=10))
+    payment = _waiting_for_3d_secure(installment)
+    group = group_of(installment)
+    user_with_role("coordinator", group)
+
+    response = client.post(
+        f"/groups/{group.slug}/manage/card-payments/{installment.id}/cancel-attempt",
+        follow_redirects=True,
+    )
+
+    assert "Le paiement en attente est annulé" in response.get_data(as_text=True)
+    db.session.refresh(payment)
+    assert payment.state == "canceled"
+    assert gateway.retrieve_intent(payment.stripe_payment_intent_id).status == "canceled"
