@@ -127,6 +127,9 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         # A SEPA direct debit is notified to the household this many days ahead (the legal
         # pre-notification); none is made before its notice is that old.
         "SEPA_NOTICE_DAYS": int(env.get("SEPA_NOTICE_DAYS", "14")),
+        # The creditor named in the SEPA mandate's terms, and its identifier (ICS).
+        "SEPA_CREDITOR_NAME": env.get("SEPA_CREDITOR_NAME", "Circuits courts solidaires"),
+        "SEPA_CREDITOR_ID": env.get("SEPA_CREDITOR_ID", ""),
         **stripe_settings(env),
     }
     config.update(overrides)

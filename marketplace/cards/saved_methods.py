@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from marketplace.accounts.models import User
-from marketplace.cards import gateway
+from marketplace.cards import gateway, mandate_terms
 from marketplace.cards.models import STRIPE_METHODS, SavedPaymentMethod, StripeCustomer
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
@@ -72,6 +72,8 @@ def save(user: User, payment_method_id: str) -> SavedPaymentMethod:
     )
     db.session.add(saved)
     db.session.flush()
+    if saved.method == "sepa_debit":
+        mandate_terms.send(user, saved)
     return saved
 
 
@@ -85,7 +87,11 @@ def _description(details: Any) -> dict[str, Any]:
             "exp_year": card.get("exp_year"),
         }
     sepa = details["sepa_debit"]
-    return {"brand": (sepa.get("bank_code") or "")[:30], "last4": sepa.get("last4") or ""}
+    return {
+        "brand": (sepa.get("bank_code") or "")[:30],
+        "last4": sepa.get("last4") or "",
+        "mandate_reference": (sepa.get("mandate_reference") or "")[:35],
+    }
 
 
 def save_from_setup_intent(setup_intent: Any) -> SavedPaymentMethod | None:
