@@ -43,5 +43,6 @@ def charge_installments(period: Period) -> str:
     description="Rappelle aux foyers les échéances qui arrivent dans trois jours.",
 )
 def remind_installments_due(period: Period) -> str:
-    sent = send_due_reminders(paris_today(), utcnow())
-    return f"{sent} rappel(s) envoyé(s)"
+    errors: list[str] = []
+    sent = send_due_reminders(paris_today(), utcnow(), errors)
+    return "\n".join([f"{sent} rappel(s) envoyé(s)", *errors])

@@ -26,7 +26,7 @@ from marketplace.cards.installments import (
     InstallmentContext,
     context_query,
     contexts,
-    default_methods,
+    method_for_contract,
     pay_installment_url,
 )
 from marketplace.extensions import db
@@ -81,21 +81,33 @@ def installments_to_remind(today: date) -> list[InstallmentContext]:
     )
 
 
-def send_due_reminders(today: date, now: datetime) -> int:
-    """Email each household once per installment falling due soon; returns how many were sent."""
+def send_due_reminders(today: date, now: datetime, errors: list[str] | None = None) -> int:
+    """Email each household once per installment falling due soon; returns how many were sent.
+
+    One installment that cannot be reminded (a mail outage, a bad row) never stops the
+    others: its claim is handed back for the next run, and the error is added to `errors`."""
     due = installments_to_remind(today)
-    saved = default_methods(context.user.id for context in due)
     sent = 0
     for context in due:
-        if not _claim(context.installment, now):
-            continue  # another run reminded it meanwhile
+        installment_id = context.installment.id
         try:
-            _send_reminder(
-                context, saved.get(context.user.id), debit_on(context.installment, today)
-            )
+            # A savepoint: if the email fails, the claim is handed back with it.
+            with db.session.begin_nested():
+                if not _claim(context.installment, now):
+                    continue  # another run reminded it meanwhile
+                # The contract's method: a card contract is never announced on a SEPA mandate.
+                saved = (
+                    method_for_contract(context.user.id, context.payment_method)
+                    if context.pays_through_stripe
+                    else None
+                )
+                _send_reminder(context, saved, debit_on(context.installment, today))
         except (smtplib.SMTPException, OSError):
-            logger.exception("Reminder for installment %s failed", context.installment.id)
-            _release(context.installment)
+            logger.exception("Reminder for installment %s failed", installment_id)
+        except Exception as error:  # noqa: BLE001 - recorded, reported, the others still sent
+            logger.exception("Reminder for installment %s failed", installment_id)
+            if errors is not None:
+                errors.append(f"échéance {installment_id} : {type(error).__name__}")
         else:
             sent += 1
     db.session.flush()
@@ -110,15 +122,6 @@ def _claim(installment: Installment, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
-
-
-def _release(installment: Installment) -> None:
-    db.session.execute(
-        update(Installment)
-        .where(Installment.id == installment.id)
-        .values(reminded_at=None)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _send_reminder(context: InstallmentContext, saved_method, debit_day: date) -> None:

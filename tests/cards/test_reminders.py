@@ -174,3 +174,27 @@ def test_the_notice_period_is_a_setting(make_app):
     assert not notice_given(installment, paris_today())
     with short_notice.app_context():
         assert notice_given(installment, paris_today())
+
+
+def test_one_installment_that_cannot_be_reminded_never_stops_the_others(monkeypatch, outbox):
+    from marketplace.cards import reminders
+
+    broken = card_installment(due_on=paris_today() + days(1))
+    other = card_installment(due_on=paris_today() + days(2))
+    db.session.commit()
+    real_send = reminders._send_reminder
+
+    def send(context, saved, debit_day):
+        if context.installment.id == broken.id:
+            raise RuntimeError("a row nobody expected")
+        real_send(context, saved, debit_day)
+
+    monkeypatch.setattr(reminders, "_send_reminder", send)
+    errors: list[str] = []
+
+    assert send_due_reminders(paris_today(), utcnow(), errors) == 1
+    db.session.commit()
+
+    assert errors == [f"échéance {broken.id} : RuntimeError"]
+    assert broken.reminded_at is None and other.reminded_at is not None
+    assert len(outbox) == 1
