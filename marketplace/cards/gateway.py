@@ -219,3 +219,19 @@ def list_refunds(intent_id: str) -> list[stripe.Refund]:
 def cancel_intent(intent_id: str) -> stripe.PaymentIntent:
     """Cancel a PaymentIntent nobody will complete (an abandoned 3-D Secure confirmation)."""
     return _call(lambda: client().v1.payment_intents.cancel(intent_id))
+
+
+def mandate_reference(customer_id: str, payment_method_id: str) -> str:
+    """The reference (RUM) of the SEPA mandate a SetupIntent signed for this payment method,
+    "" when Stripe has none."""
+    setups = _call(
+        lambda: client().v1.setup_intents.list(
+            params={"customer": customer_id, "payment_method": payment_method_id, "limit": 1}
+        )
+    )
+    mandate_id = next((setup.get("mandate") for setup in setups.data if setup.get("mandate")), None)
+    if not mandate_id:
+        return ""
+    mandate = as_dict(_call(lambda: client().v1.mandates.retrieve(mandate_id)))
+    details = (mandate.get("payment_method_details") or {}).get("sepa_debit") or {}
+    return details.get("reference") or ""

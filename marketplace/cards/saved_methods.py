@@ -70,11 +70,21 @@ def save(user: User, payment_method_id: str) -> SavedPaymentMethod:
         is_default=True,
         **_description(details),
     )
+    if saved.method == "sepa_debit" and not saved.mandate_reference:
+        saved.mandate_reference = _signed_mandate_reference(user, payment_method_id)
     db.session.add(saved)
     db.session.flush()
     if saved.method == "sepa_debit":
         mandate_terms.send(user, saved)
     return saved
+
+
+def _signed_mandate_reference(user: User, payment_method_id: str) -> str:
+    """Stripe keeps a SEPA mandate's reference on the mandate its SetupIntent signed."""
+    try:
+        return gateway.mandate_reference(gateway.customer_id_for(user), payment_method_id)[:35]
+    except gateway.GatewayError:
+        return ""  # the mandate stays valid; its reference is shown in Stripe's dashboard
 
 
 def _description(details: Any) -> dict[str, Any]:

@@ -160,3 +160,22 @@ def test_a_saved_mandate_keeps_its_reference_and_the_household_receives_its_term
     assert subject_of(message) == "Votre mandat de prélèvement SEPA"
     text = message_text(message)
     assert "RUM" in text and "NXDSYREGC9PSMKWY" in text and "8 semaines" in text
+
+
+def test_with_real_stripe_the_reference_comes_from_the_signed_mandate(monkeypatch, outbox):
+    user = factories.UserFactory()
+    db.session.commit()
+    method_id = sepa_method()
+    real_retrieve = gateway.retrieve_payment_method
+
+    def without_reference(payment_method_id):
+        details = gateway.as_dict(real_retrieve(payment_method_id))
+        details["sepa_debit"].pop("mandate_reference", None)  # as real Stripe answers
+        return details
+
+    monkeypatch.setattr(gateway, "retrieve_payment_method", without_reference)
+    monkeypatch.setattr(gateway, "mandate_reference", lambda customer, method: "RUM-2026-0042")
+
+    saved = saved_methods.save(user, method_id)
+
+    assert saved.mandate_reference == "RUM-2026-0042"
