@@ -147,3 +147,20 @@ def installment_offer_name(installment) -> str:
     from marketplace.cards.installments import context_of
 
     return context_of(installment.id).offer_name
+
+
+def test_lowering_a_schedule_never_touches_an_installment_being_paid_online():
+    from marketplace.baskets.installments import lower_unpaid_installments
+
+    first = card_installment(amount_cents=5000)
+    subscription_id = first.subscription_id
+    second = factories.InstallmentFactory(
+        subscription_id=subscription_id, sequence=2, amount_cents=5000, due_on=first.due_on
+    )
+    factories.CardPaymentFactory(installment=second, state="requires_action")
+    db.session.commit()
+
+    left = lower_unpaid_installments(subscription_id, 2000)
+
+    assert left == 0
+    assert (first.amount_cents, second.amount_cents) == (3000, 5000)
