@@ -68,4 +68,7 @@ def expire_abandoned_attempts(now: datetime, *, commit: Callable[[], None]) -> i
         except gateway.GatewayUnavailable:
             db.session.rollback()
             logger.warning("Stripe unreachable: attempt %s expires on a later run", payment_id)
+        except Exception:  # one attempt never stops the run: logged, tried again next run
+            db.session.rollback()
+            logger.exception("Attempt %s could not be expired", payment_id)
     return expired
