@@ -39,6 +39,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.i18n import select_locale
 
     ext.db.init_app(app)
+    from marketplace.db import use_real_sqlite_transactions
+
+    with app.app_context():
+        for engine in ext.db.engines.values():
+            use_real_sqlite_transactions(engine)
     ext.migrate.init_app(app, ext.db, directory=str(PROJECT_ROOT / "migrations"))
     ext.csrf.init_app(app)
     ext.babel.init_app(app, locale_selector=select_locale)

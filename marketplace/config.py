@@ -188,6 +188,18 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "REDIS_URL": env.get("REDIS_URL", ""),
         # When set, /metrics asks for `Authorization: Bearer <token>`.
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        # Card and SEPA payments: a payment left at its 3-D Secure step is cancelled after
+        # this many hours (the installment becomes payable again).
+        "CARD_ACTION_EXPIRES_HOURS": int(env.get("CARD_ACTION_EXPIRES_HOURS", "24")),
+        # A household's credit (an overpaid contract it left) pays its next installments
+        # before its card or mandate is charged; "0" leaves every credit to be refunded.
+        "CREDITS_PAY_NEXT_INSTALLMENTS": env.get("CREDITS_PAY_NEXT_INSTALLMENTS", "1") == "1",
+        # A SEPA direct debit is notified to the household this many days ahead (the legal
+        # pre-notification); none is made before its notice is that old.
+        "SEPA_NOTICE_DAYS": int(env.get("SEPA_NOTICE_DAYS", "14")),
+        # The creditor named in the SEPA mandate's terms, and its identifier (ICS).
+        "SEPA_CREDITOR_NAME": env.get("SEPA_CREDITOR_NAME", "Circuits courts solidaires"),
+        "SEPA_CREDITOR_ID": env.get("SEPA_CREDITOR_ID", ""),
         **stripe_settings(env, development=development),
     }
     config.update(overrides)

@@ -13,9 +13,18 @@ from datetime import date
 from sqlalchemy import func, select
 
 from marketplace.baskets.schedule import PlannedInstallment
+from marketplace.cards.settlement import live_attempts
 from marketplace.extensions import db
 from marketplace.payments.models import Installment, InstallmentState
 from marketplace.payments.statements import UNPAID_STATES
+
+
+def paying_online(subscription_id: int) -> bool:
+    """True while a card or SEPA attempt is under way on one of the contract's installments."""
+    ids = db.session.scalars(
+        select(Installment.id).where(Installment.subscription_id == subscription_id)
+    ).all()
+    return bool(live_attempts(ids))
 
 
 def lower_unpaid_installments(subscription_id: int, amount_cents: int) -> int:
@@ -30,10 +39,14 @@ def lower_unpaid_installments(subscription_id: int, amount_cents: int) -> int:
         .order_by(Installment.sequence.desc())
         .with_for_update()
     ).all()
+    # An installment being paid online keeps its amount: the card is charged what it showed.
+    busy = {payment.installment_id for payment in live_attempts([i.id for i in unpaid])}
     left = amount_cents
     for installment in unpaid:
         if left <= 0:
             break
+        if installment.id in busy:
+            continue
         if installment.amount_cents <= left:
             left -= installment.amount_cents
             installment.state = InstallmentState.CANCELLED.value

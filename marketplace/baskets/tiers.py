@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import User
-from marketplace.baskets.installments import lower_unpaid_installments
+from marketplace.baskets.installments import lower_unpaid_installments, paying_online
 from marketplace.baskets.models import (
     BasketOffer,
     Delivery,
@@ -163,6 +163,14 @@ def approve(group: Group, subscription_id: int, now: datetime) -> TierDecision:
     # The fund first, then the request: every approval in the group takes them in this order.
     lock_fund(group.id)
     subscription = _pending_request(group, subscription_id)
+    if paying_online(subscription.id):
+        raise DomainError(
+            _(
+                "Un paiement en ligne est en cours pour ce contrat : attendez son résultat "
+                "(quelques minutes, quelques jours pour un prélèvement) avant d'accorder le "
+                "tarif solidaire, pour que le foyer ne paie pas l'ancien montant."
+            )
+        )
     percent = subscription.tier.percent
     deliveries = _remaining_deliveries([subscription.id], now, lock=True).get(subscription.id, [])
     difference = _difference(deliveries, percent)

@@ -6,6 +6,13 @@ right after: the boundary (the job, the coordinators' "retry now") passes its `c
 When Stripe cannot be reached the row stays `creating`; a later run sends the same row
 again, with the same key, so Stripe never charges twice. A `creating` row younger than
 `IN_FLIGHT` may belong to a request still waiting for Stripe's answer: it is left alone.
+
+Stripe keeps an idempotency key for 24 hours: a `creating` row older than `KEY_VALID_FOR`
+is given up (cancelled) and a new attempt, with a new key, is made instead.
+
+Each installment is charged on its own: an error on one (a bad row, a bug) is rolled back,
+logged and counted, and the run goes on with the others. The job then reports the run as
+incomplete (see jobs.py), so the scheduler runs it again later the same day.
 """
 
 from __future__ import annotations
@@ -21,13 +28,15 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
 from marketplace.cards import gateway, settlement
+from marketplace.cards.credit_use import apply_credits
 from marketplace.cards.dunning import on_missing_method
+from marketplace.cards.expiry import expire_abandoned_attempts
 from marketplace.cards.installments import (
     ACTIVE_SUBSCRIPTION,
     STRIPE_PAYMENT_METHODS,
     InstallmentContext,
     context_of,
-    default_methods,
+    method_for_contract,
 )
 from marketplace.cards.models import (
     LIVE_CARD_PAYMENT_STATES,
@@ -35,14 +44,16 @@ from marketplace.cards.models import (
     CardPaymentState,
     SavedPaymentMethod,
 )
+from marketplace.cards.reminders import notice_given
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.payments.models import Installment, InstallmentState
-from marketplace.payments.statements import subscriptions_table
+from marketplace.payments.models import Installment, InstallmentState, PaymentMethod
+from marketplace.payments.statements import UNPAID_STATES, subscriptions_table
 
 logger = logging.getLogger(__name__)
 
 IN_FLIGHT = timedelta(minutes=10)
+KEY_VALID_FOR = timedelta(hours=20)
 LIVE_STATES = tuple(state.value for state in LIVE_CARD_PAYMENT_STATES)
 
 
@@ -53,15 +64,25 @@ class Outcome(enum.StrEnum):
     NO_METHOD = "no_method"  # nothing saved to charge: the household was asked to pay online
     UNAVAILABLE = "unavailable"  # Stripe unreachable: the same row is sent again next run
     SKIPPED = "skipped"  # already paid, or an attempt is under way
+    CREDITED = "credited"  # paid by the household's credit, nothing charged
+    AWAITING_NOTICE = "awaiting_notice"  # a SEPA debit whose pre-notification is too recent
+    ERROR = "error"  # something went wrong on our side: rolled back, logged, tried next run
 
 
 @dataclass(frozen=True)
 class ChargeSummary:
     counts: dict[str, int]
+    errors: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """False when some installment must be tried again (Stripe unreachable, an error)."""
+        return not (self.counts.get(Outcome.ERROR) or self.counts.get(Outcome.UNAVAILABLE))
 
     def __str__(self) -> str:
         parts = [f"{name}: {count}" for name, count in sorted(self.counts.items())]
-        return ", ".join(parts) or "rien à prélever"
+        text = ", ".join(parts) or "rien à prélever"
+        return "\n".join([text, *self.errors])
 
 
 def _chargeable(today: date):
@@ -98,11 +119,21 @@ def charge_due_installments(
     today: date, *, now: datetime, commit: Callable[[], None]
 ) -> ChargeSummary:
     """Charge every due installment of card and SEPA subscriptions (see the module's doc)."""
-    outcomes = Counter(
-        charge_installment(installment_id, today, now=now, commit=commit)
-        for installment_id in installments_to_charge(today)
-    )
-    return ChargeSummary(dict(outcomes))
+    outcomes: Counter[str] = Counter()
+    errors: list[str] = []
+    expired = expire_abandoned_attempts(now, commit=commit)
+    if expired:
+        outcomes["expired"] = expired
+    for installment_id in installments_to_charge(today):
+        try:
+            outcome = charge_installment(installment_id, today, now=now, commit=commit)
+        except Exception as error:  # one bad row never stops the others being charged
+            db.session.rollback()
+            logger.exception("Charging installment %s failed", installment_id)
+            errors.append(f"échéance {installment_id} : {type(error).__name__}: {error}"[:300])
+            outcome = Outcome.ERROR
+        outcomes[outcome] += 1
+    return ChargeSummary(dict(outcomes), tuple(errors))
 
 
 def charge_installment(
@@ -134,14 +165,27 @@ def _prepare(installment_id: int, today: date, now: datetime) -> CardPayment | s
         )
     ).first()
     if live is not None:
-        abandoned = live.state == CardPaymentState.CREATING.value and (
-            live.created_at < now - IN_FLIGHT
+        abandoned = (
+            live.state == CardPaymentState.CREATING.value
+            and live.off_session
+            and live.created_at < now - IN_FLIGHT
         )
-        return live if abandoned and live.off_session else Outcome.SKIPPED
+        if not abandoned:
+            return Outcome.SKIPPED
+        if live.saved_payment_method_id is not None and live.created_at >= now - KEY_VALID_FOR:
+            return live  # sent again with the same key: Stripe answers with the same intent
+        # Never sent (no method was stored with it), or its key is no longer kept by Stripe:
+        # give it up; a webhook would still book it if Stripe had in fact charged it.
+        live.failure_code = "abandoned"
+        settlement.record_canceled(live)
     context = context_of(installment_id)
     if context is None or not context.pays_through_stripe:
         return Outcome.SKIPPED
-    saved = default_methods([context.user.id]).get(context.user.id)
+    if context.payment_method == PaymentMethod.SEPA.value and not notice_given(installment, today):
+        return Outcome.AWAITING_NOTICE  # the reminders job sends it; debited once it is old enough
+    if apply_credits(context, now) and installment.state not in UNPAID_STATES:
+        return Outcome.CREDITED  # the household's credit paid it: nothing to charge
+    saved = method_for_contract(context.user.id, context.payment_method)
     if saved is None:
         on_missing_method(context)
         return Outcome.NO_METHOD

@@ -11,7 +11,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from marketplace.cards import charging, dunning, followup
+from marketplace.cards import charging, dunning, expiry, followup, gateway, settlement
+from marketplace.cards.models import CardPaymentState
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.forms import ConfirmForm
@@ -44,6 +45,17 @@ RETRY_MESSAGES = {
     charging.Outcome.UNAVAILABLE: (
         "warning",
         _l("La banque ne répond pas pour l'instant. Le paiement sera renvoyé automatiquement."),
+    ),
+    charging.Outcome.CREDITED: (
+        "success",
+        _l("L'avoir du foyer a payé l'échéance : rien n'a été prélevé."),
+    ),
+    charging.Outcome.AWAITING_NOTICE: (
+        "info",
+        _l(
+            "Le foyer n'a pas encore été prévenu de ce prélèvement SEPA assez tôt : il le sera, "
+            "puis le prélèvement partira à la date annoncée."
+        ),
     ),
     charging.Outcome.SKIPPED: (
         "info",
@@ -112,4 +124,36 @@ def stop(slug: str, installment_id: int):
         flash(_("Les essais automatiques sont arrêtés pour cette échéance."), "success")
     else:
         flash(_("Aucun essai automatique n'était prévu pour cette échéance."), "info")
+    return redirect(url_for("card_followup.index", slug=group.slug))
+
+
+@bp.post("/<int:installment_id>/cancel-attempt")
+def cancel_attempt(slug: str, installment_id: int):
+    """Cancel a payment waiting for the household's confirmation (3-D Secure): at Stripe, then
+    here; the installment may then be paid another way (a cheque, cash, another card)."""
+    group = _managed_group(slug)
+    installment = _failed_installment(group, installment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    waiting = [
+        payment
+        for payment in settlement.live_attempts([installment.id])
+        if payment.state == CardPaymentState.REQUIRES_ACTION.value
+    ]
+    if not waiting:
+        flash(_("Aucun paiement n'attend la confirmation du foyer pour cette échéance."), "info")
+        return redirect(url_for("card_followup.index", slug=group.slug))
+    try:
+        expiry.expire(waiting[0])
+    except gateway.GatewayUnavailable:
+        db.session.rollback()
+        flash(
+            _("La banque ne répond pas pour l'instant : réessayez dans quelques minutes."), "error"
+        )
+    else:
+        db.session.commit()
+        flash(
+            _("Le paiement en attente est annulé : l'échéance peut être réglée autrement."),
+            "success",
+        )
     return redirect(url_for("card_followup.index", slug=group.slug))

@@ -1,7 +1,9 @@
 """What happens after a charge made without the household fails: retries and emails.
 
 A saved card or SEPA mandate that is refused is tried again 2, 5 and 9 days after the first
-refusal, then no more: the coordinators are told. Each refusal
+refusal, then no more: the coordinators are told. A refusal the same method would give again
+(lost or expired card, closed account: FINAL_DECLINES) is never retried automatically: the
+household pays online or saves another method, and the coordinators are told at once. Each refusal
 emails the household, in its language, with the reason and a link to pay online or another
 way. A bank asking the cardholder to confirm (3-D Secure) cannot be retried without them: the
 email asks them to confirm online instead.
@@ -56,8 +58,48 @@ FAILURE_REASONS = {
         "Votre banque demande que vous confirmiez ce paiement."
     ),
     NO_SAVED_METHOD: _l("Aucune carte ni aucun mandat SEPA n'est enregistré pour ce paiement."),
+    "card_declined": _l("Votre banque a refusé le paiement."),
+    "generic_decline": _l("Votre banque a refusé le paiement."),
+    "do_not_honor": _l("Votre banque a refusé le paiement sans en donner la raison."),
+    "card_not_supported": _l("Cette carte n'accepte pas ce type de paiement."),
+    "currency_not_supported": _l("Cette carte n'accepte pas les paiements en euros."),
+    "incorrect_number": _l("Le numéro de la carte est incorrect."),
+    "invalid_expiry_month": _l("La date d'expiration de la carte est incorrecte."),
+    "invalid_expiry_year": _l("La date d'expiration de la carte est incorrecte."),
+    "pickup_card": _l("La carte ne peut plus être utilisée : contactez votre banque."),
+    "restricted_card": _l("La carte ne peut plus être utilisée : contactez votre banque."),
+    "fraudulent": _l("Votre banque a refusé le paiement."),
+    "try_again_later": _l("Votre banque n'a pas pu traiter le paiement : réessayez plus tard."),
+    "card_velocity_exceeded": _l("Le plafond de paiement de la carte est atteint."),
+    "withdrawal_count_limit_exceeded": _l("Le plafond de paiement de la carte est atteint."),
+    "account_closed": _l("Le compte bancaire du mandat SEPA est clos."),
+    "no_account": _l("Le compte bancaire du mandat SEPA n'existe pas."),
+    "debit_not_authorized": _l("Le titulaire du compte a refusé ce prélèvement."),
+    "refused": _l("Le service de paiement a refusé la demande."),
+    "abandoned": _l("Le paiement n'a pas été confirmé à temps : il a été annulé."),
 }
 GENERIC_REASON = _l("Votre banque a refusé le paiement.")
+# Refusals the same card or mandate will give again: never retried without the household
+# (it pays online, or saves another method); the coordinators are told at once.
+FINAL_DECLINES = frozenset(
+    {
+        "expired_card",
+        "lost_card",
+        "stolen_card",
+        "pickup_card",
+        "restricted_card",
+        "fraudulent",
+        "incorrect_number",
+        "invalid_expiry_month",
+        "invalid_expiry_year",
+        "card_not_supported",
+        "currency_not_supported",
+        "account_closed",
+        "no_account",
+        "debit_not_authorized",
+        "refused",
+    }
+)
 
 
 def failure_reason(code: str) -> str:
@@ -101,8 +143,8 @@ def on_charge_failed(payment: CardPayment) -> None:
     if context is None or context.installment.state != InstallmentState.FAILED.value:
         return
     installment = context.installment
-    if needs_authentication(payment.failure_code):
-        retry_on = None  # only the cardholder can confirm: no automatic retry
+    if needs_authentication(payment.failure_code) or payment.failure_code in FINAL_DECLINES:
+        retry_on = None  # only the household can act: confirm, or pay another way
     else:
         failures = _automatic_failures_until(payment)
         retry_on = next_retry_on(

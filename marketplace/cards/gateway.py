@@ -79,8 +79,10 @@ def _call(operation: Callable[[], Result]) -> Result:
         details = error.error
         intent = getattr(details, "payment_intent", None) if details else None
         intent_id = intent.get("id") if intent else None
+        # The bank's reason ("insufficient_funds", "lost_card") when Stripe gives it.
+        code = (getattr(details, "decline_code", None) if details else None) or error.code
         raise CardDeclined(
-            error.code or "card_declined", error.user_message or str(error), intent_id
+            code or "card_declined", error.user_message or str(error), intent_id
         ) from error
     except (stripe.APIConnectionError, stripe.RateLimitError) as error:
         raise GatewayUnavailable(str(error)) from error
@@ -212,3 +214,24 @@ def list_refunds(intent_id: str) -> list[stripe.Refund]:
     """The refunds of a payment (webhook `charge.refunded` books each of them once)."""
     refunds = _call(lambda: client().v1.refunds.list(params={"payment_intent": intent_id}))
     return list(refunds.data)
+
+
+def cancel_intent(intent_id: str) -> stripe.PaymentIntent:
+    """Cancel a PaymentIntent nobody will complete (an abandoned 3-D Secure confirmation)."""
+    return _call(lambda: client().v1.payment_intents.cancel(intent_id))
+
+
+def mandate_reference(customer_id: str, payment_method_id: str) -> str:
+    """The reference (RUM) of the SEPA mandate a SetupIntent signed for this payment method,
+    "" when Stripe has none."""
+    setups = _call(
+        lambda: client().v1.setup_intents.list(
+            params={"customer": customer_id, "payment_method": payment_method_id, "limit": 1}
+        )
+    )
+    mandate_id = next((setup.get("mandate") for setup in setups.data if setup.get("mandate")), None)
+    if not mandate_id:
+        return ""
+    mandate = as_dict(_call(lambda: client().v1.mandates.retrieve(mandate_id)))
+    details = (mandate.get("payment_method_details") or {}).get("sepa_debit") or {}
+    return details.get("reference") or ""

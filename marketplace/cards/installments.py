@@ -92,3 +92,19 @@ def coordinators_of(group_id: int) -> list[User]:
 def pay_installment_url(installment_id: int) -> str:
     """The absolute link to pay an installment online, for emails (also sent by jobs)."""
     return absolute_url(PAY_INSTALLMENT_ENDPOINT, installment_id=installment_id)
+
+
+def method_for_contract(user_id: int, method: str) -> SavedPaymentMethod | None:
+    """The saved method to charge for a contract paying by `method` (card or sepa_debit):
+    the household's default if it is of that kind, else its latest one of that kind. A
+    contract whose offer takes only cards is never debited from a SEPA mandate (and back)."""
+    return db.session.scalars(
+        select(SavedPaymentMethod)
+        .where(
+            SavedPaymentMethod.user_id == user_id,
+            SavedPaymentMethod.method == method,
+            SavedPaymentMethod.removed_at.is_(None),
+        )
+        .order_by(SavedPaymentMethod.is_default.desc(), SavedPaymentMethod.id.desc())
+        .limit(1)
+    ).first()

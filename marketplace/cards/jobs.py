@@ -16,6 +16,10 @@ from marketplace.scheduler.registry import Daily, Period, registry
 from marketplace.timezones import paris_today
 
 
+class ChargeRunIncomplete(Exception):  # noqa: N818 - reads as the run's outcome
+    """Some installments could not be charged in this run (Stripe unreachable, an error)."""
+
+
 @registry.register(
     "charge_due_installments",
     Daily(time(7, 0)),
@@ -25,6 +29,10 @@ from marketplace.timezones import paris_today
 def charge_installments(period: Period) -> str:
     # Each attempt is committed before and after its Stripe call (see charging.py).
     summary = charge_due_installments(paris_today(), now=utcnow(), commit=db.session.commit)
+    if not summary.complete:
+        # What was charged is committed; the run is recorded as failed so that the
+        # scheduler's retry tick runs it again later today (same rows, same keys).
+        raise ChargeRunIncomplete(str(summary))
     return str(summary)
 
 
@@ -35,5 +43,6 @@ def charge_installments(period: Period) -> str:
     description="Rappelle aux foyers les échéances qui arrivent dans trois jours.",
 )
 def remind_installments_due(period: Period) -> str:
-    sent = send_due_reminders(paris_today(), utcnow())
-    return f"{sent} rappel(s) envoyé(s)"
+    errors: list[str] = []
+    sent = send_due_reminders(paris_today(), utcnow(), errors)
+    return "\n".join([f"{sent} rappel(s) envoyé(s)", *errors])

@@ -65,6 +65,8 @@ class SavedPaymentMethod(Base):
     exp_month: Mapped[int | None] = mapped_column(Integer)
     exp_year: Mapped[int | None] = mapped_column(Integer)
     is_default: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A SEPA mandate's reference (RUM), told to the household with the mandate's terms.
+    mandate_reference: Mapped[str] = mapped_column(String(35), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

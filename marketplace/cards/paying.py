@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Table, select
 
 from marketplace.accounts.models import User
-from marketplace.cards import gateway, settlement
+from marketplace.cards import expiry, gateway, settlement
+from marketplace.cards.dunning import failure_reason
 from marketplace.cards.models import CardPayment, CardPaymentState
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
@@ -82,6 +83,8 @@ def refresh_live_attempt(*, installment_id: int | None = None, order_id: int | N
         return None
     if payment.stripe_payment_intent_id:
         settlement.record_intent(payment, gateway.retrieve_intent(payment.stripe_payment_intent_id))
+        if expiry.is_abandoned(payment, utcnow()):
+            expiry.expire(payment)  # the household may now pay with another card
     elif not payment.off_session and payment.created_at < utcnow() - STALE_AFTER:
         # An off-session attempt is the charging job's: it sends the same row again with the
         # same idempotency key, so Stripe never charges twice. Only an abandoned attempt made
@@ -96,8 +99,9 @@ def charge_now(payment: CardPayment, payment_method_id: str) -> CardPaymentState
         intent = gateway.create_intent(payment, payment_method_id=payment_method_id, confirm=True)
     except gateway.CardDeclined as declined:
         settlement.record_failure(payment, code=declined.code, message=declined.message)
+        # Stripe's message is in English: the household reads the reason in its language.
         raise DomainError(
-            _("Paiement refusé par la banque : %(reason)s", reason=declined.message)
+            _("Paiement refusé par la banque : %(reason)s", reason=failure_reason(declined.code))
         ) from declined
     except gateway.GatewayUnavailable as error:
         raise DomainError(

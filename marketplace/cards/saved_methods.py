@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from marketplace.accounts.models import User
-from marketplace.cards import gateway
+from marketplace.cards import gateway, mandate_terms
 from marketplace.cards.models import STRIPE_METHODS, SavedPaymentMethod, StripeCustomer
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
@@ -70,9 +70,21 @@ def save(user: User, payment_method_id: str) -> SavedPaymentMethod:
         is_default=True,
         **_description(details),
     )
+    if saved.method == "sepa_debit" and not saved.mandate_reference:
+        saved.mandate_reference = _signed_mandate_reference(user, payment_method_id)
     db.session.add(saved)
     db.session.flush()
+    if saved.method == "sepa_debit":
+        mandate_terms.send(user, saved)
     return saved
+
+
+def _signed_mandate_reference(user: User, payment_method_id: str) -> str:
+    """Stripe keeps a SEPA mandate's reference on the mandate its SetupIntent signed."""
+    try:
+        return gateway.mandate_reference(gateway.customer_id_for(user), payment_method_id)[:35]
+    except gateway.GatewayError:
+        return ""  # the mandate stays valid; its reference is shown in Stripe's dashboard
 
 
 def _description(details: Any) -> dict[str, Any]:
@@ -85,7 +97,11 @@ def _description(details: Any) -> dict[str, Any]:
             "exp_year": card.get("exp_year"),
         }
     sepa = details["sepa_debit"]
-    return {"brand": (sepa.get("bank_code") or "")[:30], "last4": sepa.get("last4") or ""}
+    return {
+        "brand": (sepa.get("bank_code") or "")[:30],
+        "last4": sepa.get("last4") or "",
+        "mandate_reference": (sepa.get("mandate_reference") or "")[:35],
+    }
 
 
 def save_from_setup_intent(setup_intent: Any) -> SavedPaymentMethod | None:

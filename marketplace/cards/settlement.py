@@ -40,6 +40,9 @@ _RANK = {
     CardPaymentState.SUCCEEDED: 4,
 }
 PAID_INSTALLMENT_STATES = (InstallmentState.PAID.value, InstallmentState.HANDED_OVER.value)
+SETTLED_STATES = (*PAID_INSTALLMENT_STATES, InstallmentState.CANCELLED.value)
+# Planned or failed: nothing else (an offline payment recorded, a debit) is settling it.
+PAYABLE_INSTALLMENT_STATES = (InstallmentState.PLANNED.value, InstallmentState.FAILED.value)
 LIVE_STATES = tuple(state.value for state in LIVE_CARD_PAYMENT_STATES)
 
 
@@ -63,12 +66,21 @@ def new_payment(
     """
     if method not in STRIPE_METHODS:
         raise DomainError(_("Ce moyen de paiement n'est pas accepté en ligne."), field="method")
-    if amount_cents <= 0:
-        raise DomainError(_("Le montant à payer doit être positif."))
     if (installment is None) == (order is None):
         raise ValueError("A card payment pays exactly one installment or one order.")
-    if installment is not None and installment.state in PAID_INSTALLMENT_STATES:
-        raise DomainError(_("Cette échéance est déjà payée."))
+    if installment is not None:
+        # Read again under a lock: the scheduler, a coordinator or another tab may have
+        # paid, recorded or re-priced it since the page was shown. Its amount is the one paid.
+        installment = _locked_installment(installment.id)
+        amount_cents = installment.amount_cents
+        if installment.state in PAID_INSTALLMENT_STATES:
+            raise DomainError(_("Cette échéance est déjà payée."))
+        if installment.state not in PAYABLE_INSTALLMENT_STATES:
+            raise DomainError(
+                _("Un règlement est déjà enregistré pour cette échéance : elle n'est plus à payer.")
+            )
+    if amount_cents <= 0:
+        raise DomainError(_("Le montant à payer doit être positif."))
     target = (
         CardPayment.installment_id == installment.id
         if installment is not None
@@ -98,6 +110,29 @@ def new_payment(
         # Two requests at the same instant: the partial unique index kept only one.
         raise DomainError(_("Un paiement est déjà en cours : attendez son résultat.")) from error
     return payment
+
+
+def _locked_installment(installment_id: int) -> Installment:
+    return db.session.scalars(
+        select(Installment)
+        .where(Installment.id == installment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def live_attempts(installment_ids) -> list[CardPayment]:
+    """The attempts under way on these installments (at most one each: a database rule)."""
+    ids = list(installment_ids)
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(CardPayment).where(
+                CardPayment.installment_id.in_(ids), CardPayment.state.in_(LIVE_STATES)
+            )
+        )
+    )
 
 
 def payment_for_intent(intent_id: str) -> CardPayment | None:
@@ -139,7 +174,7 @@ def record_intent(payment: CardPayment, intent: Any) -> None:
         error = _last_error(intent) or {}
         record_failure(
             payment,
-            code=error.get("code") or "card_declined",
+            code=error.get("decline_code") or error.get("code") or "card_declined",
             message=error.get("message") or "",
         )
         return
@@ -200,6 +235,8 @@ def _release_pending_installment(payment: CardPayment) -> None:
 
 
 def _book_success(payment: CardPayment) -> None:
+    installment = payment.installment
+    settled_before = installment is not None and installment.state in SETTLED_STATES
     if payment.ledger_entry_id is None:
         payment.ledger_entry_id = _book_once(
             payment,
@@ -208,7 +245,13 @@ def _book_success(payment: CardPayment) -> None:
             reference=payment.stripe_payment_intent_id,
             label=_payment_label,
         ).id
-    installment = payment.installment
+    if settled_before:
+        # Paid another way (or given up) meanwhile: the money goes back to the household.
+        db.session.flush()
+        from marketplace.cards.duplicates import give_back
+
+        give_back(payment)
+        return
     if installment is not None and installment.state not in PAID_INSTALLMENT_STATES:
         installment.state = InstallmentState.PAID.value
         installment.paid_at = utcnow()
@@ -300,3 +343,22 @@ def refundable_cents(payment: CardPayment) -> int:
     if payment.state != CardPaymentState.SUCCEEDED.value:
         return 0
     return payment.amount_cents - payment.refunded_cents
+
+
+def book_adjustment(payment: CardPayment, *, amount_cents: int, reference: str, label) -> bool:
+    """Book a correction of `payment` (a dispute, a SEPA return) once, by its reference."""
+    if db.session.scalar(
+        select(LedgerEntry.id).where(
+            LedgerEntry.group_id == payment.group_id, LedgerEntry.external_reference == reference
+        )
+    ):
+        return False
+    _book_once(
+        payment,
+        kind=EntryKind.ADJUSTMENT,
+        amount_cents=amount_cents,
+        reference=reference,
+        label=label,
+    )
+    db.session.flush()
+    return True

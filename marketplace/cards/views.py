@@ -23,7 +23,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.cards import gateway, paying, saved_methods, settlement
+from marketplace.cards import expiry, gateway, paying, saved_methods, settlement
+from marketplace.cards.dunning import failure_reason
 from marketplace.cards.forms import NewMethodForm, RefundForm, SavedMethodForm
 from marketplace.cards.installments import context_of
 from marketplace.cards.models import STRIPE_METHODS, CardPayment, CardPaymentState
@@ -228,7 +229,30 @@ def payment_return(payment_id: int):
         if payment.installment_id
         else url_for("cards.pay_order", order_id=payment.order_id)
     )
-    return render_template("cards/result.html", payment=payment, retry=retry)
+    return render_template(
+        "cards/result.html",
+        payment=payment,
+        retry=retry,
+        form=ConfirmForm(),
+        reason=failure_reason(payment.failure_code) if payment.failure_code else "",
+    )
+
+
+@bp.post("/<int:payment_id>/annuler")
+def cancel_payment(payment_id: int):
+    """The household gives up a payment waiting for its bank's confirmation, to pay otherwise."""
+    payment = paying.own_payment(current_user, payment_id)
+    if payment is None:
+        abort(404)
+    if ConfirmForm().validate_on_submit() and payment.state == CardPaymentState.REQUIRES_ACTION:
+        try:
+            expiry.expire(payment)
+        except gateway.GatewayError:
+            db.session.rollback()
+            _gateway_down()
+        else:
+            db.session.commit()
+    return redirect(url_for("cards.payment_return", payment_id=payment.id))
 
 
 # --- Saved cards and mandates ------------------------------------------------------------------

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.cards import gateway, saved_methods, settlement
+from marketplace.cards import disputes, gateway, saved_methods, settlement
 from marketplace.cards.models import StripeEvent
 from marketplace.db import utcnow
 from marketplace.extensions import csrf, db
@@ -80,6 +80,8 @@ def handle(event_type: str, obj: Any) -> None:
         _intent_event(event_type, obj)
     elif event_type == "charge.refunded":
         _charge_refunded(obj)
+    elif event_type.startswith("charge.dispute."):
+        disputes.on_dispute(event_type, obj)
     elif event_type == "setup_intent.succeeded":
         saved_methods.save_from_setup_intent(obj)
 
@@ -95,7 +97,7 @@ def _intent_event(event_type: str, intent: Any) -> None:
         error = intent.get("last_payment_error") or {}
         settlement.record_failure(
             payment,
-            code=error.get("code") or "card_declined",
+            code=error.get("decline_code") or error.get("code") or "card_declined",
             message=error.get("message") or "",
         )
     else:

@@ -34,7 +34,7 @@ from marketplace.payments.models import (
     OfflinePaymentState,
 )
 from marketplace.payments.money import format_money
-from marketplace.payments.offline_queries import OFFLINE_METHODS
+from marketplace.payments.offline_queries import OFFLINE_METHODS, refuse_if_paying_online
 from marketplace.payments.statements import UNPAID_STATES, subscriptions_table
 
 BANK_MAX, CHEQUE_NUMBER_MAX = 80, 40
@@ -202,6 +202,7 @@ def record_payments(
             )
         seen.add(line.installment_id)
         _check_line(line, installment)
+    refuse_if_paying_online(seen)
     _check_cheques_are_new(group_id, lines)
 
     payments = []

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, case, func, select
+from flask_babel import gettext as _
+from sqlalchemy import Select, Table, case, func, select
 
 from marketplace.accounts.models import User
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.payments.models import (
     Installment,
@@ -149,3 +151,33 @@ def group_offer_choices(group_id: int) -> list[tuple[int, str]]:
             .order_by(offers.c.season_starts_on.desc(), offers.c.name)
         )
     ]
+
+
+# A card or SEPA attempt still under way (cards.models.LIVE_CARD_PAYMENT_STATES, a layer above).
+LIVE_ONLINE_STATES = ("creating", "requires_action", "processing")
+
+
+def _card_payments_table() -> Table:
+    return db.metadata.tables["card_payments"]
+
+
+def refuse_if_paying_online(installment_ids: set[int]) -> None:
+    """One settlement at a time per installment: never cash on top of a card payment."""
+    card_payments = _card_payments_table()
+    live = db.session.scalar(
+        select(func.count())
+        .select_from(card_payments)
+        .where(
+            card_payments.c.installment_id.in_(installment_ids),
+            card_payments.c.state.in_(LIVE_ONLINE_STATES),
+        )
+    )
+    if live:
+        raise DomainError(
+            _(
+                "Un paiement en ligne (carte ou prélèvement) est en cours pour une de ces "
+                "échéances : attendez son résultat avant d'enregistrer un autre règlement. "
+                "Un paiement par carte laissé sans confirmation est annulé de lui-même au bout "
+                "d'un jour."
+            )
+        )

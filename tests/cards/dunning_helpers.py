@@ -10,6 +10,7 @@ from sqlalchemy import select
 from marketplace.baskets.models import Subscription
 from marketplace.cards import gateway
 from marketplace.cards.models import SavedPaymentMethod
+from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.organisations.models import Role
 from marketplace.payments.models import Installment, LedgerEntry
@@ -29,6 +30,9 @@ def card_installment(
         amount_cents=amount_cents,
         due_on=due_on or paris_today(),
     )
+    if method == "sepa_debit" and installment.due_on <= paris_today():
+        # A debit already due was notified in time (see cards.reminders.notice_given).
+        installment.reminded_at = utcnow() - timedelta(days=15)
     db.session.flush()
     return installment
 

@@ -174,8 +174,8 @@ def test_stripe_outage_never_charges_twice(make_app, outbox):
     installment = card_installment()
     household = household_of(installment)
     save_card(household)
-    db.session.commit()
     installment_id = installment.id
+    db.session.commit()  # and no transaction left open while the other app writes
     unreachable = make_app(STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}")
 
     with unreachable.app_context():  # Stripe really cannot be reached: nothing listens there

@@ -136,3 +136,46 @@ def test_group_payments_page_queries_do_not_grow(client, user_with_role):
         page = client.get(f"/paiements/carte/groupes/{group.id}").get_data(as_text=True)
     assert page.count("Rembourser</button>") == 5
     assert many.count == few.count
+
+
+def test_a_saved_mandate_keeps_its_reference_and_the_household_receives_its_terms(
+    client, login, outbox
+):
+    from tests.cards.dunning_helpers import subject_of
+    from tests.helpers import message_text
+
+    user = login(factories.UserFactory())
+    db.session.commit()
+    setup = gateway.create_setup_intent(user, "sepa_debit", saved_methods.PURPOSE_SAVE)
+    gateway.client().v1.setup_intents.confirm(setup.id, params={"payment_method": sepa_method()})
+    db.session.commit()
+
+    client.post(
+        "/paiements/carte/moyens/ajouter/sepa_debit", data={"new-setup_intent_id": setup.id}
+    )
+
+    mandate = db.session.scalars(select(SavedPaymentMethod)).one()
+    assert mandate.mandate_reference == "NXDSYREGC9PSMKWY"  # localstripe's
+    (message,) = outbox
+    assert subject_of(message) == "Votre mandat de prélèvement SEPA"
+    text = message_text(message)
+    assert "RUM" in text and "NXDSYREGC9PSMKWY" in text and "8 semaines" in text
+
+
+def test_with_real_stripe_the_reference_comes_from_the_signed_mandate(monkeypatch, outbox):
+    user = factories.UserFactory()
+    db.session.commit()
+    method_id = sepa_method()
+    real_retrieve = gateway.retrieve_payment_method
+
+    def without_reference(payment_method_id):
+        details = gateway.as_dict(real_retrieve(payment_method_id))
+        details["sepa_debit"].pop("mandate_reference", None)  # as real Stripe answers
+        return details
+
+    monkeypatch.setattr(gateway, "retrieve_payment_method", without_reference)
+    monkeypatch.setattr(gateway, "mandate_reference", lambda customer, method: "RUM-2026-0042")
+
+    saved = saved_methods.save(user, method_id)
+
+    assert saved.mandate_reference == "RUM-2026-0042"

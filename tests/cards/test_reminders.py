@@ -124,3 +124,77 @@ def test_the_daily_job_reminds_once_per_period(outbox):
     assert forced.summary == "0 rappel(s) envoyé(s)"
     assert len(outbox) == 1
     assert "effectuer le virement" in message_text(outbox[0])
+
+
+def test_a_sepa_debit_is_notified_fourteen_days_ahead(outbox):
+    today = paris_today()
+    in_fourteen_days = card_installment(due_on=today + days(14), method="sepa_debit")
+    card_installment(due_on=today + days(15), method="sepa_debit")  # too early
+    card_installment(due_on=today + days(14))  # a card: three days ahead
+    db.session.flush()
+
+    ids = [context.installment.id for context in installments_to_remind(today)]
+
+    assert ids == [in_fourteen_days.id]
+
+
+def test_a_sepa_debit_due_while_the_scheduler_was_down_waits_for_its_notice(outbox):
+    from marketplace.cards.charging import Outcome, charge_due_installments
+    from marketplace.cards.reminders import debit_on
+
+    today = paris_today()
+    installment = card_installment(due_on=today - days(2), method="sepa_debit")
+    installment.reminded_at = None  # never notified: the jobs were down
+    factories.SavedPaymentMethodFactory(
+        user=household_of(installment), method="sepa_debit", last4="2606"
+    )
+    db.session.commit()
+
+    charged = charge_due_installments(today, now=utcnow(), commit=db.session.commit)
+    assert charged.counts == {Outcome.AWAITING_NOTICE: 1}
+    assert remind() == 1
+
+    assert debit_on(installment, today) == today + days(14)
+    text = message_text(outbox[0])
+    assert "Nous prélèverons ce montant" in text
+    assert str((today + days(14)).year) in text
+    assert charge_due_installments(
+        today + days(13), now=utcnow(), commit=db.session.commit
+    ).counts == {Outcome.AWAITING_NOTICE: 1}
+
+
+def test_the_notice_period_is_a_setting(make_app):
+    from marketplace.cards.reminders import notice_given
+
+    installment = card_installment(due_on=paris_today(), method="sepa_debit")
+    installment.reminded_at = utcnow() - days(3)
+    db.session.commit()
+    short_notice = make_app(SEPA_NOTICE_DAYS=2)
+
+    assert not notice_given(installment, paris_today())
+    with short_notice.app_context():
+        assert notice_given(installment, paris_today())
+
+
+def test_one_installment_that_cannot_be_reminded_never_stops_the_others(monkeypatch, outbox):
+    from marketplace.cards import reminders
+
+    broken = card_installment(due_on=paris_today() + days(1))
+    other = card_installment(due_on=paris_today() + days(2))
+    db.session.commit()
+    real_send = reminders._send_reminder
+
+    def send(context, saved, debit_day):
+        if context.installment.id == broken.id:
+            raise RuntimeError("a row nobody expected")
+        real_send(context, saved, debit_day)
+
+    monkeypatch.setattr(reminders, "_send_reminder", send)
+    errors: list[str] = []
+
+    assert send_due_reminders(paris_today(), utcnow(), errors) == 1
+    db.session.commit()
+
+    assert errors == [f"échéance {broken.id} : RuntimeError"]
+    assert broken.reminded_at is None and other.reminded_at is not None
+    assert len(outbox) == 1

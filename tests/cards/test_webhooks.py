@@ -142,3 +142,37 @@ def test_signature_helper_matches_stripe():
     import stripe
 
     stripe.WebhookSignature.verify_header(payload.decode(), header, "whsec_x", 300)
+
+
+@pytest.mark.usefixtures("stripe_server")
+def test_a_refund_whose_handling_failed_is_booked_when_stripe_retries(client, app, monkeypatch):
+    subscription = factories.SubscriptionFactory(payment_method="card")
+    installment = factories.InstallmentFactory(subscription=subscription, amount_cents=4500)
+    payment = settlement.new_payment(
+        user=subscription.user,
+        group_id=subscription.group_id,
+        amount_cents=4500,
+        installment=installment,
+    )
+    intent = gateway.create_intent(payment, payment_method_id=payment_method(), confirm=True)
+    settlement.record_intent(payment, intent)
+    db.session.commit()
+    gateway.client().v1.refunds.create(params={"payment_intent": intent.id, "amount": 1500})
+    charge = {"id": "ch_y", "object": "charge", "payment_intent": intent.id}
+    real_list_refunds = gateway.list_refunds
+
+    def unreachable(intent_id):
+        raise gateway.GatewayUnavailable("Stripe unreachable")
+
+    monkeypatch.setattr(gateway, "list_refunds", unreachable)
+    assert post_event(client, app, "charge.refunded", charge, "evt_retry").status_code == 503
+    assert db.session.scalar(select(func.count(StripeEvent.id))) == 0
+
+    monkeypatch.setattr(gateway, "list_refunds", real_list_refunds)
+    response = post_event(client, app, "charge.refunded", charge, "evt_retry")
+
+    assert response.json == {"status": "processed"}
+    db.session.refresh(payment)
+    assert payment.refunded_cents == 1500
+    refunds = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "refund")).all()
+    assert [entry.amount_cents for entry in refunds] == [-1500]
