@@ -3,6 +3,10 @@
 Debian's Chromium is used through Playwright's API (never `playwright install`, which downloads
 a browser); without it these tests are skipped with a message saying how to install it. When a
 test fails, a screenshot of its page is saved under test-artifacts/.
+
+The live server runs in this process, so its clock is the suite's pinned one (tests/clock.py);
+each page's JavaScript clock (`Date`, timers) is installed at that same instant and ticks from
+there, so the times a phone stamps on its taps and sales agree with the server's.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -142,11 +147,16 @@ def console_messages() -> list[ConsoleMessage]:
 
 @pytest.fixture
 def page(
-    request: pytest.FixtureRequest, browser: Browser, console_messages: list[ConsoleMessage]
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    console_messages: list[ConsoleMessage],
+    _pinned_clock: None,
 ) -> Iterator[Page]:
-    """A fresh browser profile (no cookies) in French, for one test."""
+    """A fresh browser profile (no cookies) in French, for one test, on the suite's clock."""
     context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
     context.set_default_timeout(ACTION_TIMEOUT_MS)
+    # The process's clock is pinned (and ticking): start the page's clock at its reading now.
+    context.clock.install(time=datetime.now(UTC))
     new_page = context.new_page()
     new_page.on("console", lambda message: console_messages.append(message))
     yield new_page

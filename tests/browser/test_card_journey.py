@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
+from sqlalchemy import select
 
+from marketplace.baskets.models import Delivery
+from marketplace.delivery.models import DistributionDay
+from marketplace.extensions import db
 from tests.browser.test_group_journey import log_in
 from tests.browser.test_subscription_journey import _contract_with_coming_days
 
@@ -34,7 +38,8 @@ def test_a_household_pays_its_first_installment_by_card(
     card.locator("input[placeholder=exp_year]").fill("34")
     card.locator("input[placeholder=cvc]").fill("123")
     card.locator("input[placeholder=postal_code]").fill("69100")
-    page.get_by_role("button", name="Payer 76,00").click()
+    cents = _first_monthly_installment_cents()
+    page.get_by_role("button", name=f"Payer {cents // 100},{cents % 100:02d}").click()
     # The card is set up (3-D Secure once), then the bank asks again for the payment.
     page.get_by_role("button", name="Complete authentication").click()
     page.get_by_role("button", name="Confirmer auprès de ma banque").click()
@@ -43,3 +48,17 @@ def test_a_household_pays_its_first_installment_by_card(
 
     csp_errors = [m.text for m in console_messages if "Content Security Policy" in m.text]
     assert csp_errors == []
+
+
+def _first_monthly_installment_cents() -> int:
+    """One installment a month: the first pays the deliveries of the first delivery's month
+    (one to four of the four weekly days, depending on today's date)."""
+    deliveries = db.session.execute(
+        select(DistributionDay.day, Delivery.price_cents * Delivery.quantity).join(
+            Delivery.distribution_day
+        )
+    ).all()
+    first = min(day for day, _ in deliveries)
+    return sum(
+        cents for day, cents in deliveries if (day.year, day.month) == (first.year, first.month)
+    )

@@ -3,12 +3,15 @@ the network back, and the server holds exactly what the phone showed."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 from sqlalchemy import select
 
 from marketplace.baskets.models import Delivery
 from marketplace.extensions import db
+from marketplace.pickup.models import ChecklistTap
 from marketplace.shop.models import Order
 from tests import factories
 from tests.pickup import scenario
@@ -56,6 +59,10 @@ def test_offline_ticks_reach_the_server(
     assert _collected_deliveries() == 3
     orders = db.session.scalars(select(Order).order_by(Order.id)).all()
     assert [order.pickup_state for order in orders] == ["collected", "collected", "pending"]
+    # Stamped by the phone's clock, which is the suite's (tests/browser/conftest.py).
+    taps = db.session.scalars(select(ChecklistTap)).all()
+    assert taps
+    assert all(abs(tap.tapped_at - datetime.now(UTC)) < timedelta(minutes=2) for tap in taps)
     page.reload()
     for name in ("Foyer 0000", "Foyer 0001", "Foyer 0002"):
         line = page.locator(".checklist-line", has_text=name)

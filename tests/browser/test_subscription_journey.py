@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
+from marketplace.delivery.recurrence import WEEKDAYS
 from marketplace.extensions import db
+from marketplace.timezones import paris_today
 from tests import factories
 from tests.browser.test_group_journey import log_in
 
@@ -15,16 +17,25 @@ pytestmark = pytest.mark.browser
 
 
 def _contract_with_coming_days():
-    offer = factories.BasketOfferFactory(name="Légumes des Combes", absence_policy="credit")
+    """A weekly contract whose whole season is four coming days, on its calendar's weekday
+    (whichever weekday today gives): the calendar already covers the season, as planned."""
+    days = [paris_today() + timedelta(weeks=week, days=3) for week in range(1, 5)]
+    offer = factories.BasketOfferFactory(
+        name="Légumes des Combes",
+        absence_policy="credit",
+        season_starts_on=days[0],
+        season_ends_on=days[-1],
+    )
     factories.BasketSizeFactory(offer=offer, name="Grand panier", price_cents=1900, capacity=10)
     factories.PriceTierFactory(offer=offer, name="Standard", percent=100)
     point = factories.PickupPointFactory(group=offer.group, name="Préau de l'école")
-    schedule = factories.DistributionScheduleFactory(pickup_point=point)
-    today = datetime.now(UTC).date()
-    for week in range(1, 5):
-        factories.DistributionDayFactory(
-            schedule=schedule, occurrence_date=today + timedelta(weeks=week, days=3)
-        )
+    schedule = factories.DistributionScheduleFactory(
+        pickup_point=point,
+        rrule=f"FREQ=WEEKLY;BYDAY={WEEKDAYS[days[0].weekday()]}",
+        starts_on=days[0],
+    )
+    for day in days:
+        factories.DistributionDayFactory(schedule=schedule, occurrence_date=day)
     member = factories.UserFactory(name="Camille Durand", email="camille@exemple.fr")
     factories.MembershipFactory(user=member, organisation=offer.group, role="member")
     db.session.commit()

@@ -4,6 +4,8 @@ holds both sales, once, with the stock gone down."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 from sqlalchemy import select
@@ -84,6 +86,8 @@ def test_offline_sales_reach_the_server(
         (carrots_id, 1500, 152),
         (honey_id, 1000, 400),
     ]
+    # Stamped by the phone's clock, which is the suite's (tests/browser/conftest.py).
+    assert all(abs(s.sold_at - datetime.now(UTC)) < timedelta(minutes=2) for s in sales)
     assert db.session.get(StockItem, carrots_id).quantity_milli == 18_500
     assert db.session.get(StockItem, honey_id).quantity_milli == 2000
 

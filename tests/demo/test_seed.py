@@ -1,5 +1,7 @@
-from datetime import date
+from datetime import date, datetime
 
+import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
@@ -11,16 +13,22 @@ from marketplace.groceries.models import Grocery
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership
 from marketplace.producers.models import Producer
+from marketplace.timezones import PARIS, paris_today
 
-TODAY = date(2026, 12, 1)
+
+@pytest.fixture
+def today() -> date:
+    """The seed's day is the clock's, as for `flask demo seed`: some of its parts (publishing a
+    contract plans its calendar) read the clock themselves."""
+    return paris_today()
 
 
 def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_seed_creates_a_realistic_territory():
-    seed_demo_territory(TODAY, horizon_weeks=8)
+def test_seed_creates_a_realistic_territory(today: date):
+    seed_demo_territory(today, horizon_weeks=8)
     db.session.commit()
 
     assert _count(Group) >= 3
@@ -33,28 +41,42 @@ def test_seed_creates_a_realistic_territory():
     )
     assert households >= 60
     days = db.session.scalars(select(DistributionDay)).all()
-    assert days and all(day.day >= TODAY for day in days)
-    # Christmas 2026 falls on a Friday: the Friday distribution moves to the 24th.
+    assert days and all(day.day >= today for day in days)
+    for moved in db.session.scalars(select(ScheduleException)):
+        assert (moved.occurrence_date.month, moved.occurrence_date.day) == (12, 25)
+        assert moved.kind == "moved" and moved.moved_to.day == 24
+
+
+def test_a_christmas_distribution_moves_to_christmas_eve():
+    # A calendar fact, so a fixed date: Christmas 2026 falls on a Friday, a demo group's day.
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=PARIS), tick=True):
+        seed_demo_territory(paris_today(), horizon_weeks=8)
+        db.session.commit()
+
     christmas = db.session.scalar(
         select(ScheduleException).where(ScheduleException.occurrence_date == date(2026, 12, 25))
     )
     assert christmas.kind == "moved" and christmas.moved_to == date(2026, 12, 24)
+    [eve] = db.session.scalars(
+        select(DistributionDay).where(DistributionDay.occurrence_date == date(2026, 12, 25))
+    ).all()
+    assert eve.day == date(2026, 12, 24)
 
 
-def test_seed_is_idempotent():
-    seed_demo_territory(TODAY, horizon_weeks=8)
+def test_seed_is_idempotent(today: date):
+    seed_demo_territory(today, horizon_weeks=8)
     db.session.commit()
     counts = {model: _count(model) for model in (User, Membership, DistributionDay, PickupPoint)}
 
-    report = seed_demo_territory(TODAY, horizon_weeks=8)
+    report = seed_demo_territory(today, horizon_weeks=8)
     db.session.commit()
 
     assert report.created == 0
     assert {model: _count(model) for model in counts} == counts
 
 
-def test_every_demo_login_works_and_lands_on_its_dashboard(app, client):
-    seed_demo_territory(TODAY, horizon_weeks=8)
+def test_every_demo_login_works_and_lands_on_its_dashboard(app, client, today: date):
+    seed_demo_territory(today, horizon_weeks=8)
     db.session.commit()
     for account in ACCOUNTS:
         response = client.post(
@@ -72,11 +94,11 @@ def test_flask_demo_seed_command(app):
     assert "admin@demo.amap.test" in result.output
 
 
-def test_seed_subscribes_households_with_consistent_money():
+def test_seed_subscribes_households_with_consistent_money(today: date):
     from marketplace.baskets.models import BasketOffer, Delivery, Subscription
     from marketplace.payments.models import Installment, LedgerEntry
 
-    seed_demo_territory(TODAY, horizon_weeks=8)
+    seed_demo_territory(today, horizon_weeks=8)
     db.session.commit()
 
     assert _count(BasketOffer) >= 4

@@ -22,9 +22,12 @@ def test_the_job_is_registered_daily():
 
 
 def test_the_job_materialises_active_routes_and_a_second_run_changes_nothing(app):
-    active = RouteFactory(valid_from=paris_today())
+    # From tomorrow: on a Tuesday after 08:30 today's run would already have left (see
+    # test_timetables.route).
+    tomorrow = paris_today() + timedelta(days=1)
+    active = RouteFactory(valid_from=tomorrow)
     RouteStopFactory(route=active, arrives_at=time(9, 0), departs_at=time(9, 30))
-    RouteFactory(active=False, valid_from=paris_today())
+    RouteFactory(active=False, valid_from=tomorrow)
     period = Daily(time(3, 15)).period_of_day(paris_today())
     summary = materialise_route_runs(period)
     assert "date(s) créée(s)" in summary

@@ -25,8 +25,10 @@ def invoke(app):
 
 
 def latest_daily_key(at: time) -> str:
+    """The newest period of a daily job that is due now. Look back two days: the 25-hour day of
+    October's change of time has 24-hour stretches without any 03:00 in them."""
     now = utcnow()
-    return list(Daily(at).due_periods(now - timedelta(days=1), now))[-1].key
+    return list(Daily(at).due_periods(now - timedelta(days=2), now))[-1].key
 
 
 def register_greeting(registry: JobRegistry, calls: list[str]) -> None:
