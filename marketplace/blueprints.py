@@ -59,7 +59,6 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.baskets.tier_views import bp as tiers
     from marketplace.baskets.waiting_views import bp as waiting_list
     from marketplace.cards.coordinator_views import bp as card_followup
-    from marketplace.cards.credit_views import bp as credits
     from marketplace.cards.views import bp as cards
     from marketplace.cards.webhooks import bp as stripe_webhooks
     from marketplace.catalogue.views import bp as catalogue
@@ -113,7 +112,6 @@ def register_blueprints(app: Flask) -> None:
         fund,
         card_followup,
         cards,
-        credits,
         stripe_webhooks,
         catalogue,
         pickup,
