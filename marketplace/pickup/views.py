@@ -110,6 +110,15 @@ def service_worker():
     return response
 
 
+@bp.get("/offline")
+@public
+def offline():
+    """What the service worker shows for a list this phone never opened, reached offline."""
+    response = current_app.make_response(render_template("pickup/offline.html"))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.get("/manifest.webmanifest")
 @public
 def manifest():
