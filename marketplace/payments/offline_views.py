@@ -9,7 +9,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
@@ -102,15 +101,9 @@ def record(slug: str):
                 recorded_by_id=current_user.id,
             )
             db.session.commit()
-        except DomainError as error:
+        except DomainError as error:  # a cheque recorded by someone else at the same moment too
             db.session.rollback()
             form.show_error(error)
-        except IntegrityError:
-            # Someone recorded the same cheque at the same moment: the constraint said no.
-            db.session.rollback()
-            form.form_errors.append(
-                _("Un de ces chèques vient d'être enregistré : vérifiez la liste des paiements.")
-            )
         else:
             flash(
                 ngettext(
