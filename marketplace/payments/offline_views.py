@@ -73,7 +73,7 @@ def _initial_rows(installments: list[offline_queries.UnpaidInstallment]) -> list
     return [
         {
             "installment_id": str(installment.installment_id),
-            "selected": True,
+            "selected": False,  # nothing ticked: one cheque is one line ticked
             "method": installment.planned_method
             if installment.paid_offline
             else OfflineMethod.CHEQUE.value,
