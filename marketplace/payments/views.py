@@ -12,6 +12,7 @@ from marketplace.groups.models import Group
 from marketplace.groups.services import group_by_slug
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
+from marketplace.payments import offline_queries
 from marketplace.payments.statements import group_arrears, member_statement
 from marketplace.timezones import paris_today
 
@@ -31,7 +32,11 @@ def my_statement(slug: str):
     # Coordinators are households too; the page only ever shows the person's own ledger.
     require_role(group, Role.MEMBER, Role.COORDINATOR)
     statement = member_statement(current_user.id, group.id, today=paris_today())
-    return render_template("payments/my_statement.html", group=group, statement=statement)
+    # What is left to pay has a way to pay it: each unpaid installment links to its page.
+    to_pay = offline_queries.unpaid_installments(group.id, user_id=current_user.id)
+    return render_template(
+        "payments/my_statement.html", group=group, statement=statement, to_pay=to_pay
+    )
 
 
 @bp.get("/manage/arrears")
