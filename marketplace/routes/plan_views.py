@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField
@@ -32,20 +33,29 @@ from marketplace.routes.travel import TravelModel
 
 bp = Blueprint("route_plans", __name__, url_prefix="/planification")
 
-TIME_BUDGETS = (5, 10, 20)  # seconds the solver may search, within a web request
+TIME_BUDGETS = (1, 5, 10, 20)  # seconds the solver may search, within a web request
+SMALL_ROUTE_STOPS = 50  # up to this many stops, one second finds the plan
+
+
+def default_budget(stop_count: int) -> int:
+    return 1 if stop_count <= SMALL_ROUTE_STOPS else 5
 
 
 class OptimiseForm(FlaskForm):
     time_budget = SelectField(
         _l("Temps de calcul"),
-        choices=[
-            SelectChoice(seconds, _l("%(n)d secondes", n=seconds)) for seconds in TIME_BUDGETS
-        ],
         coerce=int_or_none,
         default=TIME_BUDGETS[0],
         validate_choice=False,  # a tampered value gets the French message below
         validators=[AnyOf(TIME_BUDGETS, message=_l("Choisissez une durée de la liste."))],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_budget.choices = [
+            SelectChoice(seconds, ngettext("%(num)d seconde", "%(num)d secondes", seconds))
+            for seconds in TIME_BUDGETS
+        ]
 
 
 def _staff_route(route_id: int):
@@ -59,7 +69,7 @@ def _staff_route(route_id: int):
 @bp.route("/tournees/<int:route_id>", methods=["GET", "POST"])
 def optimise(route_id: int):
     route = _staff_route(route_id)
-    form = OptimiseForm()
+    form = OptimiseForm(time_budget=default_budget(len(route.stops)))
     if form.validate_on_submit():
         try:
             route_plan = compute_route_plan(
