@@ -56,7 +56,13 @@ run: $(VENV)/.installed-run
 	$(FLASK) scheduler run & scheduler=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: $(VENV)/.installed-test
+# axe-core for the browser tests' accessibility audit, from package-lock.json (npm ci).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm absent : apt-get install npm (audit d'accessibilité)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: $(VENV)/.installed-test node_modules/.installed
 	$(compile_translations)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -81,7 +87,7 @@ migration: $(VENV)/.installed-run
 	$(FLASK) db migrate -m "$(m)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts build dist *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache test-artifacts build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find marketplace -name '*.mo' -delete
 

@@ -130,6 +130,15 @@ def manifest():
         background_color="#f7f7f2",
         theme_color="#2f5d31",
         lang="fr",
+        icons=[
+            {
+                "src": url_for("static", filename=f"icons/icon-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": "any maskable",
+            }
+            for size in (192, 512)
+        ],
     )
     response.mimetype = "application/manifest+json"
     return response

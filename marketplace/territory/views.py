@@ -10,6 +10,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
@@ -26,6 +27,15 @@ from marketplace.security import public, safe_next_url
 from marketplace.territory.queries import active_pickup_points, dashboard_for, territory_overview
 
 bp = Blueprint("territory", __name__)
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """Browsers ask for it whatever the page says: the app's icon (static/icons/)."""
+    return send_from_directory(
+        current_app.static_folder, "icons/favicon-32.png", mimetype="image/png", max_age=86400
+    )
 
 
 @bp.get("/")
