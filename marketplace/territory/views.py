@@ -24,7 +24,9 @@ from marketplace.organisations.models import Role
 from marketplace.organisations.services import roles_held
 from marketplace.producers.services import producers_supplying
 from marketplace.security import public, safe_next_url
+from marketplace.territory.household import household_view
 from marketplace.territory.queries import active_pickup_points, dashboard_for, territory_overview
+from marketplace.timezones import paris_today
 
 bp = Blueprint("territory", __name__)
 
@@ -65,8 +67,14 @@ def group_page(slug: str):
 
 @bp.get("/dashboard")
 def dashboard():
+    now = utcnow()
+    dashboard = dashboard_for(current_user, now)
     return render_template(
-        "territory/dashboard.html", dashboard=dashboard_for(current_user, utcnow())
+        "territory/dashboard.html",
+        dashboard=dashboard,
+        household=household_view(
+            current_user, now, paris_today(), [group.id for group in dashboard.coordinates]
+        ),
     )
 
 
