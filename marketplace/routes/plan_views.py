@@ -135,10 +135,12 @@ def accept(plan_id: int):
         else:
             db.session.commit()
             flash(
-                _(
+                ngettext(
                     "Plan accepté : l'ordre et les horaires des arrêts sont mis à jour, "
-                    "ainsi que %(count)d passage(s) à venir.",
-                    count=runs,
+                    "ainsi que %(num)d passage à venir.",
+                    "Plan accepté : l'ordre et les horaires des arrêts sont mis à jour, "
+                    "ainsi que %(num)d passages à venir.",
+                    runs,
                 ),
                 "success",
             )

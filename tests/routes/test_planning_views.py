@@ -169,7 +169,7 @@ def test_accepting_updates_the_stops_and_the_coming_runs(client, route, staff):
     response = client.post(f"/planification/plans/{plan.id}/accept", follow_redirects=True)
 
     assert "Plan accepté" in response.text
-    assert "1 passage(s) à venir" in response.text
+    assert "ainsi que 1 passage à venir." in response.text
     db.session.expire_all()
     assert db.session.get(RoutePlan, plan.id).accepted_at is not None
     stops = db.session.scalars(
