@@ -76,7 +76,13 @@ serve: $(VENV)/.installed-run
 	LOG_FORMAT=$${LOG_FORMAT:-json} $(FLASK) scheduler run & scheduler=$$!; \
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: $(VENV)/.installed-test
+# axe-core for the browser tests' accessibility audit, from package-lock.json (npm ci).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm absent : apt-get install npm (audit d'accessibilité)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: $(VENV)/.installed-test node_modules/.installed
 	$(compile_translations)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -106,7 +112,7 @@ migration: $(VENV)/.installed-run
 	$(FLASK) db migrate -m "$(m)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts build dist *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache test-artifacts build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find marketplace -name '*.mo' -delete
 

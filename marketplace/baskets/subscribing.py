@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from marketplace import unique
 from marketplace.accounts.models import User
 from marketplace.baskets import waiting_list
 from marketplace.baskets.models import (
@@ -164,12 +164,8 @@ def subscribe(
         donation_per_delivery_cents=preview.donation_per_delivery_cents,
         status=SubscriptionStatus.ACTIVE.value,
     )
-    db.session.add(subscription)
-    try:
-        db.session.flush()
-    except IntegrityError as error:
-        # Only a double sign-up of the same household to another size can get here.
-        raise DomainError(_("Vous êtes déjà inscrit·e à ce contrat.")) from error
+    # Only a double sign-up of the same household (a double click, another size) stops here.
+    unique.insert_once(subscription, _("Vous êtes déjà inscrit·e à ce contrat."))
     # A place offered from the waiting list is now taken; a household still waiting is done.
     waiting_list.accept(offer, user)
 

@@ -35,6 +35,8 @@ class DecisionForm(BaseForm):
         validators=[Length(max=NOTE_MAX, message=_l("%(max)d caractères au maximum."))],
     )
     approve = SubmitField(_l("Accorder"))
+    # Shown when the fund lacks money: the group bears the shortfall (recorded in the fund).
+    approve_with_group = SubmitField(_l("Accorder, le groupe prend en charge ce qui manque"))
     refuse = SubmitField(_l("Refuser"))
 
 
@@ -87,7 +89,12 @@ def _decide(slug: str, subscription_id: int, *, approving: bool):
         return _render(group, {subscription_id: form}, 400)
     try:
         if approving:
-            decision = tiers.approve(group, subscription_id, utcnow())
+            decision = tiers.approve(
+                group,
+                subscription_id,
+                utcnow(),
+                group_covers_shortfall=bool(form.approve_with_group.data),
+            )
         else:
             decision = tiers.refuse(group, subscription_id)
     except DomainError as error:

@@ -35,7 +35,12 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
 from marketplace.mail import absolute_url, send_email
-from marketplace.payments.fund import fund_balance_cents, lock_fund, record_tier_support
+from marketplace.payments.fund import (
+    fund_balance_cents,
+    lock_fund,
+    record_group_share,
+    record_tier_support,
+)
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind
 from marketplace.payments.money import format_money
@@ -158,8 +163,12 @@ def _difference(deliveries: list[tuple[Delivery, int, int]], percent: int) -> in
 # --- Deciding ------------------------------------------------------------------------------------
 
 
-def approve(group: Group, subscription_id: int, now: datetime) -> TierDecision:
-    """Grant the household its reduced tier, paid for by the group's solidarity fund."""
+def approve(
+    group: Group, subscription_id: int, now: datetime, *, group_covers_shortfall: bool = False
+) -> TierDecision:
+    """Grant the household its reduced tier, paid for by the group's solidarity fund. When the
+    fund lacks money, the coordinator may decide the group bears what is missing
+    (`group_covers_shortfall`): the group's share enters the fund first, recorded."""
     # The fund first, then the request: every approval in the group takes them in this order.
     lock_fund(group.id)
     subscription = _pending_request(group, subscription_id)
@@ -176,12 +185,29 @@ def approve(group: Group, subscription_id: int, now: datetime) -> TierDecision:
     difference = _difference(deliveries, percent)
     if difference > 0:
         balance = fund_balance_cents(group.id)
-        if balance < difference:
+        shortfall = difference - max(balance, 0)
+        if shortfall > 0 and not group_covers_shortfall:
             raise DomainError(
                 _(
-                    "Le fonds de solidarité ne couvre pas cette différence (solde : %(balance)s).",
+                    "Le fonds de solidarité ne couvre pas cette différence : il faut "
+                    "%(needed)s, le fonds a %(balance)s, il manque %(missing)s. Vous pouvez "
+                    "accorder le tarif en faisant prendre en charge ce qui manque par le "
+                    "groupe, ou attendre de nouveaux dons au fonds.",
+                    needed=format_money(difference),
                     balance=format_money(balance),
+                    missing=format_money(shortfall),
                 )
+            )
+        if shortfall > 0:
+            record_group_share(
+                group.id,
+                shortfall,
+                paris_today(now),
+                _(
+                    "Part du tarif solidaire prise en charge par le groupe — %(offer)s",
+                    offer=subscription.offer.name,
+                ),
+                subscription_id=subscription.id,
             )
         for delivery, price, _quantity in deliveries:
             delivery.price_cents = tier_price_cents(price, percent)

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from marketplace import unique
 from marketplace.accounts.models import User
 from marketplace.baskets.models import (
     BasketOffer,
@@ -199,13 +199,8 @@ def join(
     entry = WaitingListEntry(
         offer_id=offer.id, size_id=size.id, user_id=user.id, state=WaitingState.WAITING.value
     )
-    db.session.add(entry)
-    try:
-        db.session.flush()
-    except IntegrityError as error:
-        # Two clicks at once: the partial unique index keeps one live entry per household.
-        raise DomainError(_("Vous êtes déjà sur la liste d'attente de ce contrat.")) from error
-    return entry
+    # Two clicks at once: the partial unique index keeps one live entry per household.
+    return unique.insert_once(entry, _("Vous êtes déjà sur la liste d'attente de ce contrat."))
 
 
 def withdraw(offer: BasketOffer, user: User) -> None:

@@ -26,7 +26,7 @@ from marketplace.accounts.models import User
 from marketplace.cards import expiry, gateway, paying, saved_methods, settlement
 from marketplace.cards.dunning import failure_reason
 from marketplace.cards.forms import NewMethodForm, RefundForm, SavedMethodForm
-from marketplace.cards.installments import context_of
+from marketplace.cards.installments import context_of, coordinators_of
 from marketplace.cards.models import STRIPE_METHODS, CardPayment, CardPaymentState
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -63,11 +63,20 @@ def pay_installment(installment_id: int):
         abort(404)
     installment = context.installment
     back = url_for("subscriptions.detail", subscription_id=installment.subscription_id)
-    if not context.pays_through_stripe:
-        abort(404)
     if installment.state in (*settlement.PAID_INSTALLMENT_STATES, InstallmentState.CANCELLED):
         flash(_("Cette échéance n'est plus à payer."), "info")
         return redirect(back)
+    if not context.pays_through_stripe:
+        # Paid by transfer, cheque or cash: the page says how, to whom, with which reference.
+        return render_template(
+            "cards/pay_offline.html",
+            context=context,
+            installment=installment,
+            reference=f"{context.group.slug.upper()}-{installment.subscription_id}-"
+            f"{installment.sequence}",
+            coordinators=coordinators_of(context.group.id),
+            back=back,
+        )
 
     def start(method: str):
         return settlement.new_payment(

@@ -146,15 +146,20 @@ def copy_date(slug: str, group_slug: str):
         return redirect(back)
     db.session.commit()
     flash(
-        _(
-            "%(count)d produit(s) copié(s) du %(source)s vers le %(target)s.",
-            count=result.copied,
+        ngettext(
+            "%(num)d produit copié du %(source)s vers le %(target)s.",
+            "%(num)d produits copiés du %(source)s vers le %(target)s.",
+            result.copied,
             source=format_date(result.source_day, "long"),
             target=format_date(day, "long"),
         )
         + (
             " "
-            + _("%(kept)d déjà proposé(s) ce jour-là, laissé(s) tel(s) quel(s).", kept=result.kept)
+            + ngettext(
+                "%(num)d déjà proposé ce jour-là, laissé tel quel.",
+                "%(num)d déjà proposés ce jour-là, laissés tels quels.",
+                result.kept,
+            )
             if result.kept
             else ""
         ),

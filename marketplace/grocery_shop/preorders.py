@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from marketplace import unique
 from marketplace.accounts.models import User
 from marketplace.catalogue.quantities import (
     check_quantity,
@@ -96,15 +96,11 @@ def place_preorder(
         if run_stop.run.day != run_stop.run.occurrence_date
         else None,
     )
-    db.session.add(pre_order)
-    try:
-        # Inserted before any stock moves: a second live pre-order (same household, same stop,
-        # typed at the same time by the staff and the household) fails here, cleanly.
-        db.session.flush()
-    except IntegrityError as error:
-        raise DomainError(
-            _("Ce foyer a déjà une précommande pour cet arrêt : modifiez-la.")
-        ) from error
+    # Inserted before any stock moves: a second live pre-order (same household, same stop,
+    # typed at the same time by the staff and the household) stops here, cleanly.
+    unique.insert_once(
+        pre_order, _("Ce foyer a déjà une précommande pour cet arrêt : modifiez-la.")
+    )
     _apply(pre_order, quantities)
     _check_van_room(run_stop.run, before)
     return pre_order

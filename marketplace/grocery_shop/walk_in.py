@@ -32,6 +32,7 @@ from marketplace.grocery_shop.preorders import tier_unit_price
 from marketplace.grocery_shop.run_closing import run_is_closed
 from marketplace.organisations.access import has_role
 from marketplace.organisations.models import Role
+from marketplace.pickup.checklist import server_instant_us
 from marketplace.pickup.taps import CLOCK_TOLERANCE
 from marketplace.routes.models import RouteRun, RunStatus, RunStop
 
@@ -111,6 +112,8 @@ class SalesPanel:
     households: list[EligibleHousehold] = field(default_factory=list)
     sales: list[SaleRow] = field(default_factory=list)  # not voided first, newest first
     takings_cents: int = 0
+    # When the server read it (µs since 1970): a phone shows the newest copy it holds.
+    as_of_us: int = field(default_factory=lambda: server_instant_us())
     # Made here so that a form sent twice without JavaScript records one sale.
     form_sale_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 

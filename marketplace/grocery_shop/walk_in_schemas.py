@@ -85,6 +85,9 @@ class WalkInPanelSchema(Schema):
     sales = fields.List(fields.Nested(WalkInSaleRowSchema))
     takings_cents = fields.Integer()
     takings_text = fields.Function(lambda panel: format_money(panel.takings_cents))
+    as_of_us = fields.Integer(
+        metadata={"description": "when the server read the panel, µs since 1970 (newest wins)"}
+    )
     csrf_token = fields.String(metadata={"description": "send it back in X-CSRFToken"})
 
 

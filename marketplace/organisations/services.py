@@ -10,9 +10,9 @@ from itertools import groupby
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
+from marketplace import unique
 from marketplace.accounts.models import User
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -96,13 +96,11 @@ def add_role(organisation: Organisation, user: User, role: Role | str) -> Member
     )
     if checked.value in roles_held(organisation, user):
         raise DomainError(duplicate, field="role")
-    membership = Membership(user=user, organisation=organisation, role=checked)
-    db.session.add(membership)
-    try:
-        db.session.flush()
-    except IntegrityError as error:
-        # A double submission raced this one past the check; the caller rolls back.
-        raise DomainError(duplicate, field="role") from error
+    # A double submission raced this one past the check. Made inside the SAVEPOINT: joining
+    # the organisation's memberships would otherwise flush it before.
+    with unique.first_one_wins(duplicate, field="role"):
+        membership = Membership(user=user, organisation=organisation, role=checked)
+        db.session.add(membership)
     return membership
 
 

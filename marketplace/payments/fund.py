@@ -143,6 +143,24 @@ def give_once(
     )
 
 
+def record_group_share(
+    group_id: int, amount_cents: int, occurred_on: date, label: str, *, subscription_id: int
+) -> FundMovement:
+    """The group puts `amount_cents` (> 0) of its own into the fund, to cover what the fund
+    lacks for an approved solidarity price (a coordinator's decision, kept in the fund's
+    movements as an adjustment with its label)."""
+    if amount_cents <= 0:
+        raise ValueError("The group puts in a positive amount.")
+    return _add_movement(
+        group_id,
+        FundMovementKind.ADJUSTMENT,
+        amount_cents,
+        occurred_on,
+        label,
+        subscription_id=subscription_id,
+    )
+
+
 def record_tier_support(
     group_id: int,
     amount_cents: int,

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from marketplace import unique
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.payments.labels import METHOD_LABELS
@@ -206,25 +207,34 @@ def record_payments(
     _check_cheques_are_new(group_id, lines)
 
     payments = []
-    for line in lines:
-        is_cheque = line.method == OfflineMethod.CHEQUE
-        payment = OfflinePayment(
-            group_id=group_id,
-            user_id=user_id,
-            installment_id=line.installment_id,
-            method=line.method,
-            amount_cents=line.amount_cents,
-            bank=_normalised_bank(line.bank) if is_cheque else None,
-            cheque_number=_normalised_cheque_number(line.cheque_number) if is_cheque else None,
-            cash_on=line.cash_on if is_cheque else None,
-            state=OfflinePaymentState.RECORDED.value,
-            recorded_by_id=recorded_by_id,
-        )
-        db.session.add(payment)
-        installments[line.installment_id].state = InstallmentState.PENDING.value
-        payments.append(payment)
-    db.session.flush()
+    with unique.first_one_wins(
+        # Someone recorded the same cheque at the same moment: the constraint said no.
+        _("Un de ces chèques vient d'être enregistré : vérifiez la liste des paiements.")
+    ):
+        for line in lines:
+            payments.append(_new_payment(group_id, user_id, line, recorded_by_id))
+            installments[line.installment_id].state = InstallmentState.PENDING.value
     return payments
+
+
+def _new_payment(
+    group_id: int, user_id: int, line: PaymentLine, recorded_by_id: int
+) -> OfflinePayment:
+    is_cheque = line.method == OfflineMethod.CHEQUE
+    payment = OfflinePayment(
+        group_id=group_id,
+        user_id=user_id,
+        installment_id=line.installment_id,
+        method=line.method,
+        amount_cents=line.amount_cents,
+        bank=_normalised_bank(line.bank) if is_cheque else None,
+        cheque_number=_normalised_cheque_number(line.cheque_number) if is_cheque else None,
+        cash_on=line.cash_on if is_cheque else None,
+        state=OfflinePaymentState.RECORDED.value,
+        recorded_by_id=recorded_by_id,
+    )
+    db.session.add(payment)
+    return payment
 
 
 # --- Bulk actions -------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
@@ -81,7 +80,7 @@ def _initial_rows(installments: list[offline_queries.UnpaidInstallment]) -> list
     return [
         {
             "installment_id": str(installment.installment_id),
-            "selected": True,
+            "selected": False,  # nothing ticked: one cheque is one line ticked
             "method": installment.planned_method
             if installment.paid_offline
             else OfflineMethod.CHEQUE.value,
@@ -108,15 +107,9 @@ def record(slug: str):
                 recorded_by_id=current_user.id,
             )
             db.session.commit()
-        except DomainError as error:
+        except DomainError as error:  # a cheque recorded by someone else at the same moment too
             db.session.rollback()
             form.show_error(error)
-        except IntegrityError:
-            # Someone recorded the same cheque at the same moment: the constraint said no.
-            db.session.rollback()
-            form.form_errors.append(
-                _("Un de ces chèques vient d'être enregistré : vérifiez la liste des paiements.")
-            )
         else:
             flash(
                 ngettext(

@@ -12,6 +12,7 @@ from marketplace.groups.models import Group
 from marketplace.groups.services import group_by_slug
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
+from marketplace.payments import offline_queries
 from marketplace.payments.credits import credits_of, offer_names
 from marketplace.payments.statements import group_arrears, member_statement
 from marketplace.timezones import paris_today
@@ -49,6 +50,8 @@ def my_statement(slug: str):
         statement=statement,
         credits=credits,
         contracts=contracts,
+        # What is left to pay has a way to pay it: each unpaid installment links to its page.
+        to_pay=offline_queries.unpaid_installments(group.id, user_id=current_user.id),
     )
 
 

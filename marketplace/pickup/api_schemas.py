@@ -99,6 +99,9 @@ class ChecklistSchema(Schema):
     closed = fields.Boolean()
     closed_message = fields.String()
     version = fields.String()
+    as_of_us = fields.Integer(
+        metadata={"description": "when the server read the list, µs since 1970 (newest wins)"}
+    )
     csrf_token = fields.String(metadata={"description": "send it back in X-CSRFToken"})
     lines = fields.List(fields.Nested(LineSchema))
     counts = fields.Nested(CountsSchema)

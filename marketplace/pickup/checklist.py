@@ -6,7 +6,8 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from marketplace.catalogue.quantities import format_quantity
+from marketplace.db import utcnow
 from marketplace.pickup.roster import DayCounts, HouseholdLine, day_counts
 from marketplace.pickup.sources import ChecklistSource, Heading
 
@@ -30,6 +32,8 @@ class Checklist:
     closed_message: str  # why it is closed ("" while open)
     version: str  # changes whenever a line's content or state changes
     csrf_token: str = ""
+    # When the server read it (µs since 1970): a phone shows the newest copy it holds.
+    as_of_us: int = field(default_factory=lambda: server_instant_us())
 
 
 def checklist_for(source: ChecklistSource, subject: Any) -> Checklist:
@@ -46,6 +50,15 @@ def checklist_for(source: ChecklistSource, subject: Any) -> Checklist:
         closed_message=closed_message,
         version=_version(lines, closed),
     )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def server_instant_us() -> int:
+    """Now, in microseconds since 1970: what a phone compares to know which of its copies of
+    a list (the page, the last answer it kept) is the newest."""
+    return (utcnow() - _EPOCH) // timedelta(microseconds=1)
 
 
 def _version(lines: list[HouseholdLine], closed: bool) -> str:

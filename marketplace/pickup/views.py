@@ -117,6 +117,15 @@ def service_worker():
     return response
 
 
+@bp.get("/offline")
+@public
+def offline():
+    """What the service worker shows for a list this phone never opened, reached offline."""
+    response = current_app.make_response(render_template("pickup/offline.html"))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.get("/manifest.webmanifest")
 @public
 def manifest():
@@ -128,6 +137,15 @@ def manifest():
         background_color="#f7f7f2",
         theme_color="#2f5d31",
         lang="fr",
+        icons=[
+            {
+                "src": url_for("static", filename=f"icons/icon-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": "any maskable",
+            }
+            for size in (192, 512)
+        ],
     )
     response.mimetype = "application/manifest+json"
     return response

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from marketplace import unique
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
@@ -73,13 +73,8 @@ def link_producer(group: Group, producer: Producer) -> ProducerSuppliesGroup:
     if _link_exists(group, producer):
         raise DomainError(already, field="producer_id")
     link = ProducerSuppliesGroup(producer=producer, group=group)
-    db.session.add(link)
-    try:
-        db.session.flush()
-    except IntegrityError as error:
-        # Two coordinators added the same producer at once; the caller rolls back.
-        raise DomainError(already, field="producer_id") from error
-    return link
+    # Two coordinators added the same producer at once.
+    return unique.insert_once(link, already, field="producer_id")
 
 
 def unlink_producer(group: Group, producer: Producer) -> None:

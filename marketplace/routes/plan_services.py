@@ -155,8 +155,18 @@ class PlanView:
         )
 
     @property
+    def saves_nothing(self) -> bool:
+        """No minute gained: accepting would rewrite every public time for nothing."""
+        return self.saving_minutes <= 0
+
+    @property
     def can_accept(self) -> bool:
-        return self.plan.accepted_at is None and not self.unserved and not self.is_stale
+        return (
+            self.plan.accepted_at is None
+            and not self.unserved
+            and not self.is_stale
+            and not self.saves_nothing
+        )
 
 
 def route_with_stops(route_id: int) -> Route | None:
@@ -234,6 +244,13 @@ def accept_plan(route_plan: RoutePlan, now: datetime) -> int:
             _(
                 "La tournée a changé depuis ce calcul (arrêts, horaires ou créneaux) : "
                 "optimisez-la à nouveau."
+            )
+        )
+    if view.saves_nothing:
+        raise DomainError(
+            _(
+                "Ce plan ne fait gagner aucune minute : la tournée garde son ordre et ses "
+                "horaires publics."
             )
         )
     route_plan.accepted_at = now

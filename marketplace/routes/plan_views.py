@@ -4,8 +4,8 @@ timetable and a map, accept it."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -31,20 +31,29 @@ from marketplace.routes.travel import TravelModel
 
 bp = Blueprint("route_plans", __name__, url_prefix="/planification")
 
-TIME_BUDGETS = (5, 10, 20)  # seconds the solver may search, within a web request
+TIME_BUDGETS = (1, 5, 10, 20)  # seconds the solver may search, within a web request
+SMALL_ROUTE_STOPS = 50  # up to this many stops, one second finds the plan
+
+
+def default_budget(stop_count: int) -> int:
+    return 1 if stop_count <= SMALL_ROUTE_STOPS else 5
 
 
 class OptimiseForm(BaseForm):
     time_budget = SelectField(
         _l("Temps de calcul"),
-        choices=[
-            SelectChoice(seconds, _l("%(n)d secondes", n=seconds)) for seconds in TIME_BUDGETS
-        ],
         coerce=int_or_none,
         default=TIME_BUDGETS[0],
         validate_choice=False,  # a tampered value gets the French message below
         validators=[AnyOf(TIME_BUDGETS, message=_l("Choisissez une durée de la liste."))],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_budget.choices = [
+            SelectChoice(seconds, ngettext("%(num)d seconde", "%(num)d secondes", seconds))
+            for seconds in TIME_BUDGETS
+        ]
 
 
 def _staff_route(route_id: int):
@@ -58,7 +67,7 @@ def _staff_route(route_id: int):
 @bp.route("/tournees/<int:route_id>", methods=["GET", "POST"])
 def optimise(route_id: int):
     route = _staff_route(route_id)
-    form = OptimiseForm()
+    form = OptimiseForm(time_budget=default_budget(len(route.stops)))
     if form.validate_on_submit():
         try:
             route_plan = compute_route_plan(
@@ -124,10 +133,12 @@ def accept(plan_id: int):
         else:
             db.session.commit()
             flash(
-                _(
+                ngettext(
                     "Plan accepté : l'ordre et les horaires des arrêts sont mis à jour, "
-                    "ainsi que %(count)d passage(s) à venir.",
-                    count=runs,
+                    "ainsi que %(num)d passage à venir.",
+                    "Plan accepté : l'ordre et les horaires des arrêts sont mis à jour, "
+                    "ainsi que %(num)d passages à venir.",
+                    runs,
                 ),
                 "success",
             )

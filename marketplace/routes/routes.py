@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from marketplace import unique
 from marketplace.delivery.recurrence import is_occurrence, occurrences_between, validate_rule
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -285,18 +286,14 @@ def add_stop(route: Route, data: StopData, *, now: datetime) -> RouteStop:
         slug=_unique_slug(RouteStop.slug, slugify(village)),
     )
     _apply_stop(stop, data, village, place)
-    try:
-        with db.session.begin_nested():
-            route.stops.append(stop)
-            db.session.flush()
-    except IntegrityError as error:
-        # Two people added a stop at the same instant: the position or the slug is taken.
-        raise DomainError(
-            _(
-                "Quelqu'un vient de modifier les arrêts de cette tournée : rechargez la page "
-                "et recommencez."
-            )
-        ) from error
+    # Two people added a stop at the same instant: the position or the slug is taken.
+    with unique.first_one_wins(
+        _(
+            "Quelqu'un vient de modifier les arrêts de cette tournée : rechargez la page "
+            "et recommencez."
+        )
+    ):
+        route.stops.append(stop)
     restamp_future_runs(route, now)
     return stop
 

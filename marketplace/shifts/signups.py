@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from marketplace import unique
 from marketplace.accounts.models import User
 from marketplace.delivery.models import DistributionDay
 from marketplace.errors import DomainError
@@ -83,12 +83,8 @@ def sign_up(
         assigned_by_id=assigned_by.id if assigned_by is not None else None,
         created_at=now,
     )
-    try:
-        with db.session.begin_nested():  # a double click raced past the check
-            db.session.add(signup)
-    except IntegrityError as error:
-        raise DomainError(_already_message(user, assigned_by)) from error
-    return signup
+    # A double click raced past the check: the second one is told it is already done.
+    return unique.insert_once(signup, _already_message(user, assigned_by))
 
 
 def _already_message(user: User, assigned_by: User | None) -> str:

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from marketplace import unique
 from marketplace.accounts.models import User
 from marketplace.catalogue.models import Availability, Product
 from marketplace.catalogue.quantities import check_quantity, format_quantity, line_total_cents
@@ -66,7 +67,20 @@ def place_order(
         user=user,
         grocery_id=grocery.id if grocery else None,
     )
-    db.session.add(order)
+    # Inserted before any stock moves: the same order sent twice at once (a double click)
+    # stops here, and the second request answers with the first one's order.
+    if grocery is None:
+        unique.insert_once(
+            order,
+            _("Vous avez déjà une commande pour cette distribution : modifiez-la."),
+            existing=lambda: live_order(user.id, day.id),
+        )
+    else:
+        unique.insert_once(
+            order,
+            _("L'épicerie a déjà un achat pour cette distribution : modifiez-le plutôt."),
+            existing=lambda: live_purchase(grocery.id, day.id),
+        )
     _apply(order, day, quantities)
     db.session.flush()
     _book(order, -order.total_cents, now, EntryKind.COMMITMENT)

@@ -30,6 +30,7 @@ from marketplace.shop import cart, fragments, ordering, queries
 from marketplace.shop.display import Formatter
 from marketplace.shop.emails import send_order_email
 from marketplace.shop.models import OrderStatus
+from marketplace.unique import AlreadyCreatedError
 
 bp = Blueprint("shop", __name__, url_prefix="/boutique")
 
@@ -108,6 +109,16 @@ def shop(day_id: int):
                 return redirect(url_for(".shop", day_id=day.id, **_filter_args(filters)))
             try:
                 order = _place_or_change(day, order_id, new_cart, now)
+            except AlreadyCreatedError as error:
+                # The same order sent twice at once (a double click): the first one's answer.
+                done_id = error.existing.id if error.existing is not None else None
+                db.session.rollback()
+                if done_id is None:
+                    form_error = error.message
+                else:
+                    cart.forget(session, day.id)
+                    flash(_("Votre commande est enregistrée. Merci !"), "success")
+                    return redirect(url_for(".order", order_id=done_id))
             except DomainError as error:
                 db.session.rollback()
                 if error.field:

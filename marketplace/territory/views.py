@@ -10,6 +10,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
@@ -24,9 +25,20 @@ from marketplace.organisations.services import roles_held
 from marketplace.pickup.unticked import open_counts
 from marketplace.producers.services import producers_supplying
 from marketplace.security import public, safe_next_url
+from marketplace.territory.household import household_view
 from marketplace.territory.queries import active_pickup_points, dashboard_for, territory_overview
+from marketplace.timezones import paris_today
 
 bp = Blueprint("territory", __name__)
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """Browsers ask for it whatever the page says: the app's icon (static/icons/)."""
+    return send_from_directory(
+        current_app.static_folder, "icons/favicon-32.png", mimetype="image/png", max_age=86400
+    )
 
 
 @bp.get("/")
@@ -60,10 +72,14 @@ def group_page(slug: str):
 
 @bp.get("/dashboard")
 def dashboard():
-    dashboard = dashboard_for(current_user, utcnow())
+    now = utcnow()
+    dashboard = dashboard_for(current_user, now)
     return render_template(
         "territory/dashboard.html",
         dashboard=dashboard,
+        household=household_view(
+            current_user, now, paris_today(), [group.id for group in dashboard.coordinates]
+        ),
         unticked_counts=open_counts([group.id for group in dashboard.coordinates]),
     )
 

@@ -1,15 +1,23 @@
 // The checklist's service worker (served from /pickup/ so that it controls the checklist
 // pages: /pickup/days/<id>/checklist and /pickup/stops/<id>/checklist). A checklist page and
-// its JSON list: network first, the last copy when offline.
-// Static files: the cached copy first, refreshed in the background. Nothing else is touched;
-// taps are never cached here: the page keeps them in its own queue until the server answers.
+// its JSON list (and a stop's walk-in sales, and the person's list of lists): network first,
+// the last copy when offline; a list this phone never opened, reached offline, gets the
+// "offline" page that says so. Static files: the cached copy first, refreshed in the
+// background. Nothing else is touched; taps and sales are never cached here: the page keeps
+// them in its own queue until the server answers, and lays them over the newest copy it has.
 "use strict";
 
-// v2: stops of the van have lists too; older caches (and their copy of checklist.js) go.
-var CACHE = "checklist-v2";
+// v3: the offline page, walk-in sales and the list of lists are kept too.
+var CACHE = "checklist-v3";
+var OFFLINE_URL = new URL("offline", self.registration.scope).pathname;
 
-self.addEventListener("install", function () {
+self.addEventListener("install", function (event) {
   self.skipWaiting();
+  event.waitUntil(
+    caches.open(CACHE)
+      .then(function (cache) { return cache.add(OFFLINE_URL); })
+      .catch(function () {})
+  );
 });
 
 self.addEventListener("activate", function (event) {
@@ -26,7 +34,18 @@ self.addEventListener("activate", function (event) {
 });
 
 function isChecklist(url) {
-  return /^\/(api\/)?pickup\/(days|stops)\/\d+\/checklist$/.test(url.pathname);
+  return (
+    /^\/(api\/)?pickup\/(days|stops)\/\d+\/checklist$/.test(url.pathname) ||
+    /^\/api\/pickup\/stops\/\d+\/sales$/.test(url.pathname) ||
+    /^\/pickup\/days$/.test(url.pathname)
+  );
+}
+
+function offlinePage(request) {
+  if (request.mode !== "navigate") return Promise.resolve(Response.error());
+  return caches.match(OFFLINE_URL).then(function (page) {
+    return page || Response.error();
+  });
 }
 
 function networkFirst(request) {
@@ -40,7 +59,7 @@ function networkFirst(request) {
     })
     .catch(function () {
       return caches.match(request, { ignoreVary: true }).then(function (cached) {
-        return cached || Response.error();
+        return cached || offlinePage(request);
       });
     });
 }

@@ -11,6 +11,11 @@
   // A day's queue keeps its first name ("checklist-queue-<day id>"): taps waiting on a phone
   // from before stops had lists are still sent.
   var queueKey = "checklist-queue-" + data.listId;
+  // The last list the server sent, and how new the one shown is (µs, the server's clock): a
+  // page reloaded offline comes from the service worker's copy, older than what was synced
+  // since; the newest copy the phone holds wins, with the queued taps laid over it.
+  var lastKey = "checklist-last-" + data.listId;
+  var shownAsOf = Number(data.asOf || 0);
   var csrf = data.csrf;
   var closed = data.closed === "true";
   var syncing = false;
@@ -109,7 +114,10 @@
   function showStatus() {
     var waiting = readQueue().length;
     var text = navigator.onLine ? data.labelOnline : data.labelOffline;
-    if (waiting) text = (navigator.onLine ? "" : text + " ") + waiting + " " + data.labelPending;
+    if (waiting) {
+      var pending = window.offlineIds.countText(waiting, data.labelPendingOne, data.labelPendingOther);
+      text = (navigator.onLine ? "" : text + " ") + pending;
+    }
     if (lastProblem) text += " " + lastProblem;
     statusBox.textContent = text;
   }
@@ -168,7 +176,7 @@
 
   // --- Talking to the server ------------------------------------------------------------------
 
-  function sync() {
+  function sync(retried) {
     if (syncing || !navigator.onLine) {
       showStatus();
       return Promise.resolve();
@@ -191,6 +199,10 @@
       })
       .then(function (answer) {
         syncing = false;
+        if (answer.status === 400 && !retried) {
+          // An expired CSRF token (a page kept offline for long): a fresh one, then again.
+          return refresh().then(function () { return sync(true); });
+        }
         if (answer.status === 401 || answer.status === 403 || answer.status === 400) {
           lastProblem = data.labelDenied;
           showStatus();
@@ -207,24 +219,38 @@
         return sync();
       })
       .catch(function () {
+        // No answer (a network that says it is up but is not): the newest copy at hand.
         syncing = false;
-        showStatus();
+        return refresh();
       });
   }
 
-  // The server's list replaces the local view; queued taps are laid over it.
+  // The server's list replaces the local view; queued taps are laid over it. Offline, the
+  // service worker answers its last copy; the phone's own last copy may be newer still.
   function refresh() {
     return fetch(data.listUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
         return response.json();
       })
+      .catch(function () { return null; })
       .then(function (list) {
-        if (list.csrf_token) csrf = list.csrf_token;
-        showServerList(list);
+        var kept = window.offlineIds.remembered(lastKey);
+        if (list && (!kept || asOf(list) >= asOf(kept))) {
+          window.offlineIds.remember(lastKey, list);
+        } else {
+          list = kept;
+        }
+        if (list && asOf(list) >= shownAsOf) {
+          if (list.csrf_token) csrf = list.csrf_token;
+          showServerList(list);
+        }
       })
-      .catch(function () { /* offline or refused: keep the local view */ })
       .then(showStatus);
+  }
+
+  function asOf(list) {
+    return Number(list.as_of_us || 0);
   }
 
   function showServerList(list) {
@@ -252,6 +278,7 @@
     readQueue().forEach(applyLocally);
     recount();
     data.version = list.version;
+    shownAsOf = asOf(list);
   }
 
   // --- Search ---------------------------------------------------------------------------------
@@ -270,22 +297,35 @@
 
   // --- Offline: service worker, manifest, cached copies ---------------------------------------
 
+  // Once the service worker controls the page and the copies are kept,
+  // <html data-offline-ready="true"> (the browser tests wait for it).
   function prepareOffline() {
     if (!("serviceWorker" in navigator) || !window.caches) return;
     navigator.serviceWorker.register(data.swUrl).catch(function () {});
-    var urls = [location.pathname, data.listUrl].concat(data.assets.split(" "));
-    caches.open("checklist-v2").then(function (cache) {
+    var urls = [location.pathname, data.listUrl, data.offlineUrl].concat(data.assets.split(" "));
+    caches.open("checklist-v3").then(function (cache) {
       return cache.addAll(urls);
+    }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function () {
+      if (navigator.serviceWorker.controller) return;
+      return new Promise(function (resolve) {
+        navigator.serviceWorker.addEventListener("controllerchange", resolve);
+      });
+    }).then(function () {
+      document.documentElement.dataset.offlineReady = "true";
     }).catch(function () {});
   }
 
-  window.addEventListener("online", sync);
+  window.addEventListener("online", function () { sync(); });
   window.addEventListener("offline", showStatus);
-  setInterval(sync, 15000);
+  setInterval(function () { sync(); }, 15000);
 
   readQueue().forEach(applyLocally);
   recount();
   showStatus();
   prepareOffline();
-  sync();
+  // Online: send the queue, then the server's list. Offline: the newest copy the phone holds.
+  if (navigator.onLine) sync();
+  else refresh();
 })();

@@ -10,6 +10,10 @@
   if (!root) return;
   var data = root.dataset;
   var queueKey = "walk-in-queue-" + data.runStopId;
+  // The last panel the server sent, and how new the one shown is (µs, the server's clock): a
+  // page reloaded offline is the service worker's older copy; the newest copy wins.
+  var lastKey = "walk-in-last-" + data.runStopId;
+  var shownAsOf = Number(data.asOf || 0);
   var closed = data.closed === "true";
   var form = document.getElementById("walk-in-form");
   var list = document.getElementById("walk-in-list");
@@ -285,7 +289,17 @@
     }
   }
 
+  function asOf(panel) {
+    return Number(panel.as_of_us || 0);
+  }
+
+  // A panel from the server (or the phone's last copy of one), shown if it is the newest.
   function showServerPanel(panel) {
+    var kept = window.offlineIds.remembered(lastKey);
+    if (!kept || asOf(panel) >= asOf(kept)) window.offlineIds.remember(lastKey, panel);
+    else panel = kept;
+    if (asOf(panel) < shownAsOf) return render();
+    shownAsOf = asOf(panel);
     setCsrfToken(panel.csrf_token);
     serverSales = panel.sales;
     takingsCents = panel.takings_cents;
@@ -304,7 +318,10 @@
     var queue = readQueue();
     var waiting = queue.sales.length + queue.voids.length;
     var text = navigator.onLine ? data.labelOnline : data.labelOffline;
-    if (waiting) text = (navigator.onLine ? "" : text + " ") + waiting + " " + data.labelPending;
+    if (waiting) {
+      var pending = window.offlineIds.countText(waiting, data.labelPendingOne, data.labelPendingOther);
+      text = (navigator.onLine ? "" : text + " ") + pending;
+    }
     if (lastProblem) text += " " + lastProblem;
     statusBox.textContent = text;
   }
@@ -358,7 +375,7 @@
       })
       .catch(function () {
         syncing = false;
-        showStatus();
+        return refresh();
       });
   }
 
@@ -394,7 +411,11 @@
         return response.json();
       })
       .then(showServerPanel)
-      .catch(function () { /* offline or refused: keep the local view */ })
+      .catch(function () {
+        // Offline or refused: the phone's last copy, if newer than the page.
+        var kept = window.offlineIds.remembered(lastKey);
+        if (kept) showServerPanel(kept);
+      })
       .then(showStatus);
   }
 
@@ -416,10 +437,12 @@
     if (!closed) voidSale(voidForm.dataset.voidSale);
   });
 
-  window.addEventListener("online", sync);
+  window.addEventListener("online", function () { sync(); });
   window.addEventListener("offline", showStatus);
-  setInterval(sync, 15000);
+  setInterval(function () { sync(); }, 15000);
 
   render();
-  sync();
+  // Online: send the queue, then the server's panel. Offline: the newest copy at hand.
+  if (navigator.onLine) sync();
+  else refresh();
 })();

@@ -161,10 +161,34 @@ def test_a_fund_too_small_refuses_and_changes_nothing(app):
     db.session.rollback()
 
     assert refused.value.message == (
-        "Le fonds de solidarité ne couvre pas cette différence (solde : 10,00\xa0€)."
+        "Le fonds de solidarité ne couvre pas cette différence : il faut 75,00\xa0€, le fonds a "
+        "10,00\xa0€, il manque 65,00\xa0€. Vous pouvez accorder le tarif en faisant prendre en "
+        "charge ce qui manque par le groupe, ou attendre de nouveaux dons au fonds."
     )
     assert snapshot(subscription) == before
     assert before["tier_status"] == "pending"
+
+
+def test_the_group_may_bear_what_the_fund_lacks_recorded_in_the_fund(app):
+    scenario = build_scenario()
+    subscription = reduced_subscription(scenario)
+    fill_fund(scenario, 1000)
+    group, user = scenario.offer.group, scenario.member
+
+    decision = tiers.approve(group, subscription.id, NOW, group_covers_shortfall=True)
+    db.session.commit()
+
+    assert (decision.approved, decision.difference_cents) == (True, 7500)
+    [share] = db.session.scalars(
+        select(FundMovement).where(FundMovement.kind == "adjustment")
+    ).all()
+    assert share.amount_cents == 6500
+    assert share.label == (
+        f"Part du tarif solidaire prise en charge par le groupe — {scenario.offer.name}"
+    )
+    assert share.user_id is None  # who was helped stays off the group's share
+    assert fund_balance_cents(group.id) == 0
+    assert balance_cents(user.id, group.id) == -7500  # the household's statement: credited
 
 
 def test_refusing_keeps_the_standard_price(app):

@@ -111,12 +111,26 @@ def test_a_fund_too_small_is_explained_and_nothing_changes(client, scenario, use
     fill_fund(scenario, 1000)
     user_with_role(Role.COORDINATOR, scenario.offer.group)
 
+    page = readable(client.get(BASE))
+    assert "il a 10,00 €, il manque 65,00 €" in page
+    assert "Accorder, le groupe prend en charge ce qui manque" in page
+
     response = client.post(f"{BASE}/{subscription.id}/approve", follow_redirects=True)
     text = readable(response)
-    assert "Le fonds de solidarité ne couvre pas cette différence (solde : 10,00 €)." in text
+    assert "il faut 75,00 €, le fonds a 10,00 €, il manque 65,00 €" in text
     as_new_request()
     assert db.session.get(Subscription, subscription.id).tier_status == "pending"
     assert db.session.scalar(select(func.count(LedgerEntry.id))) == 1
+
+    response = client.post(
+        f"{BASE}/{subscription.id}/approve",
+        data={f"r{subscription.id}-approve_with_group": "y"},
+        follow_redirects=True,
+    )
+    assert f"Tarif solidaire accordé à {scenario.member.name}." in readable(response)
+    as_new_request()
+    assert db.session.get(Subscription, subscription.id).tier_status == "approved"
+    assert fund_balance_cents(scenario.offer.group_id) == 0
 
 
 def test_a_replayed_post_changes_nothing_twice(client, scenario, user_with_role, outbox):

@@ -70,7 +70,7 @@ def test_offline_sales_reach_the_server(
     rows = page.locator("#walk-in-list .walk-in-sale")
     expect(rows).to_have_count(2)
     expect(rows.filter(has_text="en attente d’envoi")).to_have_count(2)
-    expect(status).to_contain_text("2 vente(s) en attente d’envoi")
+    expect(status).to_contain_text("2 ventes en attente d’envoi")
     expect(page.locator("#walk-in-takings")).to_have_text("5,52\u00a0€")
     db.session.expire_all()
     assert db.session.scalars(select(WalkInSale)).all() == []  # nothing reached the server yet

@@ -157,12 +157,43 @@ def test_someone_else_cannot_pay_or_see_an_installment(client, member_installmen
     assert _payments() == []
 
 
-def test_cheque_subscriptions_have_no_card_page(client, login):
+def test_cheque_subscriptions_get_a_page_saying_how_to_pay(client, login):
     subscription = factories.SubscriptionFactory(payment_method="cheque")
     installment = factories.InstallmentFactory(subscription=subscription)
     db.session.commit()
     login(subscription.user)
-    assert client.get(f"/paiements/carte/echeances/{installment.id}").status_code == 404
+    response = client.get(f"/paiements/carte/echeances/{installment.id}")
+    assert response.status_code == 200
+    assert "par chèque ou en espèces" in response.get_data(as_text=True)
+    assert _payments() == []
+
+
+def test_a_transfer_installment_says_how_to_pay_and_the_statement_links_it(client, login):
+    subscription = factories.SubscriptionFactory(payment_method="transfer")
+    installment = factories.InstallmentFactory(subscription=subscription, amount_cents=4550)
+    group = subscription.offer.group
+    factories.LedgerEntryFactory(
+        user=subscription.user, group_id=group.id, amount_cents=-4550, label="Contrat"
+    )
+    factories.MembershipFactory(user=subscription.user, organisation=group)
+    coordinator = factories.UserFactory(name="Claire Coordination")
+    factories.MembershipFactory(user=coordinator, organisation=group, role=Role.COORDINATOR.value)
+    db.session.commit()
+    login(subscription.user)
+
+    statement = client.get(f"/groups/{group.slug}/my-statement").get_data(as_text=True)
+    link = f"/paiements/carte/echeances/{installment.id}"
+    assert "Reste à payer" in statement
+    assert link in statement
+
+    response = client.get(link)
+    assert response.status_code == 200
+    page = re.sub(r"\s+", " ", response.get_data(as_text=True))
+    assert "par virement bancaire" in page
+    assert f"-{subscription.id}-{installment.sequence}</strong>" in page
+    assert "Claire Coordination" in page
+    assert "45,50" in page
+    assert _payments() == []
 
 
 def test_paying_an_order(client, login):

@@ -270,8 +270,8 @@ def test_copy_last_week(client, farm, staff):
     response = client.post(
         f"{farm.grid_url}/copy", data={"day": farm.next_day.day.isoformat()}, follow_redirects=True
     )
-    assert "1 produit(s) copié(s)" in response.text
-    assert "1 déjà proposé(s) ce jour-là" in response.text
+    assert "1 produit copié" in response.text
+    assert "1 déjà proposé ce jour-là, laissé tel quel." in response.text
     copied = db.session.scalar(
         select(Availability).where(
             Availability.product_id == carrots.id, Availability.day == farm.next_day.day

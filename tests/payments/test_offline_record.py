@@ -316,3 +316,26 @@ def test_a_cheque_recorded_at_the_same_moment_elsewhere_is_caught(
     assert "Un de ces chèques vient d'être enregistré" in readable(response)
     assert payments_count() == 1
     assert states([installment]) == ["planned"]
+
+
+def test_the_form_opens_with_nothing_ticked_and_one_cheque_is_one_line(
+    client, group, user_with_role
+):
+    user, installments = household_with_installments(group, "Foyer Martin", [4550, 4550, 4550])
+    user_with_role("coordinator", group)
+
+    page = client.get(record_url(group, user))
+    assert page.status_code == 200
+    assert "checked" not in page.get_data(as_text=True)  # next month's included: none ticked
+
+    response = client.post(
+        record_url(group, user),
+        data=form_of(
+            row(0, installments[0]),
+            row(1, installments[1], selected=None),
+            row(2, installments[2], selected=None),
+        ),
+    )
+    assert response.status_code == 302
+    assert payments_count() == 1
+    assert states(installments) == ["pending", "planned", "planned"]

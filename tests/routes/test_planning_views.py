@@ -169,7 +169,7 @@ def test_accepting_updates_the_stops_and_the_coming_runs(client, route, staff):
     response = client.post(f"/planification/plans/{plan.id}/accept", follow_redirects=True)
 
     assert "Plan accepté" in response.text
-    assert "1 passage(s) à venir" in response.text
+    assert "ainsi que 1 passage à venir." in response.text
     db.session.expire_all()
     assert db.session.get(RoutePlan, plan.id).accepted_at is not None
     stops = db.session.scalars(
@@ -292,3 +292,43 @@ def test_the_pages_query_count_does_not_grow_with_plans_and_stops(client, route,
 
     assert queries(f"/planification/tournees/{route.id}") == few_list
     assert queries(f"/planification/plans/{latest.id}") == few_plan
+
+
+def test_the_route_page_links_the_planning_with_one_second_for_a_small_route(client, route, staff):
+    page = client.get(f"/epiceries/{route.grocery.slug}/tournees/{route.id}")
+    assert page.status_code == 200
+    assert f'href="/planification/tournees/{route.id}"' in page.text
+    assert "Calculer le meilleur ordre de passage" in page.text
+
+    planning = client.get(f"/planification/tournees/{route.id}")
+    assert '<option selected value="1">1 seconde</option>' in planning.text
+    assert optimise(client, route, budget="1").status_code == 302
+    assert db.session.scalars(select(RoutePlan)).one().time_budget_seconds == 1
+
+
+def test_a_plan_that_saves_nothing_changes_no_public_time(client, route, staff):
+    # The villages typed already in the shortest order: the plan gains nothing.
+    for stop in route.stops:
+        stop.position = -stop.id
+    db.session.flush()
+    by_village = {stop.village: stop for stop in route.stops}
+    for position, village in enumerate(SHORTEST, start=1):
+        by_village[village].position = position
+        by_village[village].arrives_at = time(8 + position, 0)
+        by_village[village].departs_at = time(8 + position, 20)
+    db.session.commit()
+    before = {stop.id: (stop.position, stop.arrives_at) for stop in route.stops}
+    optimise(client, route)
+    plan = db.session.scalars(select(RoutePlan)).one()
+    assert plan.drive_minutes >= plan.naive_drive_minutes
+
+    shown = client.get(f"/planification/plans/{plan.id}")
+    assert "ne fait gagner aucune minute" in shown.text
+    assert "Accepter</button>" not in shown.text
+    response = client.post(f"/planification/plans/{plan.id}/accept", follow_redirects=True)
+    assert "ne fait gagner aucune minute" in response.text
+
+    db.session.expire_all()
+    assert db.session.get(RoutePlan, plan.id).accepted_at is None
+    stops = db.session.scalars(select(RouteStop).where(RouteStop.route_id == route.id)).all()
+    assert {stop.id: (stop.position, stop.arrives_at) for stop in stops} == before

@@ -1,10 +1,14 @@
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from marketplace.extensions import db
+from marketplace.timezones import paris_today
 from tests import factories
 from tests.helpers import count_queries
+from tests.pickup import scenario
+from tests.shifts import support as shift_support
 
 
 def _group_with_a_day(name="AMAP des Canuts"):
@@ -24,7 +28,7 @@ def test_visitor_is_sent_to_login(client):
     assert "/account/login" in response.location
 
 
-def test_member_sees_the_next_distributions_of_their_group(client, user_with_role):
+def test_member_without_anything_to_collect_is_told_so(client, user_with_role):
     group = _group_with_a_day()
     user_with_role("member", group)
 
@@ -32,10 +36,48 @@ def test_member_sees_the_next_distributions_of_their_group(client, user_with_rol
 
     assert page.status_code == 200
     assert "<h1>Tableau de bord</h1>" in page.text
-    assert "Mes prochaines distributions — AMAP des Canuts" in page.text
-    assert "Halle AMAP des Canuts" in page.text
+    assert "Ma prochaine distribution" in page.text
+    assert "Rien à retirer pour l'instant" in page.text
+    assert "Halle AMAP des Canuts" not in page.text  # a day with nothing for this household
+    assert "Vous êtes à jour." in page.text
     assert "Coordination" not in page.text
     assert "/manage/members" not in page.text
+    assert "Liste du jour" not in page.text
+
+
+def test_the_household_sees_its_next_pickup_what_it_owes_and_its_next_shift(client, login):
+    setup = scenario.make_day(occurrence_date=paris_today() + timedelta(days=2))
+    group = setup.day.group
+    household = factories.UserFactory(name="Foyer Martin", email="martin@exemple.fr")
+    factories.MembershipFactory(user=household, organisation=group, role="member")
+    scenario.add_basket(setup, user=household, size_index=1)
+    scenario.add_order(setup, user=household, quantities=(1500, 0))
+    friend = factories.UserFactory(name="Awa Diallo")
+    given = scenario.add_basket(setup, user=friend, size_index=0)
+    given.state, given.given_to_name, given.given_to_email = (
+        "given",
+        "Foyer Martin",
+        "martin@exemple.fr",
+    )
+    factories.LedgerEntryFactory(
+        user=household, group_id=group.id, amount_cents=-4550, label="Contrat"
+    )
+    shift_day = shift_support.day_in(0, schedule=setup.day.schedule)
+    factories.ShiftSignupFactory(distribution_day=shift_day, user=household)
+    db.session.commit()
+    login(household)
+
+    page = re.sub(r"\s+", " ", client.get("/dashboard").text)
+
+    assert "Ma prochaine distribution" in page
+    assert "1 panier Grand" in page
+    assert "Le panier Petit que Awa Diallo vous donne" in page
+    assert "1,5 kg Tomme" in page
+    assert f"{group.name} : 45,50" in page
+    assert f"/groups/{group.slug}/my-statement" in page
+    assert "Ma prochaine permanence" in page
+    assert 'href="/pickup/days"' in page  # on duty today: the day's list
+    assert page.count("Voir la page du groupe") == 1
 
 
 def test_coordinator_sees_the_management_screens_of_their_group_only(client, user_with_role):
