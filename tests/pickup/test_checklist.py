@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from marketplace.extensions import db
+from marketplace.timezones import paris_today
 from tests import factories
 from tests.helpers import count_queries, login_id
 from tests.pickup import scenario
@@ -102,10 +103,16 @@ def test_my_days_lists_roster_days_and_coordinated_groups(client, login, app):
     assert page_url(unrelated.day.id) not in page
 
 
-def test_dashboard_links_to_the_day_lists(client, user_with_role, app):
-    group = factories.GroupFactory()
+def test_the_dashboard_links_the_day_lists_only_to_who_runs_a_day_today(
+    client, user_with_role, app
+):
+    setup = scenario.make_day(occurrence_date=paris_today() + timedelta(days=3))
     db.session.commit()
-    user_with_role("coordinator", group)
+    user_with_role("coordinator", setup.day.group)
+    assert "/pickup/days" not in client.get("/dashboard").get_data(as_text=True)
+
+    factories.DistributionDayFactory(schedule=setup.day.schedule, occurrence_date=paris_today())
+    db.session.commit()
     assert "/pickup/days" in client.get("/dashboard").get_data(as_text=True)
 
 
