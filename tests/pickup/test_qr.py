@@ -123,18 +123,10 @@ def test_a_household_with_nothing_today_is_said_so(client, login):
     assert "n'a rien à retirer aujourd'hui" in page_text(response)
 
 
-def test_the_dashboard_links_to_the_code_beside_the_next_pickup(client, login):
+def test_the_dashboard_links_to_the_code(client, login):
     group = factories.GroupFactory()
     member = factories.UserFactory()
     factories.MembershipFactory(user=member, organisation=group, role="member")
     db.session.commit()
     login(member)
-    # Nothing to collect yet: no code to show at a pickup point.
-    assert "/pickup/my-code" not in page_text(client.get("/dashboard"))
-
-    delivery = factories.DeliveryFactory(subscription__user=member)
-    factories.MembershipFactory(
-        user=member, organisation=delivery.subscription.offer.group, role="member"
-    )
-    db.session.commit()
     assert "/pickup/my-code" in page_text(client.get("/dashboard"))
