@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
@@ -146,9 +146,15 @@ def coming_runs(grocery_id: int, today: date, *, limit: int = 30) -> list[RunSum
     return [RunSummary(run=row[0], route_name=row[1], pre_orders=row[2]) for row in rows]
 
 
-def staff_preorders(grocery_id: int, today: date) -> list[PreOrderRow]:
-    """Live pre-orders of the grocery's runs from today on (one query)."""
+def staff_preorders(grocery_id: int, today: date, household: str = "") -> list[PreOrderRow]:
+    """Live pre-orders of the grocery's runs from today on (one query); `household` searches
+    the households' names (the list grows with the territory)."""
     hours = timedelta(hours=cutoff_hours())
+    wanted = (
+        Beneficiary.household_name.icontains(household.strip(), autoescape=True)
+        if household.strip()
+        else true()
+    )
     rows = db.session.execute(
         select(
             PreOrder.id,
@@ -173,6 +179,7 @@ def staff_preorders(grocery_id: int, today: date) -> list[PreOrderRow]:
             PreOrder.grocery_id == grocery_id,
             PreOrder.status == PreOrderStatus.PLACED,
             RouteRun.departs_at >= local_instant(today, datetime.min.time()),
+            wanted,
         )
         .order_by(RouteRun.departs_at, RunStop.position, Beneficiary.household_name, PreOrder.id)
     )

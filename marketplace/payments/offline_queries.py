@@ -100,7 +100,7 @@ STATE_ORDER = {state.value: rank for rank, state in enumerate(OfflinePaymentStat
 
 
 def recorded_payments(
-    group_id: int, *, state: str | None = None, offer_id: int | None = None
+    group_id: int, *, state: str | None = None, offer_id: int | None = None, household: str = ""
 ) -> list[RecordedPayment]:
     """The group's offline payments, those still to act on first, each state by the date
     the money is expected (a cheque's cashing date, else the installment's due date)."""
@@ -137,6 +137,8 @@ def recorded_payments(
         query = query.where(OfflinePayment.state == state)
     if offer_id is not None:
         query = query.where(subscriptions.c.offer_id == offer_id)
+    if household.strip():  # the search field serves both lists: a territory's lists grow
+        query = query.where(User.name.icontains(household.strip(), autoescape=True))
     return [RecordedPayment(*row) for row in db.session.execute(query)]
 
 

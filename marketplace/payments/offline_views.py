@@ -55,7 +55,10 @@ def index(slug: str):
             group.id, offer_id=filters.offer_id, household=filters.household.data or ""
         ),
         payments=offline_queries.recorded_payments(
-            group.id, state=filters.state_value, offer_id=filters.offer_id
+            group.id,
+            state=filters.state_value,
+            offer_id=filters.offer_id,
+            household=filters.household.data or "",
         ),
         bulk=BulkForm(),
         method_labels=METHOD_LABELS,

@@ -254,3 +254,22 @@ def test_the_staff_dashboard_links_to_the_pre_orders(client, user_with_role, van
     user_with_role(Role.GROCERY_STAFF, van.grocery)
     page = client.get("/dashboard").get_data(as_text=True)
     assert f"/epiceries/{van.grocery.slug}/precommandes" in page
+
+
+def test_the_staff_find_a_households_pre_order_by_name(client, user_with_role, van):
+    jars = item(van.grocery, name="Miel", unit="bocal", quantity_milli=5000)
+    staff = user_with_role(Role.GROCERY_STAFF, van.grocery)
+    for name in ("Famille Morel", "Awa Diallo"):
+        place_preorder(
+            household(van.grocery, household_name=name),
+            van.stops[0],
+            {jars.id: 1000},
+            by=staff,
+            now=utcnow(),
+        )
+    db.session.commit()
+
+    page = client.get(f"/epiceries/{van.grocery.slug}/precommandes?foyer=morel").text
+    listed = page[page.index('id="en-cours"') :]
+    assert "Famille Morel" in listed and "Awa Diallo" not in listed
+    assert 'value="morel"' in listed

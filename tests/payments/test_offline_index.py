@@ -83,6 +83,12 @@ def test_filters_by_contract_household_and_state(client, group, user_with_role):
     assert "Foyer Durand" in payments and "Foyer Petit" not in payments
     assert "Encaissé" in payments
 
+    # The name searches the recorded payments too: a territory's list grows.
+    recorded = section(
+        readable(client.get(index_url(group, "?household=durand"))), "Paiements enregistrés"
+    )
+    assert "Foyer Durand" in recorded and "Foyer Petit" not in recorded
+
     # Nonsense in the address means no filter, never an error.
     assert client.get(index_url(group, "?offer=abc&state=nope&household=%25")).status_code == 200
 
