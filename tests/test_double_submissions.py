@@ -40,6 +40,7 @@ from tests import factories
 from tests.baskets.test_subscribing import NOW as SUBSCRIBING_NOW
 from tests.baskets.test_subscribing import build_scenario
 from tests.grocery_shop.preorders_support import household, item, make_run
+from tests.helpers import login_id
 from tests.payments.test_offline_record import form_of, household_with_installments, record_url, row
 from tests.routes.test_route_services import NOW as ROUTE_NOW
 from tests.routes.test_route_services import stop_data
@@ -80,8 +81,9 @@ def twice_at_once(app, user: User, send: Callable[[FlaskClient], object]) -> lis
     clients = []
     for _ in range(2):
         client = app.test_client()
+        cookie_id = login_id(user)  # two devices: two sessions of the same person
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = cookie_id
             session["_fresh"] = True
         clients.append(client)
 
