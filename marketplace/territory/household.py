@@ -83,7 +83,7 @@ def household_view(
         next_pickup=_next_pickup(user, today),
         owed=_owed(user),
         next_shift=shift,
-        on_duty_today=_on_duty(today, shift, coordinated or []),
+        on_duty_today=_on_duty(user, today, coordinated or []),
     )
 
 
@@ -194,18 +194,23 @@ def _next_shift(user: User, now: datetime) -> NextShift | None:
     return NextShift(row[0], row[1]) if row else None
 
 
-def _on_duty(today: date, shift: NextShift | None, coordinated: list[int]) -> bool:
-    """On today's roster, or coordinating a group that distributes today: the day's list is
-    their tool today; nobody else needs it on their dashboard."""
-    if shift is not None and shift.day.day == today:
-        return True
-    if not coordinated:
-        return False
-    return (
-        db.session.scalar(
-            select(DistributionDay.id)
-            .where(DistributionDay.group_id.in_(coordinated), DistributionDay.day == today)
-            .limit(1)
+def _on_duty(user: User, today: date, coordinated: list[int]) -> bool:
+    """On today's roster (even once the day is over: the list is where it is closed), or
+    coordinating a group that distributes today: the day's list is their tool today; nobody
+    else needs it on their dashboard."""
+    on_roster = (
+        select(DistributionDay.id)
+        .join(ShiftSignup, ShiftSignup.distribution_day_id == DistributionDay.id)
+        .where(
+            ShiftSignup.user_id == user.id,
+            ShiftSignup.state == ShiftState.SIGNED_UP,
+            DistributionDay.day == today,
         )
-        is not None
     )
+    if coordinated:
+        on_roster = on_roster.union(
+            select(DistributionDay.id).where(
+                DistributionDay.group_id.in_(coordinated), DistributionDay.day == today
+            )
+        )
+    return db.session.scalar(on_roster.limit(1)) is not None
