@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import smtplib
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SubmitField, TextAreaField
@@ -18,10 +18,8 @@ from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import BaseForm
+from marketplace.groups.access import coordinated_group
 from marketplace.groups.models import Group
-from marketplace.groups.services import group_by_slug
-from marketplace.organisations.access import require_role
-from marketplace.organisations.models import Role
 from marketplace.payments.fund import fund_balance_cents
 
 bp = Blueprint("tiers", __name__, url_prefix="/groups/<slug>/manage/tiers")
@@ -40,17 +38,9 @@ class DecisionForm(BaseForm):
     refuse = SubmitField(_l("Refuser"))
 
 
-def _group_for_coordinators(slug: str) -> Group:
-    group = group_by_slug(slug)
-    if group is None:
-        abort(404)
-    require_role(group, Role.COORDINATOR)
-    return group
-
-
 @bp.get("")
 def requests(slug: str):
-    group = _group_for_coordinators(slug)
+    group = coordinated_group(slug)
     return _render(group)
 
 
@@ -83,7 +73,7 @@ def refuse(slug: str, subscription_id: int):
 
 
 def _decide(slug: str, subscription_id: int, *, approving: bool):
-    group = _group_for_coordinators(slug)
+    group = coordinated_group(slug)
     form = DecisionForm(prefix=f"r{subscription_id}")
     if not form.validate():
         return _render(group, {subscription_id: form}, 400)

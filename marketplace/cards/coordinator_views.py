@@ -16,10 +16,8 @@ from marketplace.cards.models import CardPaymentState
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.forms import ConfirmForm
+from marketplace.groups.access import coordinated_group
 from marketplace.groups.models import Group
-from marketplace.groups.services import group_by_slug
-from marketplace.organisations.access import require_role
-from marketplace.organisations.models import Role
 from marketplace.payments.models import InstallmentState
 from marketplace.timezones import paris_today
 
@@ -67,17 +65,9 @@ RETRY_MESSAGES = {
 }
 
 
-def _managed_group(slug: str) -> Group:
-    group = group_by_slug(slug)
-    if group is None:
-        abort(404)
-    require_role(group, Role.COORDINATOR)
-    return group
-
-
 @bp.get("")
 def index(slug: str):
-    group = _managed_group(slug)
+    group = coordinated_group(slug)
     return render_template(
         "cards/coordinator_followup.html",
         group=group,
@@ -96,7 +86,7 @@ def _failed_installment(group: Group, installment_id: int):
 
 @bp.post("/<int:installment_id>/retry")
 def retry(slug: str, installment_id: int):
-    group = _managed_group(slug)
+    group = coordinated_group(slug)
     installment = _failed_installment(group, installment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -114,7 +104,7 @@ def retry(slug: str, installment_id: int):
 
 @bp.post("/<int:installment_id>/stop")
 def stop(slug: str, installment_id: int):
-    group = _managed_group(slug)
+    group = coordinated_group(slug)
     installment = _failed_installment(group, installment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -131,7 +121,7 @@ def stop(slug: str, installment_id: int):
 def cancel_attempt(slug: str, installment_id: int):
     """Cancel a payment waiting for the household's confirmation (3-D Secure): at Stripe, then
     here; the installment may then be paid another way (a cheque, cash, another card)."""
-    group = _managed_group(slug)
+    group = coordinated_group(slug)
     installment = _failed_installment(group, installment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)

@@ -21,10 +21,8 @@ from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import BaseForm
+from marketplace.groups.access import coordinated_group
 from marketplace.groups.models import Group
-from marketplace.groups.services import group_by_slug
-from marketplace.organisations.access import require_role
-from marketplace.organisations.models import Role
 from marketplace.payments import credits
 from marketplace.payments.credit_models import RefundMethod
 from marketplace.payments.fields import EuroField
@@ -57,22 +55,14 @@ class CarryCreditForm(BaseForm):
     request_key = HiddenField(validators=[InputRequired(), Length(max=64)])
 
 
-def _group(slug: str) -> Group:
-    group = group_by_slug(slug)
-    if group is None:
-        abort(404)
-    require_role(group, Role.COORDINATOR)
-    return group
-
-
 @bp.get("")
 def index(slug: str):
-    return _page(_group(slug))
+    return _page(coordinated_group(slug))
 
 
 @bp.post("/<int:credit_id>/refund")
 def refund(slug: str, credit_id: int):
-    group = _group(slug)
+    group = coordinated_group(slug)
     credit = credits.credit_in_group(group.id, credit_id) or abort(404)
     form = RefundCreditForm()
 
@@ -93,7 +83,7 @@ def refund(slug: str, credit_id: int):
 
 @bp.post("/<int:credit_id>/carry")
 def carry(slug: str, credit_id: int):
-    group = _group(slug)
+    group = coordinated_group(slug)
     credit = credits.credit_in_group(group.id, credit_id) or abort(404)
     form = CarryCreditForm()
 

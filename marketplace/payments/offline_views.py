@@ -15,10 +15,9 @@ from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import int_or_none
+from marketplace.groups.access import coordinated_group
 from marketplace.groups.models import Group
-from marketplace.groups.services import group_by_slug
-from marketplace.organisations.access import require_role, roles_in
-from marketplace.organisations.models import Role
+from marketplace.organisations.access import roles_in
 from marketplace.payments import offline, offline_queries
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.payments.models import OfflineMethod
@@ -35,17 +34,9 @@ from marketplace.timezones import paris_today
 bp = Blueprint("offline_payments", __name__, url_prefix="/groups/<slug>/manage/payments")
 
 
-def _managed_group(slug: str) -> Group:
-    group = group_by_slug(slug)
-    if group is None:
-        abort(404)
-    require_role(group, Role.COORDINATOR)
-    return group
-
-
 @bp.get("")
 def index(slug: str):
-    group = _managed_group(slug)
+    group = coordinated_group(slug)
     filters = PaymentFilterForm(request.args, offline_queries.group_offer_choices(group.id))
     return render_template(
         "payments/offline/index.html",
@@ -95,7 +86,7 @@ def _initial_rows(installments: list[offline_queries.UnpaidInstallment]) -> list
 
 @bp.route("/record", methods=["GET", "POST"])
 def record(slug: str):
-    group = _managed_group(slug)
+    group = coordinated_group(slug)
     household, installments = _household(group, request.args.get("user"))
     if request.method == "POST":
         form = RecordForm()
@@ -166,7 +157,7 @@ def _outcome_message(action: str, outcome: offline.BulkOutcome) -> str:
 
 @bp.post("/bulk")
 def bulk(slug: str):
-    group = _managed_group(slug)
+    group = coordinated_group(slug)
     form = BulkForm()
     # Back to the list as it was filtered.
     back = redirect(safe_next_url(form.next.data) or url_for(".index", slug=group.slug))
