@@ -92,30 +92,27 @@ def _coordinators(day: DistributionDay) -> list[User]:
 
 
 def _tell_coordinators(day: DistributionDay, outcome: closing.ClosingOutcome) -> None:
-    link = absolute_url("pickup_closing.report", day_id=day.id)
-    for user in _coordinators(day):
-        with force_locale(user.language):
-            send_email(
-                user.email,
-                _("Distribution clôturée : %(group)s", group=day.group.name),
-                "email/pickup_day_closed",
-                user=user,
-                day=day,
-                outcome=outcome,
-                credited=format_money(outcome.credited_cents),
-                link=link,
-            )
+    _email_coordinators(
+        day,
+        lambda: _("Distribution clôturée : %(group)s", group=day.group.name),
+        "email/pickup_day_closed",
+        absolute_url("pickup_closing.report", day_id=day.id),
+        outcome=outcome,
+        credited=format_money(outcome.credited_cents),
+    )
 
 
 def _tell_coordinators_unticked(day: DistributionDay) -> None:
-    link = absolute_url("pickup_closing.close", day_id=day.id)
+    _email_coordinators(
+        day,
+        lambda: _("Distribution à confirmer : %(group)s", group=day.group.name),
+        "email/pickup_day_unticked",
+        absolute_url("pickup_closing.close", day_id=day.id),
+    )
+
+
+def _email_coordinators(day: DistributionDay, subject, template: str, link: str, **context):
+    """One email per coordinator of the day's group, each in their own language."""
     for user in _coordinators(day):
         with force_locale(user.language):
-            send_email(
-                user.email,
-                _("Distribution à confirmer : %(group)s", group=day.group.name),
-                "email/pickup_day_unticked",
-                user=user,
-                day=day,
-                link=link,
-            )
+            send_email(user.email, subject(), template, user=user, day=day, link=link, **context)

@@ -404,11 +404,9 @@ def test_the_nightly_job_plans_seasons_once_per_day(app):
 # --- The contract's setting, from the coordinators' form -----------------------------------------
 
 
-@pytest.mark.parametrize("value", ["credit", "postpone"])
-def test_coordinators_choose_what_becomes_of_a_cancelled_days_basket(app, value):
-    offer = factories.BasketOfferFactory(status="draft")
-    group = offer.group
-    data = offers.OfferData(
+def offer_data(offer: BasketOffer, **changes) -> offers.OfferData:
+    """The offer's own values as the coordinators' form would send them, with `changes`."""
+    values = dict(
         producer_id=offer.producer_id,
         name=offer.name,
         description="",
@@ -419,10 +417,17 @@ def test_coordinators_choose_what_becomes_of_a_cancelled_days_basket(app, value)
         signup_closes_at=offer.signup_closes_at,
         max_absences=2,
         absence_policy="credit",
-        cancelled_day_policy=value,
         plans=frozenset({"season"}),
         methods=frozenset({"cheque"}),
     )
+    return offers.OfferData(**(values | changes))
+
+
+@pytest.mark.parametrize("value", ["credit", "postpone"])
+def test_coordinators_choose_what_becomes_of_a_cancelled_days_basket(app, value):
+    offer = factories.BasketOfferFactory(status="draft")
+    group = offer.group
+    data = offer_data(offer, cancelled_day_policy=value)
     offers.update_offer(offer, data)
     db.session.commit()
     assert db.session.get(BasketOffer, offer.id).cancelled_day_policy == value
@@ -434,21 +439,7 @@ def test_an_unknown_cancelled_day_policy_is_refused(app):
 
     offer = factories.BasketOfferFactory(status="draft")
     db.session.commit()
-    data = offers.OfferData(
-        producer_id=offer.producer_id,
-        name=offer.name,
-        description="",
-        season_starts_on=offer.season_starts_on,
-        season_ends_on=offer.season_ends_on,
-        frequency="weekly",
-        signup_opens_at=offer.signup_opens_at,
-        signup_closes_at=offer.signup_closes_at,
-        max_absences=2,
-        absence_policy="credit",
-        cancelled_day_policy="forget",
-        plans=frozenset({"season"}),
-        methods=frozenset({"cheque"}),
-    )
+    data = offer_data(offer, cancelled_day_policy="forget")
     with pytest.raises(DomainError) as error:
         offers.update_offer(offer, data)
     assert error.value.field == "cancelled_day_policy"
