@@ -27,6 +27,8 @@ RULES = {
     "accounts.end_other_sessions": LOGIN,
     "accounts.end_session": LOGIN,
     "accounts.login": PUBLIC,
+    "accounts.login_link_request": PUBLIC,
+    "accounts.use_login_link": PUBLIC,
     "accounts.logout": PUBLIC,
     "accounts.my_sessions": LOGIN,
     "accounts.profile": LOGIN,
