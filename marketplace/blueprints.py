@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.cards.webhooks import bp as stripe_webhooks
     from marketplace.catalogue.views import bp as catalogue
     from marketplace.delivery.views import bp as delivery
+    from marketplace.feeds.views import bp as feeds
     from marketplace.groceries.views import bp as groceries
     from marketplace.grocery_shop.beneficiary_views import bp as beneficiaries
     from marketplace.grocery_shop.loading_views import bp as grocery_loading
@@ -127,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
         route_plans,
         routes,
         timetables,
+        feeds,
     ):
         app.register_blueprint(blueprint)
     register_checklist_sources(app)

@@ -41,6 +41,7 @@ def upgrade():
         'calendar_feed_tokens',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('nonce', sa.String(length=43), nullable=False),
         sa.Column('token_hash', sa.String(length=64), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint('length(token_hash) = 64', name=op.f('ck_calendar_feed_tokens_token_hash_length')),
