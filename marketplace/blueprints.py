@@ -80,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.payments.views import bp as payments
     from marketplace.pickup.closing_views import bp as pickup_closing
     from marketplace.pickup.views import bp as pickup
+    from marketplace.privacy.views import bp as privacy
     from marketplace.producers.views import bp as producers
     from marketplace.routes.plan_views import bp as route_plans
     from marketplace.routes.public_views import bp as timetables
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
         routes,
         timetables,
         feeds,
+        privacy,
     ):
         app.register_blueprint(blueprint)
     register_checklist_sources(app)
