@@ -12,7 +12,8 @@ from marketplace.organisations.models import Membership
 from marketplace.payments.models import LedgerEntry
 from marketplace.privacy.models import AccountDeletion
 from tests import factories
-from tests.organisations.pages import page_text
+from tests.helpers import count_queries
+from tests.organisations.pages import as_new_request, page_text
 
 
 @pytest.fixture
@@ -139,3 +140,30 @@ def test_a_past_day_does_not_hold_the_account(client, login, settled):
     db.session.commit()
     login(settled.user)
     assert "Votre compte est supprimé." in page_text(delete(client))
+
+
+def test_the_departures_list_runs_the_same_queries_for_one_or_ten(client, login):
+    small, large = factories.GroupFactory(), factories.GroupFactory()
+    coordinator = factories.UserFactory()
+    for group, count in ((small, 1), (large, 10)):
+        factories.MembershipFactory(user=coordinator, organisation=group, role="coordinator")
+        for _ in range(count):
+            db.session.add(
+                AccountDeletion(
+                    user_id=factories.UserFactory().id,
+                    group_id=group.id,
+                    former_name="Foyer Parti",
+                    reason="request",
+                    requested_at=utcnow(),
+                )
+            )
+    db.session.commit()
+    login(coordinator)
+    as_new_request()
+    with count_queries() as few:
+        assert client.get(f"/mes-donnees/groupes/{small.slug}/departs").status_code == 200
+    as_new_request()
+    with count_queries() as many:
+        page = client.get(f"/mes-donnees/groupes/{large.slug}/departs")
+    assert page_text(page).count("Foyer Parti") == 10
+    assert few.count == many.count
