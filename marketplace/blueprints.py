@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.cards.webhooks import bp as stripe_webhooks
     from marketplace.catalogue.views import bp as catalogue
     from marketplace.delivery.views import bp as delivery
+    from marketplace.feeds.views import bp as feeds
     from marketplace.groceries.views import bp as groceries
     from marketplace.grocery_shop.beneficiary_views import bp as beneficiaries
     from marketplace.grocery_shop.loading_views import bp as grocery_loading
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.payments.views import bp as payments
     from marketplace.pickup.closing_views import bp as pickup_closing
     from marketplace.pickup.views import bp as pickup
+    from marketplace.privacy.views import bp as privacy
     from marketplace.producers.views import bp as producers
     from marketplace.routes.plan_views import bp as route_plans
     from marketplace.routes.public_views import bp as timetables
@@ -127,6 +129,8 @@ def register_blueprints(app: Flask) -> None:
         route_plans,
         routes,
         timetables,
+        feeds,
+        privacy,
     ):
         app.register_blueprint(blueprint)
     register_checklist_sources(app)

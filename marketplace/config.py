@@ -149,6 +149,11 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "LOGIN_ACCOUNT_RATE_LIMIT": env.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour"),
         "PASSWORD_RESET_RATE_LIMIT": "5 per hour",
         "PASSWORD_RESET_MAX_AGE": 3600,
+        # Signing in by an emailed link: asked as often as a reset, valid a quarter of an hour.
+        "LOGIN_LINK_RATE_LIMIT": "5 per hour",
+        "LOGIN_LINK_MAX_AGE": 900,
+        # Accounts nobody has signed in to for this long are anonymised (privacy/jobs.py).
+        "ACCOUNT_INACTIVE_DAYS": int(env.get("ACCOUNT_INACTIVE_DAYS", str(3 * 365))),
         # "folder" writes each message to instance/mail/ for a newcomer to read; "smtp" sends it.
         "MAIL_BACKEND": env.get("MAIL_BACKEND", "folder"),
         "MAIL_FOLDER": str(instance_path / "mail"),

@@ -1,6 +1,6 @@
 """Imports every domain's models so the metadata (and Alembic) sees the whole schema."""
 
-from marketplace.accounts.models import User
+from marketplace.accounts.models import LoginLink, User, UserSession
 from marketplace.baskets.models import (
     BasketOffer,
     BasketSize,
@@ -17,6 +17,7 @@ from marketplace.delivery.models import (
     PickupPoint,
     ScheduleException,
 )
+from marketplace.feeds.models import CalendarFeedToken
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop.models import (
     Beneficiary,
@@ -36,6 +37,7 @@ from marketplace.payments.models import (
     OfflinePayment,
 )
 from marketplace.pickup.models import ChecklistTap, DayClosing, DonatedItem, UntickedDay
+from marketplace.privacy.models import AccountDeletion
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.routes.models import (
     Depot,
@@ -52,6 +54,10 @@ from marketplace.shifts.models import ShiftSignup, StaffingAlert, VolunteerRole
 from marketplace.shop.models import Order, OrderLine
 
 __all__ = [
+    "AccountDeletion",
+    "CalendarFeedToken",
+    "LoginLink",
+    "UserSession",
     "Beneficiary",
     "Depot",
     "PreOrder",

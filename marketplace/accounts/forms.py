@@ -130,6 +130,10 @@ class ResetRequestForm(BaseForm):
     submit = SubmitField(_l("Recevoir un lien"))
 
 
+class LoginLinkRequestForm(ResetRequestForm):
+    submit = SubmitField(_l("Recevoir un lien de connexion"))
+
+
 class ResetPasswordForm(NewPasswordForm):
     submit = SubmitField(_l("Enregistrer le nouveau mot de passe"))
 

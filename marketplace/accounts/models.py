@@ -68,3 +68,22 @@ class UserSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     remembered: Mapped[bool] = mapped_column(default=False, server_default=false())
     device: Mapped[str | None] = mapped_column(String(200))
+
+
+class LoginLink(Base):
+    """A sign-in link sent by e-mail: it works once, for a quarter of an hour. Only a digest
+    of its token is stored; using it stamps `used_at` in one conditional UPDATE."""
+
+    __tablename__ = "login_links"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        CheckConstraint("expires_at > created_at", name="expires_after_creation"),
+        CheckConstraint("length(token_hash) = 64", name="token_hash_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,9 +19,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.accounts import services, sessions
+from marketplace.accounts import login_links, services, sessions
 from marketplace.accounts.forms import (
     LoginForm,
+    LoginLinkRequestForm,
     PasswordChangeForm,
     ProfileForm,
     RegisterForm,
@@ -122,6 +123,59 @@ def login():
             flash(_("Bonjour %(name)s !", name=user.name), "success")
             return redirect(next_url or url_for("territory.dashboard"))
     return render_template("accounts/login.html", form=form, next_url=next_url)
+
+
+def _login_link_rate_limit() -> str:
+    return current_app.config["LOGIN_LINK_RATE_LIMIT"]
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(_login_link_rate_limit, key_func=_login_account_key, methods=["POST"])
+def login_link_request():
+    if current_user.is_authenticated:
+        return redirect(url_for("territory.dashboard"))
+    form = LoginLinkRequestForm()
+    if form.validate_on_submit():
+        login_links.request_login_link(form.email.data)
+        db.session.commit()
+        # The same answer either way, so nobody learns which addresses have an account.
+        flash(
+            _("Si un compte existe pour cette adresse, un lien de connexion vient d'être envoyé."),
+            "success",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/login_link_request.html", form=form)
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def use_login_link(token: str):
+    """GET only asks to confirm: mail scanners that open links must not spend them."""
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        user = login_links.use_login_link(token)
+        if user is not None:
+            if current_user.is_authenticated:
+                sessions.end_current_session(current_user)
+                logout_user()
+            services.record_login(user)
+            _open_session(user, remember=False)
+            refresh()
+            flash(_("Bonjour %(name)s !", name=user.name), "success")
+            return redirect(url_for("territory.dashboard"))
+        db.session.rollback()
+        usable = False
+    else:
+        usable = login_links.link_is_usable(token)
+    template = "accounts/login_link_use.html" if usable else "accounts/login_link_invalid.html"
+    response = current_app.make_response(
+        (render_template(template, form=form, token=token), 200 if usable else 400)
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.post("/logout")
