@@ -29,7 +29,9 @@ def _http_error(error: HTTPException):
         # page of ours can be built for it, werkzeug's plain one is enough.
         return error
     if _wants_json():
-        return jsonify(error=error.name, status=error.code), error.code
+        # The shape the API describes for every error (flask-smorest's error schema).
+        body = {"code": error.code, "status": error.name, "message": error.description}
+        return jsonify(body), error.code
     return render_template("errors/error.html", error=error), error.code
 
 

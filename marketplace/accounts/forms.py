@@ -34,6 +34,8 @@ from marketplace.accounts.services import (
 )
 from marketplace.forms import BaseForm
 
+# A pass phrase may be long; beyond this it is not typed but pasted to hurt the server.
+PASSWORD_MAX_LENGTH = 512
 # Language names are written in their own language, as in the header's switch.
 LANGUAGE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
 
@@ -53,8 +55,14 @@ def name_field() -> StringField:
     )
 
 
+def password_too_long() -> Length:
+    return Length(max=PASSWORD_MAX_LENGTH, message=_l("%(max)d caractères au maximum."))
+
+
 def new_password_field(label: str) -> PasswordField:
-    return PasswordField(label, validators=[DataRequired(_l("Choisissez un mot de passe."))])
+    return PasswordField(
+        label, validators=[DataRequired(_l("Choisissez un mot de passe.")), password_too_long()]
+    )
 
 
 class NewPasswordForm(BaseForm):
@@ -67,6 +75,7 @@ class NewPasswordForm(BaseForm):
         validators=[
             DataRequired(_l("Retapez le mot de passe pour le confirmer.")),
             EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
+            password_too_long(),
         ],
     )
 
@@ -108,10 +117,14 @@ class LoginForm(BaseForm):
     email = EmailField(
         _l("Adresse e-mail"),
         filters=[strip],
-        validators=[DataRequired(_l("Indiquez votre adresse e-mail."))],
+        validators=[
+            DataRequired(_l("Indiquez votre adresse e-mail.")),
+            Length(max=EMAIL_MAX_LENGTH, message=_l("%(max)d caractères au maximum.")),
+        ],
     )
     password = PasswordField(
-        _l("Mot de passe"), validators=[DataRequired(_l("Indiquez votre mot de passe."))]
+        _l("Mot de passe"),
+        validators=[DataRequired(_l("Indiquez votre mot de passe.")), password_too_long()],
     )
     remember = BooleanField(_l("Se souvenir de moi"))
     submit = SubmitField(_l("Se connecter"))
@@ -163,6 +176,6 @@ class PasswordChangeForm(NewPasswordForm):
 
     current_password = PasswordField(
         _l("Mot de passe actuel"),
-        validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))],
+        validators=[DataRequired(_l("Indiquez votre mot de passe actuel.")), password_too_long()],
     )
     change_password = SubmitField(_l("Changer mon mot de passe"))

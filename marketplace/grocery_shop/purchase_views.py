@@ -22,11 +22,11 @@ from marketplace.db import utcnow
 from marketplace.delivery.models import DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import ConfirmForm, SubForm
+from marketplace.forms import ConfirmForm, SubForm, too_long
 from marketplace.groceries.access import grocery_for_staff
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop import purchases
-from marketplace.grocery_shop.stock_views import NOT_A_PRICE
+from marketplace.grocery_shop.stock_views import NOT_A_PRICE, QUANTITY_MAX_LENGTH
 from marketplace.mail import absolute_url
 from marketplace.payments.fields import EuroField
 from marketplace.shop import ordering
@@ -176,7 +176,11 @@ def cancel(slug: str, order_id: int):
 class ReceiptForm(SubForm):
     """One line of the purchase (prefixed by its id: `l<id>-quantity`, `l<id>-shelf_price`)."""
 
-    quantity = StringField(_l("Quantité reçue"), render_kw={"inputmode": "decimal"})
+    quantity = StringField(
+        _l("Quantité reçue"),
+        validators=[too_long(QUANTITY_MAX_LENGTH)],
+        render_kw={"inputmode": "decimal"},
+    )
     shelf_price = EuroField(_l("Prix en rayon par unité (€)"), invalid_message=NOT_A_PRICE)
 
 

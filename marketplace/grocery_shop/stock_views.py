@@ -29,6 +29,9 @@ bp = Blueprint("grocery_stock", __name__, url_prefix="/epiceries/<slug>/stock")
 
 NOT_A_PRICE = _l("Indiquez un prix en euros, par exemple 2,50 (0 pour un produit gratuit).")
 
+# A quantity typed in a form ("12,5"): read as a decimal later, bounded as a text first.
+QUANTITY_MAX_LENGTH = 20
+
 
 def _category_choices(blank: bool) -> list[SelectChoice]:
     choices = [SelectChoice(code.value, name) for code, name in CATEGORY_NAMES.items()]
@@ -53,7 +56,9 @@ class IncomingForm(BaseForm):
     category = SelectField(_l("Catégorie"), choices=_category_choices(True), validate_choice=False)
     unit = SelectField(_l("Unité"), choices=_unit_choices(), validate_choice=False)
     quantity = StringField(
-        _l("Quantité reçue"), validators=[required()], render_kw={"inputmode": "decimal"}
+        _l("Quantité reçue"),
+        validators=[required(), too_long(QUANTITY_MAX_LENGTH)],
+        render_kw={"inputmode": "decimal"},
     )
     shelf_price = _shelf_price()
     received_on = LocalDateField(_l("Reçu le"), validators=[date_required()])
@@ -91,7 +96,7 @@ class ReceiveForm(BaseForm):
 class AdjustForm(BaseForm):
     quantity = StringField(
         _l("Quantité réellement en rayon"),
-        validators=[required()],
+        validators=[required(), too_long(QUANTITY_MAX_LENGTH)],
         render_kw={"inputmode": "decimal"},
     )
     shelf_price = _shelf_price()

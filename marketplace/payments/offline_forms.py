@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from marketplace.errors import DomainError
-from marketplace.forms import BaseForm, SubForm, int_or_none
+from marketplace.forms import BaseForm, SubForm, int_or_none, too_long
 from marketplace.payments.fields import EuroField
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.payments.models import OfflineMethod, OfflinePaymentState
@@ -58,8 +58,12 @@ class PaymentRowForm(SubForm):
     method = SelectField(_l("Moyen de paiement"), choices=METHOD_CHOICES)
     # A sign is read, so that "-5" gets the services' own message about amounts.
     amount = EuroField(_l("Montant (€)"), invalid_message=NOT_AN_AMOUNT, allow_negative=True)
-    bank = StringField(_l("Banque"), render_kw={"maxlength": BANK_MAX})
-    cheque_number = StringField(_l("N° du chèque"), render_kw={"maxlength": CHEQUE_NUMBER_MAX})
+    bank = StringField(_l("Banque"), [too_long(BANK_MAX)], render_kw={"maxlength": BANK_MAX})
+    cheque_number = StringField(
+        _l("N° du chèque"),
+        [too_long(CHEQUE_NUMBER_MAX)],
+        render_kw={"maxlength": CHEQUE_NUMBER_MAX},
+    )
     cash_on = LocalDateField(_l("À encaisser le"), validators=[Optional()])
 
 
@@ -102,7 +106,7 @@ class PaymentFilterForm(SubForm):
     """The list's filters, read from the address (a GET form: no CSRF needed)."""
 
     offer = SelectField(_l("Contrat"), coerce=int_or_none, validate_choice=False)
-    household = StringField(_l("Nom du foyer"))
+    household = StringField(_l("Nom du foyer"), [too_long(120)])
     state = SelectField(
         _l("État des paiements"),
         choices=[

@@ -5,7 +5,8 @@ RULES names who may open each endpoint; a route added without a rule fails
 of the group, coordinator of another group, producer, grocery staff, admin) opens it with the
 group's own ids, another group's ids and ids beyond the database: never a 5xx; a visitor is
 sent to the login page unless the route is public; only the group's coordinators and the
-admins open the group's management pages.
+admins open the group's management pages; only a producer's staff and the admins open that
+producer's pages, and only a grocery's staff and the admins open its staff pages.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from tests.helpers import login_id
 PUBLIC = "public"  # anyone, visitors included
 LOGIN = "login"  # anyone logged in (the view checks the person's own records and roles)
 COORDINATOR = "coordinator"  # the group's coordinators (and admins) only
+PRODUCER = "producer"  # the producer's staff (and admins) only
+GROCERY = "grocery"  # the grocery's staff (and admins) only; its volunteers where the page says
 
 RULES = {
     "accounts.end_other_sessions": LOGIN,
@@ -45,12 +48,12 @@ RULES = {
     "privacy.departures": COORDINATOR,
     "privacy.download": LOGIN,
     "privacy.index": LOGIN,
-    "beneficiaries.archive": LOGIN,
-    "beneficiaries.create": LOGIN,
-    "beneficiaries.detail": LOGIN,
-    "beneficiaries.edit": LOGIN,
-    "beneficiaries.index": LOGIN,
-    "beneficiaries.restore": LOGIN,
+    "beneficiaries.archive": GROCERY,
+    "beneficiaries.create": GROCERY,
+    "beneficiaries.detail": GROCERY,
+    "beneficiaries.edit": GROCERY,
+    "beneficiaries.index": GROCERY,
+    "beneficiaries.restore": GROCERY,
     "card_followup.cancel_attempt": COORDINATOR,
     "card_followup.index": COORDINATOR,
     "credits.carry": COORDINATOR,
@@ -69,15 +72,15 @@ RULES = {
     "cards.refund": LOGIN,
     "cards.remove_method": LOGIN,
     "cards.saved_methods": LOGIN,
-    "catalogue.archive_product": LOGIN,
-    "catalogue.availability": LOGIN,
-    "catalogue.copy_date": LOGIN,
-    "catalogue.edit_product": LOGIN,
-    "catalogue.grid": LOGIN,
-    "catalogue.new_product": LOGIN,
+    "catalogue.archive_product": PRODUCER,
+    "catalogue.availability": PRODUCER,
+    "catalogue.copy_date": PRODUCER,
+    "catalogue.edit_product": PRODUCER,
+    "catalogue.grid": PRODUCER,
+    "catalogue.new_product": PRODUCER,
     "catalogue.photo": PUBLIC,
-    "catalogue.products_list": LOGIN,
-    "catalogue.restore_product": LOGIN,
+    "catalogue.products_list": PRODUCER,
+    "catalogue.restore_product": PRODUCER,
     "delivery.calendar": COORDINATOR,
     "delivery.deactivate_pickup_point": COORDINATOR,
     "delivery.edit_pickup_point": COORDINATOR,
@@ -92,23 +95,23 @@ RULES = {
     "delivery.suspend_schedule": COORDINATOR,
     "fund.give": LOGIN,
     "fund.overview": LOGIN,
-    "groceries.add_member_role": LOGIN,
+    "groceries.add_member_role": GROCERY,
     "groceries.detail": PUBLIC,
-    "groceries.edit": LOGIN,
-    "groceries.members": LOGIN,
-    "groceries.remove_member_role": LOGIN,
-    "grocery_loading.close": LOGIN,
-    "grocery_loading.driver_sheet": LOGIN,
-    "grocery_loading.loading_list": LOGIN,
-    "grocery_purchases.cancel": LOGIN,
-    "grocery_purchases.day": LOGIN,
-    "grocery_purchases.index": LOGIN,
-    "grocery_purchases.receive": LOGIN,
-    "grocery_stock.adjust": LOGIN,
-    "grocery_stock.donation": LOGIN,
-    "grocery_stock.index": LOGIN,
-    "grocery_stock.purchase": LOGIN,
-    "grocery_stock.receive": LOGIN,
+    "groceries.edit": GROCERY,
+    "groceries.members": GROCERY,
+    "groceries.remove_member_role": GROCERY,
+    "grocery_loading.close": GROCERY,
+    "grocery_loading.driver_sheet": GROCERY,
+    "grocery_loading.loading_list": GROCERY,
+    "grocery_purchases.cancel": GROCERY,
+    "grocery_purchases.day": GROCERY,
+    "grocery_purchases.index": GROCERY,
+    "grocery_purchases.receive": GROCERY,
+    "grocery_stock.adjust": GROCERY,
+    "grocery_stock.donation": GROCERY,
+    "grocery_stock.index": GROCERY,
+    "grocery_stock.purchase": GROCERY,
+    "grocery_stock.receive": GROCERY,
     "groups.add_member_role": COORDINATOR,
     "groups.edit": LOGIN,
     "groups.join": LOGIN,
@@ -132,7 +135,7 @@ RULES = {
     "offers.new": COORDINATOR,
     "offers.new_size": COORDINATOR,
     "offers.new_tier": COORDINATOR,
-    "offers.producer_offers": LOGIN,
+    "offers.producer_offers": PRODUCER,
     "offers.publish": COORDINATOR,
     "offers.remove_size": COORDINATOR,
     "offers.remove_tier": COORDINATOR,
@@ -164,51 +167,51 @@ RULES = {
     "preorders.mine": LOGIN,
     "preorders.mine_cancel": LOGIN,
     "preorders.mine_order": LOGIN,
-    "preorders.staff_cancel": LOGIN,
-    "preorders.staff_index": LOGIN,
-    "preorders.staff_order": LOGIN,
-    "producer_dashboard.show": LOGIN,
-    "producer_lists.harvest": LOGIN,
-    "producer_lists.index": LOGIN,
-    "producer_lists.packing": LOGIN,
-    "producer_lists.sheet": LOGIN,
-    "producers.add_member_role": LOGIN,
+    "preorders.staff_cancel": GROCERY,
+    "preorders.staff_index": GROCERY,
+    "preorders.staff_order": GROCERY,
+    "producer_dashboard.show": PRODUCER,
+    "producer_lists.harvest": PRODUCER,
+    "producer_lists.index": PRODUCER,
+    "producer_lists.packing": PRODUCER,
+    "producer_lists.sheet": PRODUCER,
+    "producers.add_member_role": PRODUCER,
     "producers.detail": PUBLIC,
-    "producers.edit": LOGIN,
+    "producers.edit": PRODUCER,
     "producers.group_partners": COORDINATOR,
     "producers.link_group": COORDINATOR,
-    "producers.members": LOGIN,
-    "producers.remove_member_role": LOGIN,
+    "producers.members": PRODUCER,
+    "producers.remove_member_role": PRODUCER,
     "producers.unlink_group": COORDINATOR,
     "route_plans.accept": LOGIN,
     "route_plans.optimise": LOGIN,
     "route_plans.show": LOGIN,
-    "routes.edit_depot": LOGIN,
-    "routes.edit_route": LOGIN,
-    "routes.edit_stop": LOGIN,
-    "routes.edit_van": LOGIN,
-    "routes.exceptions": LOGIN,
-    "routes.index": LOGIN,
-    "routes.new_depot": LOGIN,
-    "routes.new_route": LOGIN,
-    "routes.new_stop": LOGIN,
-    "routes.new_van": LOGIN,
-    "routes.remove_exception": LOGIN,
-    "routes.remove_stop": LOGIN,
-    "routes.route": LOGIN,
-    "routes.timetable": LOGIN,
-    "shifts.assign": LOGIN,
+    "routes.edit_depot": GROCERY,
+    "routes.edit_route": GROCERY,
+    "routes.edit_stop": GROCERY,
+    "routes.edit_van": GROCERY,
+    "routes.exceptions": GROCERY,
+    "routes.index": GROCERY,
+    "routes.new_depot": GROCERY,
+    "routes.new_route": GROCERY,
+    "routes.new_stop": GROCERY,
+    "routes.new_van": GROCERY,
+    "routes.remove_exception": GROCERY,
+    "routes.remove_stop": GROCERY,
+    "routes.route": GROCERY,
+    "routes.timetable": GROCERY,
+    "shifts.assign": COORDINATOR,
     "shifts.attendance": LOGIN,
     "shifts.cancel": LOGIN,
-    "shifts.counts": LOGIN,
-    "shifts.day": LOGIN,
-    "shifts.edit_role": LOGIN,
+    "shifts.counts": COORDINATOR,
+    "shifts.day": COORDINATOR,
+    "shifts.edit_role": COORDINATOR,
     "shifts.index": LOGIN,
-    "shifts.remove": LOGIN,
-    "shifts.role_list": LOGIN,
+    "shifts.remove": COORDINATOR,
+    "shifts.role_list": COORDINATOR,
     "shifts.sign_up": LOGIN,
-    "shifts.staffing": LOGIN,
-    "shifts.toggle_lead": LOGIN,
+    "shifts.staffing": COORDINATOR,
+    "shifts.toggle_lead": COORDINATOR,
     "shop.cancel": LOGIN,
     "shop.index": LOGIN,
     "shop.my_orders": LOGIN,
@@ -235,8 +238,8 @@ RULES = {
     "waiting_list.cancel_by_coordinator": COORDINATOR,
     "waiting_list.join": LOGIN,
     "waiting_list.withdraw": LOGIN,
-    "walk_in.record_sale": LOGIN,
-    "walk_in.void_sale": LOGIN,
+    "walk_in.record_sale": GROCERY,
+    "walk_in.void_sale": GROCERY,
     "walk_in_api.WalkInSalesResource": PUBLIC,
 }
 
@@ -279,7 +282,9 @@ def world():
         "users": users,
         "group": group,
         "other": other,
-        "ids": {"offer_id": offer.id},
+        "ids": {"offer_id": offer.id, "group_id": group.id},
+        "other_ids": {"offer_id": offer.id, "group_id": other.id},
+        "producer_ids": {"producer_id": producer.id, "group_id": group.id},
     }
 
 
@@ -321,8 +326,11 @@ def _client_as(app, role: str, world):
 def test_every_route_answers_every_role_without_error(app, world, role):
     client = _client_as(app, role, world)
     seen = 0
-    for slug, fallback in (("les-tilleuls", "1"), ("les-autres", "2147483647")):
-        for endpoint, path in _urls(app, slug, world["ids"], fallback):
+    for slug, ids, fallback in (
+        ("les-tilleuls", world["ids"], "1"),
+        ("les-autres", world["other_ids"], "2147483647"),
+    ):
+        for endpoint, path in _urls(app, slug, ids, fallback):
             response = client.get(path)
             seen += 1
             status = response.status_code
@@ -342,3 +350,28 @@ def test_a_member_cannot_open_the_management_pages(app, world):
     for endpoint, path in _urls(app, "les-tilleuls", world["ids"], "1"):
         if RULES[endpoint] == COORDINATOR:
             assert client.get(path).status_code in (403, 404), path
+
+
+STAFF_PAGES = {
+    PRODUCER: ("ferme-du-coin", "producer_ids", {"producer", "admin"}),
+    GROCERY: ("epicerie-du-coin", "producer_ids", {"grocery_staff", "admin"}),
+}
+
+
+@pytest.mark.parametrize("kind", [PRODUCER, GROCERY])
+def test_staff_pages_open_only_for_their_staff(app, world, kind):
+    slug, ids, allowed = STAFF_PAGES[kind]
+    opened = {role: 0 for role in ROLES}
+    for role in ROLES:
+        client = _client_as(app, role, world)
+        for endpoint, path in _urls(app, slug, world[ids], "1"):
+            if RULES[endpoint] != kind:
+                continue
+            status = client.get(path).status_code
+            if role == "anonymous":
+                assert status in (302, 401), (path, status)
+            elif role not in allowed:
+                assert status in (403, 404), (role, path, status)
+            elif status == 200:
+                opened[role] += 1
+    assert all(opened[role] >= 3 for role in allowed), opened

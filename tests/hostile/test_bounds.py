@@ -153,3 +153,39 @@ def test_far_dates_end_the_calendar_quickly_and_without_error():
     assert time.perf_counter() - started < 0.5
     with pytest.raises(recurrence.RecurrenceError):
         recurrence.validate_rule(rule, date(9999, 12, 31))
+
+
+def test_every_text_a_person_types_has_its_own_length():
+    """A free text field states its length (or a pattern or a list that bounds it), so a text
+    too long for its column is a form error next to the field, not a refused request."""
+    from wtforms import HiddenField, StringField
+    from wtforms.fields.core import UnboundField
+    from wtforms.validators import AnyOf, Length, Regexp
+
+    import marketplace.models  # noqa: F401 - every domain, so every form is imported
+    from marketplace.blueprints import register_blueprints  # noqa: F401 - every view module
+    from marketplace.forms import DecimalCommaField
+    from marketplace.payments.fields import EuroField
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    parsed = (HiddenField, DecimalCommaField, EuroField)  # read as ids, numbers or amounts
+    unbounded = []
+    for form in set(subclasses(BaseForm)) | set(subclasses(SubForm)):
+        for name in dir(form):
+            field = getattr(form, name, None)
+            if not isinstance(field, UnboundField) or not issubclass(
+                field.field_class, StringField
+            ):
+                continue
+            if issubclass(field.field_class, parsed):
+                continue
+            validators = field.kwargs.get("validators") or (
+                field.args[1] if len(field.args) > 1 else []
+            )
+            if not any(isinstance(rule, (Length, Regexp, AnyOf)) for rule in validators):
+                unbounded.append(f"{form.__module__}.{form.__qualname__}.{name}")
+    assert sorted(unbounded) == [], "\n".join(sorted(unbounded))

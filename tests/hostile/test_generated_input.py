@@ -1,9 +1,11 @@
 """Generated hostile values (hypothesis) posted to every form of the site as a person allowed
 there (a site admin): huge and negative integers, far dates, NUL and control characters,
-very long and odd Unicode. No answer is a 5xx. The JSON API gets generated bodies too."""
+very long and odd Unicode. No answer is a 5xx, and a refused form (shown again with its errors,
+or a 4xx) changed nothing in the database. The JSON API gets generated bodies too."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -59,6 +61,26 @@ def admin_client(app, world):  # noqa: F811 - the fixture imported above
     return client
 
 
+# Rows a request may write whatever its outcome: the person's session being seen.
+WRITTEN_BY_ANY_REQUEST = {"user_sessions"}
+
+
+def database_fingerprint() -> dict[str, str]:
+    """A digest of every table's rows, to tell whether a request changed anything."""
+    digests = {}
+    for table in db.metadata.sorted_tables:
+        if table.name in WRITTEN_BY_ANY_REQUEST:
+            continue
+        rows = db.session.execute(table.select().order_by(*table.primary_key.columns)).all()
+        digests[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    db.session.rollback()
+    return digests
+
+
+def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(name for name, digest in after.items() if before.get(name) != digest)
+
+
 def test_generated_values_never_break_a_form(app, admin_client):
     targets = _form_targets(app, admin_client)
     assert len(targets) >= 10
@@ -74,10 +96,15 @@ def test_generated_values_never_break_a_form(app, admin_client):
     def post_hostile_values(data):
         path, names = data.draw(st.sampled_from(targets))
         form = {name: data.draw(HOSTILE, label=name) for name in names}
+        before = database_fingerprint()
         response = admin_client.post(path, data=form)
         db.session.rollback()
         counts["posts"] += 1
         assert response.status_code < 500, (path, form, response.status_code)
+        if response.status_code == 200 or response.status_code >= 400:
+            # Refused: the form came back with its errors, or the request was refused.
+            changed = changed_tables(before, database_fingerprint())
+            assert not changed, (path, form, response.status_code, changed)
 
     post_hostile_values()
     assert counts["posts"] == EXAMPLES
@@ -104,8 +131,12 @@ def test_generated_bodies_never_break_the_json_api(app, admin_client):
     @settings(max_examples=100, deadline=None, database=None)
     @given(path=st.sampled_from(paths), body=JSON_VALUES)
     def post_json(path, body):
+        before = database_fingerprint()
         response = admin_client.post(path, json=body)
         db.session.rollback()
         assert response.status_code < 500, (path, body, response.status_code)
+        if response.status_code >= 400:
+            changed = changed_tables(before, database_fingerprint())
+            assert not changed, (path, body, response.status_code, changed)
 
     post_json()

@@ -40,6 +40,7 @@ from marketplace.scheduler.registry import Daily
 from marketplace.scheduler.runner import run_due
 from marketplace.timezones import paris_today, to_paris
 from tests.simulation import actors, invariants
+from tests.simulation import chaos as chaos_module
 from tests.simulation.territory import GroupRef, HouseholdRef, Territory, TerritorySpec, build
 
 MAX_ROWS_SHOWN = 10
@@ -120,6 +121,7 @@ class Simulation:
         cards: bool = True,
         extra_days: int = 7,
         keep_going: bool = False,
+        payment_chaos: bool = False,
         log=None,
     ) -> None:
         """`keep_going`: record the first failure of each invariant and go on (a survey of
@@ -147,6 +149,9 @@ class Simulation:
         self.cheque_counter = 0
         self.keep_going = keep_going
         self.failures = self.summary.failures
+        self.payment_chaos = payment_chaos
+        self.chaos: chaos_module.PaymentChaos | None = None
+        self.invariants = list(invariants.INVARIANTS)
         self._coordinates: time_machine.Coordinates | None = None
         self._last_instant: datetime | None = None
 
@@ -207,7 +212,12 @@ class Simulation:
                 self._live(day_number, today)
                 day_number += 1
                 today += timedelta(days=1)
+            if self.chaos is not None:  # Stripe read once more, after the last day
+                self.chaos.final_check = True
+                self.check(today - timedelta(days=1))
         finally:
+            if self.chaos is not None:
+                self.chaos.stop()
             traveller.stop()
             self.summary.seconds = wallclock.perf_counter() - started
             # The totals of the days lived, even when an invariant (or an error) stopped them.
@@ -226,6 +236,9 @@ class Simulation:
             | {g.eggs_producer_id for g in self.territory.groups}
         )
         self.summary.households = len(self.territory.households)
+        if self.payment_chaos:
+            self.chaos = chaos_module.PaymentChaos(self)
+            self.invariants = chaos_module.chaos_invariants(self.chaos)
         for household in self.territory.households:
             actors.save_payment_method(self, household)
         self.notes.append(
@@ -241,11 +254,19 @@ class Simulation:
         finally:
             self.summary.phases[name] += wallclock.perf_counter() - started
 
-    def _scheduler(self) -> None:
+    def _scheduler(self) -> bool:
+        """One pass of the scheduler; False when its process was killed (payment chaos)."""
         with self._phase("planificateur"):
-            for report in run_due(self.registry, self.now()):
-                self.summary.jobs[report.outcome] += 1
-            db.session.expire_all()
+            try:
+                for report in run_due(self.registry, self.now()):
+                    self.summary.jobs[report.outcome] += 1
+            except chaos_module.KilledProcess:
+                db.session.rollback()  # the process died: what it had not committed is gone
+                self.summary.jobs["killed"] += 1
+                return False
+            finally:
+                db.session.expire_all()
+        return True
 
     def _live(self, day_number: int, today: date) -> None:
         first_instant = self.start if day_number == 0 else actors.morning(today, 1)
@@ -253,12 +274,23 @@ class Simulation:
         actors.calendar_changes(self, day_number, today)
 
         self.at(max(first_instant, actors.morning(today, 10, 30)))
-        self._scheduler()
+        if self.chaos is not None:
+            self.chaos.before_scheduler(day_number)
+            self.chaos.after_scheduler(day_number, killed=not self._scheduler())
+        else:
+            self._scheduler()
         self.simulated_days.append(today)
 
         self.at(max(first_instant, actors.morning(today, 12)) + timedelta(minutes=1))
         with self._phase("actions"):
             self._daytime(day_number, today)
+            if self.chaos is not None:
+                self.chaos.midday(day_number, today)
+        if self.chaos is not None and self.chaos.wants_afternoon_pass(day_number):
+            # Later that day the scheduler retries the failed run, or takes over the dead one.
+            self.at(actors.morning(today, 16))
+            self._scheduler()
+            self.chaos.after_afternoon_pass()
 
         with self._phase("distributions"):
             self._evening(day_number, today)
@@ -316,7 +348,7 @@ class Simulation:
             unticked_day_ids=self.unticked_day_ids,
             producer_ids=self.producer_ids,
         )
-        for invariant in invariants.INVARIANTS:
+        for invariant in self.invariants:
             violations = invariant(ctx)
             self.summary.invariant_runs += 1
             if violations:
