@@ -27,6 +27,7 @@ from marketplace.grocery_shop.models import (
     WalkInSale,
 )
 from marketplace.groups.models import Group
+from marketplace.membership.models import MembershipLevel, MembershipSettings, YearlyMembership
 from marketplace.organisations.models import Membership, Organisation
 from marketplace.payments.credit_models import CreditSettlement, HouseholdCredit
 from marketplace.payments.models import (
@@ -100,6 +101,9 @@ __all__ = [
     "Group",
     "JobRun",
     "Membership",
+    "MembershipLevel",
+    "MembershipSettings",
+    "YearlyMembership",
     "Organisation",
     "PickupPoint",
     "Producer",
