@@ -125,14 +125,19 @@ def members(slug: str):
     today = paris_today()
     search = request.args.get("q", "").strip()[:MAX_SEARCH_LENGTH]
     page = int_or_none(request.args.get("page")) or 1
+    wanted = request.args.get("status", "")
+    status = queries.Status(wanted) if wanted in set(queries.Status) else None
 
     def render_page():
         return render_template(
             "membership/members.html",
             group=group,
             settings=settings,
-            listing=queries.members_page(group.id, settings, today, search=search, page=page),
+            listing=queries.members_page(
+                group.id, settings, today, search=search, page=page, status=status
+            ),
             search=search,
+            status=status or "",
             labels=status_labels(),
             payment_form=PaymentForm(formdata=None),
             invite_form=InviteForm(formdata=None),
@@ -212,6 +217,7 @@ def invite(slug: str):
         settings=settings,
         listing=queries.members_page(group.id, settings, paris_today()),
         search="",
+        status="",
         labels=status_labels(),
         payment_form=PaymentForm(formdata=None),
         invite_form=form,

@@ -87,24 +87,45 @@ def members_page(
     *,
     search: str = "",
     page: int = 1,
+    status: Status | None = None,
 ) -> MembersPage:
     """One page of the group's households (PAGE_SIZE), whatever their number: a fixed number
     of queries (the count, the page, their memberships, one per registered column)."""
-    total = db.session.scalar(
-        select(func.count()).select_from(_households(group_id, search).subquery())
-    )
+    households = _households(group_id, search)
+    if status is not None and settings is not None:
+        households = households.where(
+            _status_clause(group_id, period_containing(today, settings.start_month), status)
+        )
+    total = db.session.scalar(select(func.count()).select_from(households.subquery()))
     pages = max(1, -(-int(total) // PAGE_SIZE))
     page = min(max(page, 1), pages)
     users = list(
         db.session.scalars(
-            _households(group_id, search)
-            .order_by(func.lower(User.name), User.id)
+            households.order_by(func.lower(User.name), User.id)
             .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
         )
     )
     rows, period = _rows(group_id, settings, today, users, [user.id for user in users])
     return MembersPage(rows, int(total), page, pages, period, columns.registered())
+
+
+def _status_clause(group_id: int, period: Period, status: Status):
+    """Households of `status` for `period`, as a condition on User (for the filter)."""
+    mine = YearlyMembership.group_id == group_id
+    current = select(YearlyMembership.user_id).where(
+        mine, YearlyMembership.period_starts_on == period.starts_on
+    )
+    earlier = select(YearlyMembership.user_id).where(
+        mine, YearlyMembership.period_starts_on < period.starts_on
+    )
+    if status == Status.PAID:
+        return User.id.in_(current.where(YearlyMembership.paid_at.is_not(None)))
+    if status == Status.UNPAID:
+        return User.id.in_(current.where(YearlyMembership.paid_at.is_(None)))
+    if status == Status.LAPSED:
+        return User.id.in_(earlier) & User.id.not_in(current)
+    return User.id.not_in(current) & User.id.not_in(earlier)
 
 
 def all_members(group_id: int, settings: MembershipSettings | None, today: date) -> list[MemberRow]:

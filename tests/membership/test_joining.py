@@ -247,3 +247,13 @@ def test_other_roles_cannot_record_or_set(app, client, user_with_role):
         assert client.get(f"/groups/{group.slug}/manage/households").status_code == 403
         assert client.post(f"/groups/{group.slug}/manage/membership", data={}).status_code == 403
     assert not db.session.get(YearlyMembership, membership.id).is_paid
+
+
+def test_the_fee_shows_in_the_household_statement(app, client, login):
+    group = group_with_membership()
+    household = login(member_of(group))
+    services.join(group, household, today=date(2026, 12, 7))
+    db.session.commit()
+    response = client.get(f"/groups/{group.slug}/my-statement")
+    assert response.status_code == 200
+    assert f"Adhésion 2026-2027 à {group.name}" in page_text(response)

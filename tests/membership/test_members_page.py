@@ -59,6 +59,15 @@ def test_statuses_contracts_and_shifts(app, client, user_with_role):
         assert name in text and status in text
     assert "06 11 22 33 44" in text
     assert [user.name for user in lapsed_members(group.id, today)] == ["Chloé Roux"]
+    as_new_request()
+    lapsed_only = page_text(client.get(f"/groups/{group.slug}/manage/households?status=lapsed"))
+    assert "1 foyer" in lapsed_only and "Chloé Roux" in lapsed_only
+    assert "Alice Martin" not in lapsed_only
+    as_new_request()
+    unpaid_only = page_text(client.get(f"/groups/{group.slug}/manage/households?status=unpaid"))
+    assert "Bruno Petit" in unpaid_only and "Denis Blanc" not in unpaid_only
+    as_new_request()
+    assert client.get(f"/groups/{group.slug}/manage/households?status=x").status_code == 200
 
     as_new_request()
     response = client.get(f"/groups/{group.slug}/manage/households?format=csv")
