@@ -257,3 +257,18 @@ def test_the_fee_shows_in_the_household_statement(app, client, login):
     response = client.get(f"/groups/{group.slug}/my-statement")
     assert response.status_code == 200
     assert f"Adhésion 2026-2027 à {group.name}" in page_text(response)
+
+
+def test_the_group_page_leads_members_and_coordinators_there(app, client, login):
+    group = group_with_membership()
+    household = login(member_of(group))
+    db.session.commit()
+    assert f"/groups/{group.slug}/membership" in page_text(client.get(f"/groups/{group.slug}"))
+    coordinator = factories.UserFactory()
+    factories.MembershipFactory(user=coordinator, organisation=group, role="coordinator")
+    db.session.commit()
+    login(coordinator)
+    as_new_request()
+    text = page_text(client.get(f"/groups/{group.slug}"))
+    assert f"/groups/{group.slug}/manage/households" in text
+    assert household.id
