@@ -43,6 +43,7 @@ def seed_demo_membership(today: date) -> int:
         levels=list(LEVELS),
         required=False,
         remind_days_before=30,
+        today=today,
     )
     coordinator = db.session.scalar(select(User).where(User.email == COORDINATOR_EMAIL))
     households = list(

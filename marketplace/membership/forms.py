@@ -62,12 +62,14 @@ class SettingsForm(BaseForm):
     start_month = SelectField(
         _l("L'adhésion court à partir du 1er"),
         choices=[SelectChoice(number, label) for number, label in enumerate(MONTHS, start=1)],
-        coerce=int,
+        coerce=int_or_none,
+        validate_choice=False,  # the service checks the month and says so in French
     )
     pricing = RadioField(
         _l("Cotisation"),
         choices=[SelectChoice(value, label) for value, label in PRICING_LABELS.items()],
         validators=[required()],
+        validate_choice=False,
     )
     amount = EuroField(_l("Montant, ou minimum du prix libre (€)"), invalid_message=NOT_AN_AMOUNT)
     levels = TextAreaField(
@@ -124,7 +126,9 @@ class SettingsForm(BaseForm):
 
 class JoinForm(BaseForm):
     amount = EuroField(_l("Montant de votre cotisation (€)"), invalid_message=NOT_AN_AMOUNT)
-    level_id = RadioField(_l("Votre niveau de cotisation"), coerce=int_or_none, choices=[])
+    level_id = RadioField(
+        _l("Votre niveau de cotisation"), coerce=int_or_none, choices=[], validate_choice=False
+    )
 
     def __init__(self, settings: MembershipSettings, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -141,7 +145,7 @@ METHOD_CHOICES = [SelectChoice(method.value, METHOD_LABELS[method.value]) for me
 
 class PaymentForm(BaseForm):
     membership_id = HiddenField()
-    method = SelectField(_l("Moyen de paiement"), choices=METHOD_CHOICES)
+    method = SelectField(_l("Moyen de paiement"), choices=METHOD_CHOICES, validate_choice=False)
     bank = StringField(_l("Banque"), validators=[too_long(BANK_MAX)])
     cheque_number = StringField(_l("N° du chèque"), validators=[too_long(CHEQUE_NUMBER_MAX)])
 

@@ -62,6 +62,7 @@ def settings(slug: str):
                 levels=form.parsed_levels() if form.pricing.data == "sliding" else [],
                 required=form.required_to_subscribe.data,
                 remind_days_before=form.remind_days_before.data,
+                today=paris_today(),
             )
         except DomainError as error:
             db.session.rollback()

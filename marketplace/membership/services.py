@@ -61,14 +61,15 @@ def current_period(settings: MembershipSettings, today: date) -> Period:
 def save_settings(
     group: Group,
     *,
-    start_month: int,
+    start_month: int | None,
     pricing: str,
     amount_cents: int | None,
     levels: list[Level],
     required: bool,
     remind_days_before: int,
+    today: date,
 ) -> MembershipSettings:
-    if not 1 <= start_month <= 12:
+    if start_month is None or not 1 <= start_month <= 12:
         raise DomainError(_("Choisissez un mois de l'année."), field="start_month")
     if pricing not in {value.value for value in Pricing}:
         raise DomainError(_("Choisissez une façon de fixer la cotisation."), field="pricing")
@@ -81,6 +82,14 @@ def save_settings(
         _check_fee(amount_cents, field="amount")
         levels = []
     settings = settings_of(group)
+    if settings is not None and settings.start_month != start_month and _running(group, today):
+        raise DomainError(
+            _(
+                "Des foyers sont adhérents pour la période en cours : le mois de début "
+                "changera une fois cette période finie."
+            ),
+            field="start_month",
+        )
     if settings is None:
         settings = MembershipSettings(group_id=group.id)
         db.session.add(settings)
@@ -97,6 +106,18 @@ def save_settings(
     )
     db.session.flush()
     return settings
+
+
+def _running(group: Group, today: date) -> bool:
+    """Whether some membership of the group covers today or later."""
+    return (
+        db.session.scalar(
+            select(YearlyMembership.id)
+            .where(YearlyMembership.group_id == group.id, YearlyMembership.period_ends_on >= today)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _check_fee(amount_cents: int | None, *, field: str) -> None:

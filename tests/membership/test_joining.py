@@ -87,6 +87,7 @@ def test_free_price_and_sliding_scale(app):
         levels=[services.Level("Solidaire", 500), services.Level("Standard", 1500)],
         required=True,
         remind_days_before=20,
+        today=date(2026, 12, 7),
     )
     other = member_of(sliding)
     with pytest.raises(DomainError, match="niveaux proposés"):
@@ -272,3 +273,23 @@ def test_the_group_page_leads_members_and_coordinators_there(app, client, login)
     text = page_text(client.get(f"/groups/{group.slug}"))
     assert f"/groups/{group.slug}/manage/households" in text
     assert household.id
+
+
+def test_tampered_choices_get_a_french_message_and_the_month_stays_while_members_run(
+    app, client, user_with_role
+):
+    group = group_with_membership(start_month=9)
+    services.join(group, member_of(group), today=date(2026, 12, 7))
+    user_with_role("coordinator", group)
+    url = f"/groups/{group.slug}/manage/membership"
+    base = {"start_month": "9", "pricing": "fixed", "amount": "15", "remind_days_before": "30"}
+    for field, value, message in (
+        ("start_month", "abc", "Choisissez un mois de l'année."),
+        ("pricing", "gratuit", "Choisissez une façon de fixer la cotisation."),
+        ("start_month", "1", "Des foyers sont adhérents pour la période en cours"),
+    ):
+        response = client.post(url, data={**base, field: value})
+        assert response.status_code == 200
+        assert message in page_text(response), field
+        as_new_request()
+        assert services.settings_of(group).start_month == 9

@@ -92,6 +92,7 @@ def memberships(sim: Simulation, day_number: int) -> None:
                 levels=[],
                 required=group.index == 0,
                 remind_days_before=30,
+                today=sim.today(),
             )
         for number, household in enumerate(sim.households_of(group)):
             late = number % 5 == 4
