@@ -50,6 +50,16 @@ def register_calendar_followers(app: Flask) -> None:
     register(SEASON_FOLLOWER)
 
 
+def register_member_columns(app: Flask) -> None:
+    """Contracts held and shifts done, columns of the members page (membership/columns.py)."""
+    from marketplace.baskets.member_columns import CONTRACTS_COLUMN
+    from marketplace.membership.columns import register
+    from marketplace.shifts.member_columns import SHIFTS_COLUMN
+
+    register(CONTRACTS_COLUMN)
+    register(SHIFTS_COLUMN)
+
+
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts
     from marketplace.baskets.delivery_views import bp as my_deliveries
@@ -74,6 +84,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.grocery_shop.walk_in_views import bp as walk_in_sales
     from marketplace.groups.views import bp as groups
     from marketplace.health import bp as health
+    from marketplace.membership.manage_views import bp as membership_admin
+    from marketplace.membership.views import bp as membership
     from marketplace.metrics import bp as metrics
     from marketplace.payments.fund_views import bp as fund
     from marketplace.payments.offline_views import bp as offline_payments
@@ -97,6 +109,8 @@ def register_blueprints(app: Flask) -> None:
         territory,
         accounts,
         groups,
+        membership,
+        membership_admin,
         delivery,
         producers,
         groceries,
@@ -135,4 +149,5 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     register_checklist_sources(app)
     register_calendar_followers(app)
+    register_member_columns(app)
     register_api(app)

@@ -28,6 +28,7 @@ from marketplace.grocery_shop.models import (
     WalkInSale,
 )
 from marketplace.groups.models import Group
+from marketplace.membership.models import MembershipLevel, MembershipSettings, YearlyMembership
 from marketplace.organisations.models import Membership, Organisation
 from marketplace.payments.credit_models import CreditSettlement, HouseholdCredit
 from marketplace.payments.models import (
@@ -106,6 +107,9 @@ __all__ = [
     "Group",
     "JobRun",
     "Membership",
+    "MembershipLevel",
+    "MembershipSettings",
+    "YearlyMembership",
     "Organisation",
     "PickupPoint",
     "Producer",

@@ -7,6 +7,7 @@ people, naming the form field it belongs to.
 from __future__ import annotations
 
 import re
+import secrets
 import smtplib
 from datetime import timedelta
 from functools import cache
@@ -173,3 +174,36 @@ def _check_strength(password: str, *, email: str, name: str) -> None:
     problem = password_problem(password, email=email, name=name)
     if problem:
         raise DomainError(problem, field="password")
+
+
+# An account made for someone else (an invitation): no password matches it until its owner
+# chooses one through the set-your-password link (werkzeug refuses a hash without "$").
+UNUSABLE_PASSWORD_PREFIX = "!invited:"  # noqa: S105 (a marker, not a password)
+
+
+def create_invited_account(name: str, email: str, language: str = "fr") -> User:
+    """An account for a household invited by its group, without a password: its owner sets
+    one through `send_password_reset`'s link. DomainError on a bad name or address, or one
+    already taken."""
+    name = _checked_name(name)
+    email = normalise_email(email)
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise DomainError(
+            _("L'adresse e-mail ne doit pas dépasser %(max)d caractères.", max=EMAIL_MAX_LENGTH),
+            field="email",
+        )
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise DomainError(_("Cette adresse e-mail n'est pas valide."), field="email") from error
+    if find_user_by_email(email) is not None:
+        raise DomainError(str(DUPLICATE_EMAIL), field="email")
+    user = User(
+        name=name,
+        email=email,
+        password_hash=UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(16),
+        language=_checked_language(language),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user

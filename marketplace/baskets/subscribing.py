@@ -43,6 +43,7 @@ from marketplace.baskets.schedule import (
 from marketplace.delivery.models import DistributionDay, PickupPoint
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.membership.requirement import check_may_subscribe
 from marketplace.organisations.access import has_role
 from marketplace.organisations.models import Role
 from marketplace.payments.fund import record_donation
@@ -289,6 +290,7 @@ def _checked_preview(
         raise DomainError(
             _("Seul·es les adhérent·es de %(group)s peuvent s'inscrire.", group=offer.group.name)
         )
+    check_may_subscribe(offer.group, user, paris_today(now))
     # Ids come back from the browser: each must belong to this offer or its group.
     if size is None or size.offer_id != offer.id:
         raise DomainError(_("Choisissez une taille de panier de ce contrat."), field="size_id")

@@ -19,10 +19,12 @@ from marketplace.delivery.models import PickupPoint
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import show_service_error
+from marketplace.membership.requirement import notice_for
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
 from marketplace.payments.labels import INSTALLMENT_STATE_LABELS, METHOD_LABELS
 from marketplace.payments.models import InstallmentState
+from marketplace.timezones import paris_today
 
 bp = Blueprint("subscriptions", __name__)
 
@@ -102,6 +104,7 @@ def new(offer_id: int):
         signup_open=subscribing.signup_is_open(offer, now),
         labels=LABELS,
         waiting=waiting_list.panel(offer, current_user, now),
+        membership=notice_for(offer.group, current_user, paris_today(now)),
     )
 
 

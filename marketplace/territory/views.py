@@ -20,6 +20,7 @@ from flask_login import current_user
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.groups.services import group_by_slug
+from marketplace.membership.services import settings_of
 from marketplace.organisations.models import Role
 from marketplace.organisations.services import roles_held
 from marketplace.pickup.unticked import open_counts
@@ -65,6 +66,7 @@ def group_page(slug: str):
         pickup_points=active_pickup_points(group),
         roles=roles,
         can_manage=can_manage,
+        offers_membership=settings_of(group) is not None,
         # Days that ended with no tick, waiting for a coordinator (pickup.unticked).
         unticked_count=open_counts([group.id]).get(group.id, 0) if can_manage else 0,
     )

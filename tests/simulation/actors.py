@@ -29,6 +29,8 @@ from marketplace.delivery import services as delivery_services
 from marketplace.delivery.models import DistributionDay, DistributionSchedule, PickupPoint
 from marketplace.extensions import db
 from marketplace.groups.models import Group
+from marketplace.membership import services as membership
+from marketplace.membership.models import YearlyMembership
 from marketplace.payments import fund, offline
 from marketplace.payments.models import Installment, OfflinePayment
 from marketplace.pickup import closing, roster
@@ -67,6 +69,60 @@ def save_payment_method(sim: Simulation, household: HouseholdRef) -> None:
     customer = gateway.customer_id_for(user)
     gateway.client().v1.payment_methods.attach(method_id, params={"customer": customer})
     sim.act("carte ou mandat enregistré", saved_methods.save, user, method_id)
+
+
+def memberships(sim: Simulation, day_number: int) -> None:
+    """At the season's start the coordinators set the membership up (the first group requires
+    it to sign up), households join for the period (a period from the season's first month,
+    so the season stays inside it) and hand their fee over; every fifth pays a week later.
+    Each joins twice (a double click), which must give one membership and one fee."""
+    if day_number not in (0, 7):
+        return
+    for group in sim.territory.groups:
+        group_row = db.session.get(Group, group.group_id)
+        coordinator = _user(group.coordinator_id)
+        if day_number == 0:
+            sim.act(
+                "adhésion : réglages",
+                membership.save_settings,
+                group_row,
+                start_month=sim.territory.first_day.month,
+                pricing="fixed",
+                amount_cents=1000 + 500 * group.index,
+                levels=[],
+                required=group.index == 0,
+                remind_days_before=30,
+                today=sim.today(),
+            )
+        for number, household in enumerate(sim.households_of(group)):
+            late = number % 5 == 4
+            user = _user(household.user_id)
+            if day_number == 0:
+                for _click in range(2):
+                    sim.act("adhésion", membership.join, group_row, user, today=sim.today())
+            if late != (day_number == 7):
+                continue
+            joined = db.session.scalar(
+                select(YearlyMembership).where(
+                    YearlyMembership.user_id == user.id,
+                    YearlyMembership.group_id == group.group_id,
+                )
+            )
+            if joined is None:
+                continue
+            method = ("cheque", "cash", "transfer")[number % 3]
+            sim.cheque_counter += 1
+            sim.act(
+                "adhésion : cotisation reçue",
+                membership.record_payment,
+                joined,
+                method=method,
+                bank="Banque Populaire" if method == "cheque" else "",
+                cheque_number=f"A{sim.cheque_counter:07d}" if method == "cheque" else "",
+                recorded_by=coordinator,
+                today=sim.today(),
+                now=sim.now(),
+            )
 
 
 def sign_up(sim: Simulation, household: HouseholdRef, key: str) -> None:

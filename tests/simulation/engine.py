@@ -305,6 +305,7 @@ class Simulation:
             )
 
     def _daytime(self, day_number: int, today: date) -> None:
+        actors.memberships(self, day_number)
         actors.gifts_to_fund(self, day_number)
         for household in self.territory.households:
             if household.signup_day == day_number:

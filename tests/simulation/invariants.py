@@ -42,6 +42,7 @@ from marketplace.cards.models import CardPayment
 from marketplace.catalogue.models import Availability
 from marketplace.delivery.models import DistributionDay
 from marketplace.extensions import db
+from marketplace.membership.models import YearlyMembership
 from marketplace.payments.models import FundMovement, Installment, LedgerEntry, OfflinePayment
 from marketplace.pickup.models import ChecklistTap, DayClosing, DonatedItem
 from marketplace.scheduler.models import JobRun
@@ -291,7 +292,8 @@ def ledger_payments_match_money_received(ctx: CheckContext) -> Violations:
     """Per subscription: Σ PAYMENT entries on its installments − bounced cheques = Σ amounts
     of its paid or handed-over installments. Per household and group: Σ PAYMENT entries =
     succeeded card/SEPA payments + offline payments received (or handed over); and the
-    ledger's balance = payments − commitments − gifts + credits + adjustments − refunds."""
+    ledger's balance = payments − commitments − gifts + credits + adjustments − refunds.
+    Membership fees received count as money received (see the membership invariant)."""
     found = []
     money = _subscription_money(ctx)
     booked = dict(
@@ -352,9 +354,21 @@ def ledger_payments_match_money_received(ctx: CheckContext) -> Violations:
             .group_by(OfflinePayment.user_id, OfflinePayment.group_id)
         )
     )
+    fees = dict(
+        (((u, g), int(a)))
+        for u, g, a in db.session.execute(
+            select(
+                YearlyMembership.user_id,
+                YearlyMembership.group_id,
+                func.sum(YearlyMembership.amount_cents),
+            )
+            .where(YearlyMembership.paid_at.is_not(None))
+            .group_by(YearlyMembership.user_id, YearlyMembership.group_id)
+        )
+    )
     for row in per_household:
         key = (row.user_id, row.group_id)
-        received = card.get(key, 0) + offline.get(key, 0)
+        received = card.get(key, 0) + offline.get(key, 0) + fees.get(key, 0)
         if int(row.payments) != received:
             found.append(
                 f"household {row.user_id} in group {row.group_id}: payments booked "
@@ -591,6 +605,63 @@ def each_job_once_per_period(ctx: CheckContext) -> Violations:
     return found
 
 
+# --- Membership: one per household, group and period, its fee booked once -----------------------
+
+
+def one_membership_per_period_fee_booked_once(ctx: CheckContext) -> Violations:
+    """Each household holds at most one membership per group and period; each membership's
+    fee is ONE commitment of minus its amount and, once paid, ONE payment of its amount (none
+    before); no fee entry is left without its membership."""
+    found = [
+        f"household {user_id} in group {group_id}: {count} memberships from {starts}"
+        for user_id, group_id, starts, count in db.session.execute(
+            select(
+                YearlyMembership.user_id,
+                YearlyMembership.group_id,
+                YearlyMembership.period_starts_on,
+                func.count(YearlyMembership.id),
+            )
+            .group_by(
+                YearlyMembership.user_id,
+                YearlyMembership.group_id,
+                YearlyMembership.period_starts_on,
+            )
+            .having(func.count(YearlyMembership.id) > 1)
+        )
+    ]
+    entries: dict[str, list[tuple[str, int, int, int]]] = defaultdict(list)
+    for reference, kind, amount, user_id, group_id in db.session.execute(
+        select(
+            LedgerEntry.external_reference,
+            LedgerEntry.kind,
+            LedgerEntry.amount_cents,
+            LedgerEntry.user_id,
+            LedgerEntry.group_id,
+        ).where(LedgerEntry.external_reference.like("adhesion-%"))
+    ):
+        entries[reference].append((kind, amount, user_id, group_id))
+    seen = set()
+    for membership in db.session.scalars(select(YearlyMembership)):
+        who = (membership.user_id, membership.group_id)
+        expected = {membership.commitment_reference: [("commitment", -membership.amount_cents)]}
+        expected[membership.payment_reference] = (
+            [("payment", membership.amount_cents)] if membership.is_paid else []
+        )
+        for reference, wanted in expected.items():
+            seen.add(reference)
+            booked = entries.get(reference, [])
+            if [(kind, amount) for kind, amount, _u, _g in booked] != wanted or any(
+                (user_id, group_id) != who for _k, _a, user_id, group_id in booked
+            ):
+                found.append(
+                    f"membership {membership.id}: {reference} booked {booked}, not {wanted}"
+                )
+    found += [
+        f"fee entry {reference} without its membership" for reference in entries.keys() - seen
+    ]
+    return found
+
+
 INVARIANTS: list[Callable[[CheckContext], Violations]] = [
     one_delivery_per_covered_day,
     deliveries_equal_commitment_minus_credits,
@@ -603,4 +674,5 @@ INVARIANTS: list[Callable[[CheckContext], Violations]] = [
     closed_days_settled_once,
     prefinancing_statement_is_the_sum_over_households,
     each_job_once_per_period,
+    one_membership_per_period_fee_booked_once,
 ]
