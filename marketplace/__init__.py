@@ -54,11 +54,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.errors import init_error_pages
     from marketplace.security import init_security
     from marketplace.templating import init_templating
+    from marketplace.typography import init_typography
 
     logs.init_app(app)  # first: its request id is on every later line
     init_security(app)
     init_error_pages(app)
     init_templating(app)
+    init_typography(app)  # after the templates' filters: French hours replace `time`
 
     from marketplace.cards import gateway
 

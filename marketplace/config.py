@@ -136,6 +136,8 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         # believed); 0 when the app faces the network directly.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": "fr",
+        # French spacing, apostrophes and « 8 h 40 » in the site's own words (typography.py).
+        "FRENCH_TYPOGRAPHY": True,
         "BABEL_DEFAULT_TIMEZONE": DISPLAY_TIMEZONE,
         "LANGUAGES": LANGUAGES,
         "WTF_CSRF_TIME_LIMIT": None,

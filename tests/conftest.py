@@ -109,6 +109,8 @@ def base_config(tmp_path_factory, smtp_server: SmtpSink) -> dict[str, Any]:
         "SECRET_KEY": "tests-only-secret",
         "SQLALCHEMY_DATABASE_URI": database_url_for_tests(tmp),
         "WTF_CSRF_ENABLED": False,
+        # Pages are compared with plain spaces; tests/test_typography.py turns it on.
+        "FRENCH_TYPOGRAPHY": False,
         "RATELIMIT_ENABLED": False,
         "MAIL_BACKEND": "smtp",
         "MAIL_SERVER": smtp_server.hostname,
