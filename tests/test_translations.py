@@ -62,3 +62,16 @@ def test_compiled_catalogue_is_up_to_date():
     compiled = CATALOGUE.with_suffix(".mo")
     assert compiled.exists(), "run `make translations` (pybabel compile) first"
     assert compiled.stat().st_mtime >= CATALOGUE.stat().st_mtime
+
+
+def test_plurals_are_real_plural_forms(tmp_path):
+    """« 2 paniers », not « 2 panier(s) »: a count's words agree with it (ngettext)."""
+    extracted = _extract(tmp_path)
+    bracketed = sorted(
+        text
+        for message in extracted
+        if message.id
+        for text in (message.id if isinstance(message.id, tuple) else (message.id,))
+        if "(s)" in text or "(es)" in text or "(x)" in text
+    )
+    assert bracketed == []

@@ -119,7 +119,7 @@ def _apply(
         ):
             raise DomainError(
                 _(
-                    "%(reserved)s déjà commandé(s) : la quantité ne peut pas descendre en dessous.",
+                    "Déjà commandé : %(reserved)s ; la quantité ne peut pas descendre en dessous.",
                     reserved=format_quantity(row.reserved_milli, product.unit),
                 ),
                 field=key,

@@ -260,7 +260,12 @@ def import_members(slug: str):
                 )
                 if failed:
                     flash(
-                        _("%(count)d invitation(s) n'ont pas pu partir.", count=failed), "warning"
+                        ngettext(
+                            "%(num)d invitation n'a pas pu partir.",
+                            "%(num)d invitations n'ont pas pu partir.",
+                            failed,
+                        ),
+                        "warning",
                     )
                 return redirect(url_for(".members", slug=slug))
             form.payload.data = text.encode()

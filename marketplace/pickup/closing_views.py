@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -155,9 +156,10 @@ def close(day_id: int):
             return redirect(url_for(".close", day_id=day_id))
         else:
             flash(
-                _(
-                    "Distribution clôturée : %(count)d panier(s) ou commande(s) non retiré(s).",
-                    count=outcome.not_collected,
+                ngettext(
+                    "Distribution clôturée : %(num)d panier ou commande non retiré.",
+                    "Distribution clôturée : %(num)d paniers ou commandes non retirés.",
+                    outcome.not_collected,
                 )
             )
             return redirect(url_for(".report", day_id=day_id))
@@ -199,10 +201,10 @@ def all_collected(day_id: int):
         flash(_("Cette distribution a déjà été réglée."), "warning")
     else:
         flash(
-            _(
-                "Distribution clôturée : %(count)d panier(s) ou commande(s) noté(s) retiré(s), "
-                "aucun avoir.",
-                count=result.ticked,
+            ngettext(
+                "Distribution clôturée : %(num)d panier ou commande noté retiré, aucun avoir.",
+                "Distribution clôturée : %(num)d paniers ou commandes notés retirés, aucun avoir.",
+                result.ticked,
             ),
             "success",
         )

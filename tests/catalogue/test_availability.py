@@ -75,7 +75,7 @@ def test_the_grid_shows_products_dates_and_frozen_cells(client, farm, staff):
     assert response.status_code == 200
     assert "Carottes" in response.text and "Ancien" not in response.text
     assert "Commandes closes : figé" in response.text
-    assert "12 kg" in response.text and "2,5 kg déjà commandé(s)" in response.text
+    assert "12 kg" in response.text and "Déjà commandé : 2,5 kg" in response.text
     frozen_key = cell_key(carrots.id, farm.frozen_day.day)
     assert f'name="qty-{frozen_key}"' not in response.text  # read-only
     assert f'name="qty-{cell_key(carrots.id, farm.open_day.day)}"' in response.text
@@ -142,7 +142,7 @@ def test_a_quantity_below_what_is_ordered_is_refused(client, farm, staff):
     db.session.commit()
     response = client.post(farm.grid_url, data=_form(_cell(carrots, farm.open_day, quantity="3")))
     assert response.status_code == 422
-    assert "4 kg déjà commandé(s) : la quantité ne peut pas descendre en dessous." in response.text
+    assert "Déjà commandé : 4 kg ; la quantité ne peut pas descendre en dessous." in response.text
     db.session.refresh(offer)
     assert offer.quantity_milli == 10_000
     # Down to exactly what is ordered: sales stop, orders stay.

@@ -112,7 +112,7 @@ def test_the_coordinator_sees_the_flag_and_marks_everything_collected(client, lo
     assert response.status_code == 200
     text = page_text(response)
     # Three baskets and one order ticked collected.
-    assert "4 panier(s) ou commande(s) noté(s) retiré(s), aucun avoir" in text
+    assert "4 paniers ou commandes notés retirés, aucun avoir" in text
     assert "confirmée « tout a été retiré » par la coordination" in text
     db.session.expire_all()
     assert {db.session.get(Delivery, d.id).state for d in scene.baskets} == {"collected", "given"}
