@@ -27,6 +27,12 @@ from marketplace.grocery_shop.models import (
     WalkInSale,
 )
 from marketplace.groups.models import Group
+from marketplace.invoicing.models import (
+    Document,
+    DocumentCounter,
+    DocumentLine,
+    LegalIdentity,
+)
 from marketplace.organisations.models import Membership, Organisation
 from marketplace.payments.credit_models import CreditSettlement, HouseholdCredit
 from marketplace.payments.models import (
@@ -97,6 +103,10 @@ __all__ = [
     "DistributionDay",
     "DistributionSchedule",
     "Grocery",
+    "Document",
+    "DocumentCounter",
+    "DocumentLine",
+    "LegalIdentity",
     "Group",
     "JobRun",
     "Membership",
