@@ -50,6 +50,14 @@ def register_calendar_followers(app: Flask) -> None:
     register(SEASON_FOLLOWER)
 
 
+def register_signup_followers(app: Flask) -> None:
+    """What follows a committed sign-up: its invoice (baskets/signup_followers.py)."""
+    from marketplace.baskets.signup_followers import register
+    from marketplace.invoicing.sending import after_signup
+
+    register("invoicing", after_signup)
+
+
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts
     from marketplace.baskets.delivery_views import bp as my_deliveries
@@ -73,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.grocery_shop.walk_in_views import bp as walk_in_sales
     from marketplace.groups.views import bp as groups
     from marketplace.health import bp as health
+    from marketplace.invoicing.views import bp as invoicing
     from marketplace.metrics import bp as metrics
     from marketplace.payments.fund_views import bp as fund
     from marketplace.payments.offline_views import bp as offline_payments
@@ -127,8 +136,10 @@ def register_blueprints(app: Flask) -> None:
         route_plans,
         routes,
         timetables,
+        invoicing,
     ):
         app.register_blueprint(blueprint)
     register_checklist_sources(app)
     register_calendar_followers(app)
+    register_signup_followers(app)
     register_api(app)
