@@ -3,16 +3,21 @@ and the PDF of one, for those who may read it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.forms import show_service_error
 from marketplace.groups.access import coordinated_group
 from marketplace.invoicing import pdf
-from marketplace.invoicing.models import Document
-from marketplace.organisations.access import has_role
-from marketplace.organisations.models import Organisation, Role
+from marketplace.invoicing.forms import IdentityForm
+from marketplace.invoicing.identities import IdentityData, save_identity
+from marketplace.invoicing.models import Document, LegalIdentity
+from marketplace.organisations.access import has_role, require_role
+from marketplace.organisations.models import Organisation, OrganisationKind, Role
 from marketplace.shop.list_views import staff_producer
 
 bp = Blueprint("invoicing", __name__, url_prefix="/documents")
@@ -82,4 +87,45 @@ def download(document_id: int):
             "Content-Type": "application/pdf",
             "Content-Disposition": f'attachment; filename="{pdf.filename(document)}"',
         },
+    )
+
+
+EDITORS = {
+    OrganisationKind.GROUP.value: Role.COORDINATOR,
+    OrganisationKind.PRODUCER.value: Role.PRODUCER_STAFF,
+}
+
+
+@bp.route("/identite/<int:organisation_id>", methods=["GET", "POST"])
+def identity(organisation_id: int):
+    """A group's (coordinators) or a producer's (its staff) legal identity."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None or organisation.kind not in EDITORS:
+        abort(404)
+    require_role(organisation, EDITORS[organisation.kind])
+    current = db.session.get(LegalIdentity, organisation.id)
+    form = IdentityForm(obj=current)
+    if form.validate_on_submit():
+        data = IdentityData(
+            legal_name=form.legal_name.data or "",
+            address=form.address.data or "",
+            siret=form.siret.data or "",
+            vat_number=form.vat_number.data or "",
+            vat_liable=bool(form.vat_liable.data),
+            documents_issued_by=form.documents_issued_by.data or "self",
+        )
+        try:
+            save_identity(organisation, data)
+        except DomainError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("L’identité légale est enregistrée."), "success")
+            return redirect(url_for(".identity", organisation_id=organisation.id))
+    return render_template(
+        "invoicing/identity.html",
+        organisation=organisation,
+        form=form,
+        is_producer=organisation.kind == OrganisationKind.PRODUCER.value,
     )

@@ -161,6 +161,7 @@ RULES = {
     "invoicing.download": LOGIN,
     "invoicing.of_group": COORDINATOR,
     "invoicing.of_producer": LOGIN,
+    "invoicing.identity": LOGIN,
     "producer_lists.harvest": LOGIN,
     "producer_lists.index": LOGIN,
     "producer_lists.packing": LOGIN,

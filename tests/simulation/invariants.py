@@ -46,6 +46,7 @@ from marketplace.payments.models import FundMovement, Installment, LedgerEntry, 
 from marketplace.pickup.models import ChecklistTap, DayClosing, DonatedItem
 from marketplace.scheduler.models import JobRun
 from marketplace.shop.models import Order, OrderLine
+from tests.simulation.document_invariants import producers_documents_equal_what_households_owe_them
 
 Violations = list[str]
 UNPAID = ("planned", "failed")
@@ -603,4 +604,5 @@ INVARIANTS: list[Callable[[CheckContext], Violations]] = [
     closed_days_settled_once,
     prefinancing_statement_is_the_sum_over_households,
     each_job_once_per_period,
+    producers_documents_equal_what_households_owe_them,
 ]
