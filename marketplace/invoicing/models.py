@@ -28,10 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, UTCDateTime, choice_check, utcnow
-
-# VAT rates in basis points (1/100 of a percent): 0 %, 5,5 %, 10 %, 20 %.
-VAT_RATES_BP = (0, 550, 1000, 2000)
-DEFAULT_VAT_RATE_BP = 550  # most food in France
+from marketplace.payments.money import VAT_RATES_BP
 
 
 def vat_rate_check(column: str = "vat_rate_bp") -> CheckConstraint:

@@ -36,8 +36,8 @@ def _new_pdf(title: str) -> FPDF:
     pdf = FPDF(format="A4")
     pdf.set_title(title)
     pdf.set_creator("Circuits courts")
-    pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.add_font(FONT, "", str(FONTS / "DejaVuSans-Latin.ttf"))
+    pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold-Latin.ttf"))
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     return pdf

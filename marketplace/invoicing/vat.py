@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marketplace.invoicing.models import VAT_RATES_BP
+from marketplace.payments.money import VAT_RATES_BP, format_vat_rate
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,4 @@ def split_total(total_cents: int, rate_bp: int) -> Split:
     return Split(net_cents=net, vat_cents=total_cents - net, total_cents=total_cents)
 
 
-def format_rate(rate_bp: int) -> str:
-    """« 5,5 % », « 20 % » (French decimal comma, non-breaking space)."""
-    whole, rest = divmod(rate_bp, 100)
-    text = str(whole) if not rest else f"{whole},{rest:02d}".rstrip("0")
-    return f"{text}\u00a0%"
+format_rate = format_vat_rate

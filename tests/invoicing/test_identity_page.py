@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from marketplace.extensions import db
 from marketplace.invoicing.models import LegalIdentity
 from tests import factories
@@ -50,3 +52,20 @@ def test_others_cannot_open_an_organisation_s_identity(client, user_with_role, l
     assert client.post(f"/documents/identite/{producer.id}", data=GOOD).status_code == 403
     assert client.get("/documents/identite/999999").status_code == 404
     assert db.session.get(LegalIdentity, producer.id) is None
+
+
+def test_a_basket_size_and_a_product_carry_their_vat_rate(app):
+    from marketplace.baskets.offers import SizeData, add_size
+    from marketplace.catalogue.products import ProductDetails, create_product
+    from marketplace.errors import DomainError
+
+    offer = factories.BasketOfferFactory()
+    size = add_size(offer, SizeData("Grand", "", 2_000, None, vat_rate_bp=1000))
+    assert size.vat_rate_bp == 1000
+    with pytest.raises(DomainError):
+        add_size(offer, SizeData("Petit", "", 1_000, None, vat_rate_bp=700))
+    producer = factories.ProducerFactory()
+    details = ProductDetails("Jus", "boissons", "litre", 450, vat_rate_bp=2000)
+    assert create_product(producer, details).vat_rate_bp == 2000
+    with pytest.raises(DomainError):
+        create_product(producer, ProductDetails("Vin", "boissons", "litre", 450, vat_rate_bp=1))
