@@ -24,6 +24,9 @@ The formulas follow the services' own semantics (read them before changing one):
   COMMITMENT and an installment; a cancelled day's delivery becomes "cancelled" and is either
   credited (a CREDIT, installments reduced like a cancellation) or postponed (quantity moved to
   the next planned delivery, postponed_to set).
+- documents (invoicing/sources.py): one invoice or credit note per ledger entry that changes
+  what a household owes for a producer's baskets, one invoice per producer of an order whose
+  window has closed (document_invariants.py states the books' equation).
 """
 
 from __future__ import annotations
