@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import facturx
 import pypdf
-import pytest
 from sqlalchemy import func, select
 
 from marketplace.baskets.models import Subscription
@@ -20,16 +19,8 @@ from marketplace.invoicing.sending import issue_missing
 from marketplace.payments.models import LedgerEntry
 from marketplace.timezones import paris_today
 from tests import factories
-from tests.baskets.test_subscribing import build_scenario
 from tests.baskets.test_subscribing_pages import form_data, url
 from tests.helpers import count_queries, login_id
-
-
-@pytest.fixture
-def scenario(app, login):
-    built = build_scenario(utcnow())
-    login(built.member)
-    return built
 
 
 def business(organisation) -> None:
