@@ -58,6 +58,12 @@ def register_member_columns(app: Flask) -> None:
 
     register(CONTRACTS_COLUMN)
     register(SHIFTS_COLUMN)
+def register_signup_followers(app: Flask) -> None:
+    """What follows a committed sign-up: its invoice (baskets/signup_followers.py)."""
+    from marketplace.baskets.signup_followers import register
+    from marketplace.invoicing.sending import after_signup
+
+    register("invoicing", after_signup)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -86,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.health import bp as health
     from marketplace.membership.manage_views import bp as membership_admin
     from marketplace.membership.views import bp as membership
+    from marketplace.invoicing.views import bp as invoicing
     from marketplace.metrics import bp as metrics
     from marketplace.payments.fund_views import bp as fund
     from marketplace.payments.offline_views import bp as offline_payments
@@ -145,9 +152,11 @@ def register_blueprints(app: Flask) -> None:
         timetables,
         feeds,
         privacy,
+        invoicing,
     ):
         app.register_blueprint(blueprint)
     register_checklist_sources(app)
     register_calendar_followers(app)
     register_member_columns(app)
+    register_signup_followers(app)
     register_api(app)

@@ -57,7 +57,14 @@ _HEADERS.map_to_type("subject", _Subject)
 MAIL_POLICY = policy.default.clone(header_factory=_HEADERS)
 
 
-def build_message(to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
+def build_message(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    *,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+) -> EmailMessage:
     config = current_app.config
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = config["MAIL_SENDER"]
@@ -68,17 +75,28 @@ def build_message(to: str, subject: str, text: str, html: str | None = None) -> 
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
+    for filename, content_type, content in attachments or ():
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 
-def send_email(to: str, subject: str, template: str, **context) -> EmailMessage:
-    """Render `templates/<template>.txt` (and `.html` if present) and send it."""
+def send_email(
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+    **context,
+) -> EmailMessage:
+    """Render `templates/<template>.txt` (and `.html` if present) and send it, with
+    `attachments` as (file name, content type, bytes), e.g. an invoice's PDF."""
     text = render_template(f"{template}.txt", **context)
     try:
         html = render_template(f"{template}.html", **context)
     except TemplateNotFound:  # the HTML version is optional
         html = None
-    message = build_message(to, subject, text, html)
+    message = build_message(to, subject, text, html, attachments=attachments)
     deliver(message)
     return message
 

@@ -29,6 +29,12 @@ from marketplace.grocery_shop.models import (
 )
 from marketplace.groups.models import Group
 from marketplace.membership.models import MembershipLevel, MembershipSettings, YearlyMembership
+from marketplace.invoicing.models import (
+    Document,
+    DocumentCounter,
+    DocumentLine,
+    LegalIdentity,
+)
 from marketplace.organisations.models import Membership, Organisation
 from marketplace.payments.credit_models import CreditSettlement, HouseholdCredit
 from marketplace.payments.models import (
@@ -104,6 +110,10 @@ __all__ = [
     "DistributionDay",
     "DistributionSchedule",
     "Grocery",
+    "Document",
+    "DocumentCounter",
+    "DocumentLine",
+    "LegalIdentity",
     "Group",
     "JobRun",
     "Membership",

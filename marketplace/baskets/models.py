@@ -176,6 +176,8 @@ class BasketSize(Base):
         CheckConstraint("price_cents > 0", name="price_positive"),
         CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
         CheckConstraint("length(name) > 0", name="name_not_empty"),
+        # VAT in basis points: 0 %, 5,5 %, 10 % or 20 % (printed on invoices).
+        CheckConstraint("vat_rate_bp IN (0, 550, 1000, 2000)", name="vat_rate_bp_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,6 +189,7 @@ class BasketSize(Base):
     price_cents: Mapped[int] = mapped_column(Integer)
     capacity: Mapped[int | None] = mapped_column(Integer)  # None: no limit
     position: Mapped[int] = mapped_column(Integer, default=0)
+    vat_rate_bp: Mapped[int] = mapped_column(Integer, default=550, server_default="550")
 
     offer: Mapped[BasketOffer] = relationship(back_populates="sizes")
 

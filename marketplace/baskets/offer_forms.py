@@ -31,7 +31,7 @@ from marketplace.baskets.models import (
 )
 from marketplace.baskets.offers import MAX_PERCENT, MIN_PERCENT, OfferData, SizeData, TierData
 from marketplace.forms import BaseForm, CheckboxesField, int_or_none, required, too_long
-from marketplace.payments.fields import EuroField
+from marketplace.payments.fields import EuroField, VatRateField
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.producers.models import Producer
 from marketplace.timezones import local_instant, to_paris
@@ -244,6 +244,8 @@ class SizeForm(BaseForm):
         ],
     )
 
+    vat_rate = VatRateField(_l("TVA sur ce panier"))
+
     def validate_price(self, field):
         if field.data is not None and field.data <= 0:
             raise ValidationError(_l("Le prix doit être supérieur à zéro."))
@@ -258,6 +260,7 @@ class SizeForm(BaseForm):
                 "description": size.description,
                 "price": size.price_cents,
                 "capacity": size.capacity,
+                "vat_rate": size.vat_rate_bp,
             }
         )
 
@@ -267,6 +270,7 @@ class SizeForm(BaseForm):
             description=self.description.data or "",
             price_cents=self.price.data,
             capacity=self.capacity.data,
+            vat_rate_bp=self.vat_rate.data,
         )
 
 

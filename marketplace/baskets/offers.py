@@ -34,6 +34,7 @@ from marketplace.delivery.days import materialise_all
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
+from marketplace.payments.money import DEFAULT_VAT_RATE_BP, VAT_RATES_BP
 from marketplace.producers.models import ProducerSuppliesGroup
 from marketplace.timezones import paris_today
 
@@ -81,6 +82,7 @@ class SizeData:
     description: str
     price_cents: int
     capacity: int | None
+    vat_rate_bp: int = DEFAULT_VAT_RATE_BP  # printed on invoices
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,8 @@ def _check_size(offer: BasketOffer, data: SizeData, size: BasketSize | None) -> 
         raise DomainError(_("Le prix doit être supérieur à zéro."), field="price")
     if data.capacity is not None and data.capacity <= 0:
         raise DomainError(_("La capacité doit être d'au moins 1."), field="capacity")
+    if data.vat_rate_bp not in VAT_RATES_BP:
+        raise DomainError(_("Choisissez un taux de TVA proposé."), field="vat_rate")
 
 
 def add_size(offer: BasketOffer, data: SizeData) -> BasketSize:
@@ -282,6 +286,7 @@ def add_size(offer: BasketOffer, data: SizeData) -> BasketSize:
         description=data.description.strip(),
         price_cents=data.price_cents,
         capacity=data.capacity,
+        vat_rate_bp=data.vat_rate_bp,
         position=max((other.position for other in offer.sizes), default=-1) + 1,
     )
     offer.sizes.append(size)
@@ -319,6 +324,7 @@ def update_size(size: BasketSize, data: SizeData) -> None:
     size.description = data.description.strip()
     size.price_cents = data.price_cents
     size.capacity = data.capacity
+    size.vat_rate_bp = data.vat_rate_bp
     db.session.flush()
 
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.baskets import renewal, subscribing, waiting_list
+from marketplace.baskets import renewal, signup_followers, subscribing, waiting_list
 from marketplace.baskets.models import BasketOffer, BasketSize, OfferStatus, PriceTier, TierStatus
 from marketplace.baskets.subscription_forms import DELIVERY_STATE_LABELS, PLAN_LABELS, SubscribeForm
 from marketplace.db import utcnow
@@ -94,6 +94,7 @@ def new(offer_id: int):
         else:
             if form.confirm.data:
                 db.session.commit()
+                signup_followers.signed_up(subscription.id)
                 flash(_("Votre inscription est enregistrée. Merci !"), "success")
                 return redirect(url_for(".detail", subscription_id=subscription.id))
     return render_template(

@@ -11,7 +11,7 @@ from marketplace.catalogue.labels import CATEGORY_NAMES, UNIT_NAMES
 from marketplace.catalogue.products import MAX_DESCRIPTION, MAX_NAME, ProductDetails
 from marketplace.forms import BaseForm, CheckboxesField, required, too_long
 from marketplace.labels import LABEL_NAMES
-from marketplace.payments.fields import EuroField
+from marketplace.payments.fields import EuroField, VatRateField
 
 PHOTO_TYPES = "image/jpeg,image/png,image/webp"
 
@@ -35,6 +35,7 @@ class ProductForm(BaseForm):
         validators=[InputRequired(_l("Indiquez un prix."))],
         invalid_message=_l("Indiquez un prix en euros, par exemple 3,20."),
     )
+    vat_rate = VatRateField(_l("TVA sur ce produit"))
     description = TextAreaField(
         _l("Description (facultatif)"), validators=[too_long(MAX_DESCRIPTION)]
     )
@@ -55,6 +56,7 @@ class ProductForm(BaseForm):
             price_cents=self.price.data,
             description=self.description.data or "",
             label_codes=self.label_codes.data or [],
+            vat_rate_bp=self.vat_rate.data,
         )
 
     def uploaded_photo(self):

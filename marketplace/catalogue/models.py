@@ -75,6 +75,8 @@ class Product(Base):
         choice_check("category", [category.value for category in Category]),
         CheckConstraint("price_cents > 0", name="price_positive"),
         CheckConstraint("length(name) > 0", name="name_not_empty"),
+        # VAT in basis points: 0 %, 5,5 %, 10 % or 20 % (printed on invoices).
+        CheckConstraint("vat_rate_bp IN (0, 550, 1000, 2000)", name="vat_rate_bp_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,6 +86,7 @@ class Product(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     unit: Mapped[str] = mapped_column(String(20))
     price_cents: Mapped[int] = mapped_column(Integer)  # per unit
+    vat_rate_bp: Mapped[int] = mapped_column(Integer, default=550, server_default="550")
     # Space-separated label codes from producers.models.LABELS (e.g. "ab").
     labels: Mapped[str] = mapped_column(String(200), default="")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)

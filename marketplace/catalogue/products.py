@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.catalogue.models import Availability, Category, Product, Unit
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.payments.money import DEFAULT_VAT_RATE_BP, VAT_RATES_BP
 from marketplace.producers.models import LABELS, Producer
 from marketplace.timezones import paris_today
 
@@ -29,6 +30,7 @@ class ProductDetails:
     price_cents: int
     description: str = ""
     label_codes: Iterable[str] = field(default_factory=tuple)
+    vat_rate_bp: int = DEFAULT_VAT_RATE_BP  # printed on invoices
 
 
 def _checked(details: ProductDetails) -> ProductDetails:
@@ -50,6 +52,8 @@ def _checked(details: ProductDetails) -> ProductDetails:
         raise DomainError(
             _("%(max)d caractères au maximum.", max=MAX_DESCRIPTION), field="description"
         )
+    if details.vat_rate_bp not in VAT_RATES_BP:
+        raise DomainError(_("Choisissez un taux de TVA proposé."), field="vat_rate")
     chosen = set(details.label_codes or ())
     if not chosen <= set(LABELS):
         raise DomainError(_("Choisissez des labels proposés dans la liste."), field="label_codes")
@@ -61,6 +65,7 @@ def _checked(details: ProductDetails) -> ProductDetails:
         description=description,
         # Stored in the labels' own order, so the same choice always reads the same.
         label_codes=[code for code in LABELS if code in chosen],
+        vat_rate_bp=details.vat_rate_bp,
     )
 
 
@@ -94,6 +99,7 @@ def create_product(producer: Producer, details: ProductDetails) -> Product:
         price_cents=details.price_cents,
         description=details.description,
         labels=" ".join(details.label_codes),
+        vat_rate_bp=details.vat_rate_bp,
     )
     db.session.add(product)
     _flush_unique_name()
@@ -124,6 +130,7 @@ def update_product(product: Product, details: ProductDetails) -> None:
     product.price_cents = details.price_cents
     product.description = details.description
     product.labels = " ".join(details.label_codes)
+    product.vat_rate_bp = details.vat_rate_bp
     _flush_unique_name()
 
 

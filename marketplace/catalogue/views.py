@@ -103,6 +103,7 @@ class _FormValues:
         self.price = product.price_cents
         self.description = product.description
         self.label_codes = product.label_codes
+        self.vat_rate = product.vat_rate_bp
 
 
 def _form_values(product: Product) -> _FormValues:

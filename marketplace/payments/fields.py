@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from wtforms import StringField
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice, SelectField, StringField, ValidationError
 from wtforms.widgets import TextInput
 
-from marketplace.payments.money import cents_as_typed, parse_euros
+from marketplace.payments.money import (
+    DEFAULT_VAT_RATE_BP,
+    VAT_RATES_BP,
+    cents_as_typed,
+    format_vat_rate,
+    parse_euros,
+)
 
 
 class EuroField(StringField):
@@ -40,3 +47,21 @@ class EuroField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else cents_as_typed(self.data)
+
+
+class VatRateField(SelectField):
+    """The VAT rate printed on invoices: 0 %, 5,5 %, 10 % or 20 %, kept in basis points."""
+
+    def __init__(self, label=None, validators=None, **kw):
+        super().__init__(
+            label,
+            validators,
+            choices=[SelectChoice(str(rate), format_vat_rate(rate)) for rate in VAT_RATES_BP],
+            coerce=int,
+            default=DEFAULT_VAT_RATE_BP,
+            **kw,
+        )
+
+    def pre_validate(self, form) -> None:
+        if self.data not in VAT_RATES_BP:
+            raise ValidationError(_l("Choisissez un taux de TVA proposé."))

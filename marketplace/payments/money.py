@@ -7,6 +7,17 @@ from decimal import Decimal
 
 from flask_babel import format_currency
 
+# VAT rates in basis points (hundredths of a percent): 0 %, 5,5 %, 10 %, 20 %.
+VAT_RATES_BP = (0, 550, 1000, 2000)
+DEFAULT_VAT_RATE_BP = 550  # most food in France
+
+
+def format_vat_rate(rate_bp: int) -> str:
+    """« 5,5 % », « 20 % » (decimal comma, non-breaking space), as French invoices print it."""
+    whole, rest = divmod(rate_bp, 100)
+    text = str(whole) if not rest else f"{whole},{rest:02d}".rstrip("0")
+    return f"{text}\u00a0%"
+
 
 def format_money(cents: int) -> str:
     # Decimal keeps the exact cents: money is never a float here.

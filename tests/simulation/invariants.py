@@ -24,6 +24,9 @@ The formulas follow the services' own semantics (read them before changing one):
   COMMITMENT and an installment; a cancelled day's delivery becomes "cancelled" and is either
   credited (a CREDIT, installments reduced like a cancellation) or postponed (quantity moved to
   the next planned delivery, postponed_to set).
+- documents (invoicing/sources.py): one invoice or credit note per ledger entry that changes
+  what a household owes for a producer's baskets, one invoice per producer of an order whose
+  window has closed (document_invariants.py states the books' equation).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from marketplace.payments.models import FundMovement, Installment, LedgerEntry, 
 from marketplace.pickup.models import ChecklistTap, DayClosing, DonatedItem
 from marketplace.scheduler.models import JobRun
 from marketplace.shop.models import Order, OrderLine
+from tests.simulation.document_invariants import producers_documents_equal_what_households_owe_them
 
 Violations = list[str]
 UNPAID = ("planned", "failed")
@@ -675,4 +679,5 @@ INVARIANTS: list[Callable[[CheckContext], Violations]] = [
     prefinancing_statement_is_the_sum_over_households,
     each_job_once_per_period,
     one_membership_per_period_fee_booked_once,
+    producers_documents_equal_what_households_owe_them,
 ]
