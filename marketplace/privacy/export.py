@@ -108,6 +108,13 @@ PARTS: tuple[Part, ...] = (
     Part("echeances", "installments", _through("installments", "subscription_id", "subscriptions")),
     Part("liste_d_attente", "waiting_list_entries"),
     Part("ecritures", "ledger_entries"),
+    Part("factures_et_avoirs", "documents"),
+    Part(
+        "lignes_de_factures",
+        "document_lines",
+        _through("document_lines", "document_id", "documents"),
+    ),
+    Part("adhesions", "yearly_memberships"),
     Part("paiements_enregistres", "offline_payments"),
     Part("paiements_carte", "card_payments"),
     Part("moyens_de_paiement", "saved_payment_methods"),
