@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.cards.views import bp as cards
     from marketplace.cards.webhooks import bp as stripe_webhooks
     from marketplace.catalogue.views import bp as catalogue
+    from marketplace.catalogue.week_views import bp as week_baskets
     from marketplace.delivery.views import bp as delivery
     from marketplace.groceries.views import bp as groceries
     from marketplace.grocery_shop.beneficiary_views import bp as beneficiaries
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
         credits,
         stripe_webhooks,
         catalogue,
+        week_baskets,
         pickup,
         pickup_closing,
         shifts,

@@ -11,6 +11,7 @@ from marketplace.baskets.models import (
 )
 from marketplace.cards.models import CardPayment, SavedPaymentMethod, StripeCustomer, StripeEvent
 from marketplace.catalogue.models import Availability, Product, ProductPhoto
+from marketplace.catalogue.week_models import WeekBasket, WeekBasketItem
 from marketplace.delivery.models import (
     DistributionDay,
     DistributionSchedule,
@@ -35,7 +36,13 @@ from marketplace.payments.models import (
     LedgerEntry,
     OfflinePayment,
 )
-from marketplace.pickup.models import ChecklistTap, DayClosing, DonatedItem, UntickedDay
+from marketplace.pickup.models import (
+    ChecklistTap,
+    DayClosing,
+    DonatedItem,
+    PickupReminder,
+    UntickedDay,
+)
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.routes.models import (
     Depot,
@@ -106,4 +113,7 @@ __all__ = [
     "ProducerSuppliesGroup",
     "ScheduleException",
     "User",
+    "PickupReminder",
+    "WeekBasket",
+    "WeekBasketItem",
 ]
