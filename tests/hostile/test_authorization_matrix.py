@@ -211,6 +211,7 @@ RULES = {
     "stripe_webhooks.receive": PUBLIC,
     "subscriptions.detail": LOGIN,
     "subscriptions.new": LOGIN,
+    "territory.places_map": PUBLIC,
     "territory.dashboard": LOGIN,
     "territory.favicon": PUBLIC,
     "territory.group": PUBLIC,
