@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalogue.views import bp as catalogue
     from marketplace.catalogue.week_views import bp as week_baskets
     from marketplace.delivery.views import bp as delivery
+    from marketplace.documents.views import bp as documents
     from marketplace.groceries.views import bp as groceries
     from marketplace.grocery_shop.beneficiary_views import bp as beneficiaries
     from marketplace.grocery_shop.loading_views import bp as grocery_loading
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
         stripe_webhooks,
         catalogue,
         week_baskets,
+        documents,
         pickup,
         pickup_closing,
         shifts,

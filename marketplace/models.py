@@ -18,6 +18,7 @@ from marketplace.delivery.models import (
     PickupPoint,
     ScheduleException,
 )
+from marketplace.documents.models import GroupDocument
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop.models import (
     Beneficiary,
@@ -112,6 +113,7 @@ __all__ = [
     "Producer",
     "ProducerSuppliesGroup",
     "ScheduleException",
+    "GroupDocument",
     "User",
     "PickupReminder",
     "WeekBasket",

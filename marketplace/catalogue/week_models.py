@@ -13,7 +13,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, UTCDateTime, utcnow
 
@@ -43,7 +43,7 @@ class WeekBasket(Base):
     )
     note: Mapped[str] = mapped_column(String(MAX_NOTE), default="")
     # A JPEG re-encoded like a product photo (catalogue/photos.py); loaded only when served.
-    photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     photo_width: Mapped[int | None] = mapped_column(Integer)
     photo_height: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -18,6 +18,7 @@ from flask_babel import refresh
 from flask_login import current_user
 
 from marketplace.db import utcnow
+from marketplace.documents.services import visible_documents
 from marketplace.extensions import db
 from marketplace.groups.services import group_by_slug
 from marketplace.organisations.models import Role
@@ -64,6 +65,7 @@ def group_page(slug: str):
         group=group,
         producers=producers_supplying(group),
         pickup_points=active_pickup_points(group),
+        documents=visible_documents(group, current_user),
         roles=roles,
         can_manage=can_manage,
         # Days that ended with no tick, waiting for a coordinator (pickup.unticked).

@@ -86,6 +86,9 @@ RULES = {
     "fund.give": LOGIN,
     "fund.overview": LOGIN,
     "groceries.add_member_role": LOGIN,
+    "documents.delete": COORDINATOR,
+    "documents.download": PUBLIC,  # the audience is checked inside (tests/documents)
+    "documents.manage": COORDINATOR,
     "groceries.detail": PUBLIC,
     "groceries.edit": LOGIN,
     "groceries.members": LOGIN,

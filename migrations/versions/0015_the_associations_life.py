@@ -1,5 +1,5 @@
-"""The basket of the week: what each size of a contract holds on a distribution day; the
-households' day-before reminder
+"""The association's life: the basket of the week (what each size of a contract holds on a
+distribution day), the households' day-before reminder, the documents of a group
 
 Revision ID: 0015
 Revises: 0012
@@ -118,9 +118,63 @@ def upgrade():
         batch_op.create_index(
             batch_op.f('ix_pickup_reminders_user_id'), ['user_id'], unique=False
         )
+    op.create_table(
+        'group_documents',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('group_id', sa.Integer(), nullable=False),
+        sa.Column('group_kind', sa.String(length=20), nullable=False),
+        sa.Column('title', sa.String(length=120), nullable=False),
+        sa.Column('audience', sa.String(length=20), nullable=False),
+        sa.Column('offer_id', sa.Integer(), nullable=True),
+        sa.Column('filename', sa.String(length=100), nullable=False),
+        sa.Column('content_type', sa.String(length=80), nullable=False),
+        sa.Column('size_bytes', sa.Integer(), nullable=False),
+        sa.Column('data', sa.LargeBinary(), nullable=False),
+        sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "audience IN ('public', 'members', 'subscribers', 'coordinators')",
+            name=op.f('ck_group_documents_audience_choice'),
+        ),
+        sa.CheckConstraint(
+            "content_type IN ('application/pdf', 'image/png', 'image/jpeg', "
+            "'application/vnd.oasis.opendocument.text', "
+            "'application/vnd.openxmlformats-officedocument.wordprocessingml.document')",
+            name=op.f('ck_group_documents_content_type_choice'),
+        ),
+        sa.CheckConstraint(
+            "(audience = 'subscribers') = (offer_id IS NOT NULL)",
+            name=op.f('ck_group_documents_contract_audience'),
+        ),
+        sa.CheckConstraint("group_kind = 'group'", name=op.f('ck_group_documents_is_group')),
+        sa.CheckConstraint('size_bytes > 0', name=op.f('ck_group_documents_not_empty')),
+        sa.CheckConstraint(
+            'length(title) > 0', name=op.f('ck_group_documents_title_not_empty')
+        ),
+        sa.ForeignKeyConstraint(
+            ['group_id', 'group_kind'], ['organisations.id', 'organisations.kind'],
+            name=op.f('fk_group_documents_group_id_organisations'), ondelete='CASCADE',
+        ),
+        sa.ForeignKeyConstraint(
+            ['offer_id', 'group_id'], ['basket_offers.id', 'basket_offers.group_id'],
+            name=op.f('fk_group_documents_offer_id_basket_offers'), ondelete='CASCADE',
+        ),
+        sa.ForeignKeyConstraint(
+            ['uploaded_by_id'], ['users.id'],
+            name=op.f('fk_group_documents_uploaded_by_id_users'), ondelete='SET NULL',
+        ),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_group_documents')),
+    )
+    with op.batch_alter_table('group_documents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_group_documents_group_id'), ['group_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_group_documents_offer_id'), ['offer_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('group_documents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_group_documents_offer_id'))
+        batch_op.drop_index(batch_op.f('ix_group_documents_group_id'))
+    op.drop_table('group_documents')
     with op.batch_alter_table('pickup_reminders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pickup_reminders_user_id'))
         batch_op.drop_index(batch_op.f('ix_pickup_reminders_distribution_day_id'))
