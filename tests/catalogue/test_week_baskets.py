@@ -72,6 +72,11 @@ def test_the_producer_announces_the_basket_and_everyone_sees_it(client, login):
         ("Carottes", "2 kg"),
         ("Chou-fleur", "1 pièce"),
     ]
+    days_page = _text(client.get(f"/offers/{setup.offer.id}/week"))
+    assert "<strong>Petit</strong> : Carottes — 1 kg, Poireaux — 3" in days_page
+    assert "Modifier le panier" in days_page
+    edit_page = client.get(_edit_url(setup)).text
+    assert "Carottes — 2 kg\nChou-fleur — 1 pièce" in edit_page
 
     login(household)
     page = _text(client.get("/dashboard"))
