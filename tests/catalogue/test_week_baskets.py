@@ -253,3 +253,33 @@ def household_subscription(user):
     from marketplace.baskets.models import Subscription
 
     return db.session.scalar(select(Subscription).where(Subscription.user_id == user.id))
+
+
+def test_a_failed_reminder_never_stops_the_others_and_is_tried_again(monkeypatch, outbox):
+    import smtplib
+
+    from marketplace.db import utcnow
+    from marketplace.pickup import reminders
+
+    tomorrow = _setup(days_ahead=1)
+    unlucky = factories.UserFactory(email="panne@exemple.fr")
+    lucky = factories.UserFactory(email="ok@exemple.fr")
+    scenario.add_basket(tomorrow, user=unlucky)
+    scenario.add_basket(tomorrow, user=lucky)
+    db.session.commit()
+    real_send = reminders.send_email
+
+    def flaky(to, *args, **kwargs):
+        if to == "panne@exemple.fr":
+            raise smtplib.SMTPServerDisconnected("down")
+        return real_send(to, *args, **kwargs)
+
+    monkeypatch.setattr(reminders, "send_email", flaky)
+    assert reminders.send_pickup_reminders(paris_today(), utcnow()) == 1
+    db.session.commit()
+    assert [message["To"] for message in outbox] == ["ok@exemple.fr"]
+
+    monkeypatch.setattr(reminders, "send_email", real_send)
+    assert reminders.send_pickup_reminders(paris_today(), utcnow()) == 1
+    assert sorted(message["To"] for message in outbox) == ["ok@exemple.fr", "panne@exemple.fr"]
+    assert reminders.send_pickup_reminders(paris_today(), utcnow()) == 0
