@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -148,8 +149,6 @@ def copy_previous(offer_id: int, day_id: int):
 
 
 def _day_text(day) -> str:
-    from flask_babel import format_date
-
     return format_date(day.day, "long")
 
 

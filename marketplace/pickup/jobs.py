@@ -121,7 +121,7 @@ def _email_coordinators(day: DistributionDay, subject, template: str, link: str,
 
 @registry.register(
     "remind_households",
-    Daily(time(10, 30)),
+    Daily(time(10, 0)),
     catch_up="latest",
     description="Rappelle aux foyers leur distribution et le contenu de leur panier, la veille.",
 )
