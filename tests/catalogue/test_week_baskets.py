@@ -283,3 +283,26 @@ def test_a_failed_reminder_never_stops_the_others_and_is_tried_again(monkeypatch
     assert reminders.send_pickup_reminders(paris_today(), utcnow()) == 1
     assert sorted(message["To"] for message in outbox) == ["ok@exemple.fr", "panne@exemple.fr"]
     assert reminders.send_pickup_reminders(paris_today(), utcnow()) == 0
+
+
+def test_the_contract_days_page_reads_in_constant_queries(client, login):
+    setup = _setup()
+    _staff(setup, login)
+    _announce(client, setup)
+    url = f"/offers/{setup.offer.id}/week"
+    with count_queries() as one_day:
+        assert client.get(url).status_code == 200
+    for week in range(1, 6):
+        day = factories.DistributionDayFactory(
+            schedule=setup.day.schedule, occurrence_date=setup.day.day + timedelta(weeks=week)
+        )
+        basket = WeekBasket(offer_id=setup.offer.id, distribution_day_id=day.id)
+        basket.items = [
+            WeekBasketItem(size_id=size.id, position=0, name="Radis", quantity="1 botte")
+            for size in setup.sizes
+        ]
+        db.session.add(basket)
+    db.session.commit()
+    with count_queries() as six_days:
+        assert client.get(url).text.count("Radis — 1 botte") == 10
+    assert six_days.count == one_day.count

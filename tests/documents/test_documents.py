@@ -270,3 +270,17 @@ def test_the_group_page_reads_the_documents_in_constant_queries(client, login, g
     for audience in ("public", "members", "coordinators") * 3:
         _upload(client, group, PDF, audience=audience)
     assert queries() == one
+
+
+def test_the_coordinators_list_reads_in_constant_queries(client, login, group_world):
+    group, offer, people = group_world
+    login(people["coordinator"])
+    _upload(client, group, PDF, audience="subscribers", offer_id=offer.id)
+    with count_queries() as one:
+        assert client.get(f"/groups/{group.slug}/documents").status_code == 200
+    for audience in ("public", "members", "coordinators") * 3:
+        _upload(client, group, PDF, audience=audience, title=f"Document {audience}")
+    _upload(client, group, PDF, audience="subscribers", offer_id=offer.id)
+    with count_queries() as eleven:
+        assert client.get(f"/groups/{group.slug}/documents").text.count("/documents/") >= 11
+    assert eleven.count == one.count
