@@ -58,6 +58,8 @@ def register_member_columns(app: Flask) -> None:
 
     register(CONTRACTS_COLUMN)
     register(SHIFTS_COLUMN)
+
+
 def register_signup_followers(app: Flask) -> None:
     """What follows a committed sign-up: its invoice (baskets/signup_followers.py)."""
     from marketplace.baskets.signup_followers import register
@@ -79,7 +81,9 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.cards.views import bp as cards
     from marketplace.cards.webhooks import bp as stripe_webhooks
     from marketplace.catalogue.views import bp as catalogue
+    from marketplace.catalogue.week_views import bp as week_baskets
     from marketplace.delivery.views import bp as delivery
+    from marketplace.documents.views import bp as documents
     from marketplace.feeds.views import bp as feeds
     from marketplace.groceries.views import bp as groceries
     from marketplace.grocery_shop.beneficiary_views import bp as beneficiaries
@@ -90,9 +94,9 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.grocery_shop.walk_in_views import bp as walk_in_sales
     from marketplace.groups.views import bp as groups
     from marketplace.health import bp as health
+    from marketplace.invoicing.views import bp as invoicing
     from marketplace.membership.manage_views import bp as membership_admin
     from marketplace.membership.views import bp as membership
-    from marketplace.invoicing.views import bp as invoicing
     from marketplace.metrics import bp as metrics
     from marketplace.payments.fund_views import bp as fund
     from marketplace.payments.offline_views import bp as offline_payments
@@ -141,6 +145,8 @@ def register_blueprints(app: Flask) -> None:
         credits,
         stripe_webhooks,
         catalogue,
+        week_baskets,
+        documents,
         pickup,
         pickup_closing,
         shifts,

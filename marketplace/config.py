@@ -193,6 +193,12 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         # Shared by every replica: readiness checks it, caches that must agree across
         # processes live there (empty: none, a single process in development).
         "REDIS_URL": env.get("REDIS_URL", ""),
+        # The map's tiles (a URL template with {z}/{x}/{y}, maybe {s}); the map page's
+        # Content-Security-Policy allows images from this server's origin only.
+        "MAP_TILE_URL": env.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors"),
+        # Documents of a group: the largest file a coordinator may upload (bytes).
+        "DOCUMENT_MAX_BYTES": int(env.get("DOCUMENT_MAX_BYTES", str(8 * 1024 * 1024))),
         # When set, /metrics asks for `Authorization: Bearer <token>`.
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         # Card and SEPA payments: a payment left at its 3-D Secure step is cancelled after

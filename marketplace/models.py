@@ -11,12 +11,14 @@ from marketplace.baskets.models import (
 )
 from marketplace.cards.models import CardPayment, SavedPaymentMethod, StripeCustomer, StripeEvent
 from marketplace.catalogue.models import Availability, Product, ProductPhoto
+from marketplace.catalogue.week_models import WeekBasket, WeekBasketItem
 from marketplace.delivery.models import (
     DistributionDay,
     DistributionSchedule,
     PickupPoint,
     ScheduleException,
 )
+from marketplace.documents.models import GroupDocument
 from marketplace.feeds.models import CalendarFeedToken
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop.models import (
@@ -28,13 +30,13 @@ from marketplace.grocery_shop.models import (
     WalkInSale,
 )
 from marketplace.groups.models import Group
-from marketplace.membership.models import MembershipLevel, MembershipSettings, YearlyMembership
 from marketplace.invoicing.models import (
     Document,
     DocumentCounter,
     DocumentLine,
     LegalIdentity,
 )
+from marketplace.membership.models import MembershipLevel, MembershipSettings, YearlyMembership
 from marketplace.organisations.models import Membership, Organisation
 from marketplace.payments.credit_models import CreditSettlement, HouseholdCredit
 from marketplace.payments.models import (
@@ -43,7 +45,13 @@ from marketplace.payments.models import (
     LedgerEntry,
     OfflinePayment,
 )
-from marketplace.pickup.models import ChecklistTap, DayClosing, DonatedItem, UntickedDay
+from marketplace.pickup.models import (
+    ChecklistTap,
+    DayClosing,
+    DonatedItem,
+    PickupReminder,
+    UntickedDay,
+)
 from marketplace.privacy.models import AccountDeletion
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.routes.models import (
@@ -125,5 +133,9 @@ __all__ = [
     "Producer",
     "ProducerSuppliesGroup",
     "ScheduleException",
+    "GroupDocument",
     "User",
+    "PickupReminder",
+    "WeekBasket",
+    "WeekBasketItem",
 ]

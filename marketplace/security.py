@@ -47,6 +47,20 @@ def content_security_policy(*, stripe_js_url: str, stripe_api_base: str | None) 
     )
 
 
+def tile_origin(tile_url: str) -> str:
+    """The origin of a tile URL template; a {s} subdomain becomes a wildcard."""
+    parts = urlsplit(tile_url.replace("{s}", "__s__"))
+    host = parts.netloc.replace("__s__", "*")
+    return f"{parts.scheme}://{host}"
+
+
+def map_content_security_policy(tile_url: str) -> str:
+    """The policy of the map page: the default one, plus images from the tile server."""
+    return CONTENT_SECURITY_POLICY.replace(
+        "img-src 'self' data:", f"img-src 'self' data: {tile_origin(tile_url)}"
+    )
+
+
 View = TypeVar("View", bound=Callable)
 
 

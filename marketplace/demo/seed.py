@@ -19,6 +19,7 @@ from marketplace.delivery.models import (
 )
 from marketplace.delivery.recurrence import occurrences_between
 from marketplace.demo import territory as demo
+from marketplace.demo.association import seed_demo_association
 from marketplace.demo.baskets import seed_demo_baskets
 from marketplace.demo.card_followup import seed_demo_card_followup
 from marketplace.demo.catalogue import seed_demo_catalogue
@@ -67,6 +68,7 @@ def seed_demo_territory(today: date, horizon_weeks: int) -> SeedReport:
     report.add(seed_demo_grocery_purchases(today))
     report.add(seed_demo_shifts(today))
     report.add(seed_demo_membership(today))
+    report.add(seed_demo_association(today))
     return report
 
 

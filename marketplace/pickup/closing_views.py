@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, SelectField, SubmitField
 
 from marketplace.baskets.models import Delivery, Subscription
+from marketplace.catalogue.week_baskets import announced
 from marketplace.db import utcnow
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.errors import DomainError
@@ -115,7 +116,12 @@ def _days_with_household_today(household_id: int) -> list[DistributionDay]:
 @bp.get("/days/<int:day_id>/signoff")
 def signoff_sheet(day_id: int):
     day = _day_for_team(day_id)
-    return render_template("pickup/signoff.html", day=day, sheet=signoff.signoff_sheet(day.id))
+    return render_template(
+        "pickup/signoff.html",
+        day=day,
+        sheet=signoff.signoff_sheet(day.id),
+        week_baskets=announced([day.id]),
+    )
 
 
 # --- Closing the day ---------------------------------------------------------------------------

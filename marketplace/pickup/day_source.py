@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import User
 from marketplace.baskets.models import Delivery, DeliveryState, Subscription, SubscriptionStatus
+from marketplace.catalogue.week_baskets import announced
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.extensions import db
 from marketplace.organisations.models import Membership, Role
@@ -99,6 +100,10 @@ class DaySource(ChecklistSource):
             starts_at=day.starts_at,
             ends_at=day.ends_at,
         )
+
+    def page_context(self, day: DistributionDay) -> dict:
+        """The baskets of the week announced for the day (two queries)."""
+        return {"week_baskets": announced([day.id])}
 
     def listed_targets(
         self, day: DistributionDay, wanted: dict[str, set[int]]

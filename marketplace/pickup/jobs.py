@@ -19,7 +19,7 @@ for seasons that predate the checklist.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -34,8 +34,9 @@ from marketplace.extensions import db
 from marketplace.mail import absolute_url, send_email
 from marketplace.organisations.models import Membership, Role
 from marketplace.payments.money import format_money
-from marketplace.pickup import closing, unticked
-from marketplace.scheduler.registry import Hourly, Period, registry
+from marketplace.pickup import closing, reminders, unticked
+from marketplace.scheduler.registry import Daily, Hourly, Period, registry
+from marketplace.timezones import paris_today
 
 AUTO_CLOSE_AFTER = timedelta(hours=3)
 AUTO_CLOSE_LOOKBACK = timedelta(days=14)
@@ -116,3 +117,15 @@ def _email_coordinators(day: DistributionDay, subject, template: str, link: str,
     for user in _coordinators(day):
         with force_locale(user.language):
             send_email(user.email, subject(), template, user=user, day=day, link=link, **context)
+
+
+@registry.register(
+    "remind_households",
+    Daily(time(10, 0)),
+    catch_up="latest",
+    description="Rappelle aux foyers leur distribution et le contenu de leur panier, la veille.",
+)
+def remind_households(period: Period) -> str:
+    now = utcnow()
+    sent = reminders.send_pickup_reminders(paris_today(now), now)
+    return f"{sent} rappel(s) envoyé(s)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -143,3 +143,18 @@ class UntickedDay(Base):
     @property
     def is_open(self) -> bool:
         return self.settled_at is None
+
+
+class PickupReminder(Base):
+    """The day-before email sent to a household about a distribution day: claimed by its row
+    (unique per person and day), so a job run twice, or two at once, sends it once."""
+
+    __tablename__ = "pickup_reminders"
+    __table_args__ = (UniqueConstraint("user_id", "distribution_day_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    distribution_day_id: Mapped[int] = mapped_column(
+        ForeignKey("distribution_days.id", ondelete="CASCADE"), index=True
+    )
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

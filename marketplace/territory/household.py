@@ -22,6 +22,7 @@ from marketplace.baskets.models import (
 )
 from marketplace.catalogue.models import Availability
 from marketplace.catalogue.quantities import format_quantity
+from marketplace.catalogue.week_baskets import Announced, announced
 from marketplace.delivery.models import DistributionDay
 from marketplace.extensions import db
 from marketplace.organisations.models import Organisation
@@ -37,6 +38,9 @@ class Basket:
     size: str
     offer: str
     quantity: int
+    offer_id: int = 0
+    size_id: int = 0
+    contents: Announced | None = None  # the basket of the week, when announced
 
 
 @dataclass
@@ -94,7 +98,7 @@ def _coming(query, today: date):
 def _next_pickup(user: User, today: date) -> NextPickup | None:
     mine = db.session.execute(
         _coming(
-            select(Delivery, BasketSize.name, BasketOffer.name, DistributionDay)
+            select(Delivery, BasketSize.name, BasketOffer.name, DistributionDay, BasketOffer.id)
             .join(Subscription, Subscription.id == Delivery.subscription_id)
             .join(BasketSize, BasketSize.id == Delivery.size_id)
             .join(BasketOffer, BasketOffer.id == Subscription.offer_id)
@@ -105,7 +109,14 @@ def _next_pickup(user: User, today: date) -> NextPickup | None:
     ).all()
     given = db.session.execute(
         _coming(
-            select(Delivery, BasketSize.name, BasketOffer.name, DistributionDay, User.name)
+            select(
+                Delivery,
+                BasketSize.name,
+                BasketOffer.name,
+                DistributionDay,
+                User.name,
+                BasketOffer.id,
+            )
             .join(Subscription, Subscription.id == Delivery.subscription_id)
             .join(User, User.id == Subscription.user_id)
             .join(BasketSize, BasketSize.id == Delivery.size_id)
@@ -142,16 +153,20 @@ def _next_pickup(user: User, today: date) -> NextPickup | None:
         return None
     first = min(days, key=lambda day: (day.starts_at, day.id))
     pickup = NextPickup(day=first)
-    sizes: dict[tuple[str, str], int] = defaultdict(int)
-    for delivery, size, offer, day in mine:
+    sizes: dict[tuple[str, str, int, int], int] = defaultdict(int)
+    for delivery, size, offer, day, offer_id in mine:
         if day.id == first.id:
-            sizes[(size, offer)] += delivery.quantity
-    pickup.baskets = [Basket(size, offer, count) for (size, offer), count in sizes.items()]
+            sizes[(size, offer, offer_id, delivery.size_id)] += delivery.quantity
+    pickup.baskets = [Basket(*key[:2], count, *key[2:]) for key, count in sizes.items()]
     pickup.gifts = [
-        (Basket(size, offer, delivery.quantity), giver)
-        for delivery, size, offer, day, giver in given
+        (
+            Basket(size, offer, delivery.quantity, offer_id, delivery.size_id),
+            giver,
+        )
+        for delivery, size, offer, day, giver, offer_id in given
         if day.id == first.id
     ]
+    _add_contents(first.id, pickup.baskets + [basket for basket, _giver in pickup.gifts])
     for order in orders:
         if order.distribution_day_id == first.id:
             pickup.order_id = order.id
@@ -163,6 +178,15 @@ def _next_pickup(user: User, today: date) -> NextPickup | None:
                 for line in order.lines
             ]
     return pickup
+
+
+def _add_contents(day_id: int, baskets: list[Basket]) -> None:
+    """The basket of the week of each basket collected that day (two queries)."""
+    if not baskets:
+        return
+    by_offer = {item.offer_id: item for item in announced([day_id], [b.offer_id for b in baskets])}
+    for basket in baskets:
+        basket.contents = by_offer.get(basket.offer_id)
 
 
 def _owed(user: User) -> list[Owed]:

@@ -18,6 +18,7 @@ from flask_babel import refresh
 from flask_login import current_user
 
 from marketplace.db import utcnow
+from marketplace.documents.services import visible_documents
 from marketplace.extensions import db
 from marketplace.groups.services import group_by_slug
 from marketplace.membership.services import settings_of
@@ -25,8 +26,9 @@ from marketplace.organisations.models import Role
 from marketplace.organisations.services import roles_held
 from marketplace.pickup.unticked import open_counts
 from marketplace.producers.services import producers_supplying
-from marketplace.security import public, safe_next_url
+from marketplace.security import map_content_security_policy, public, safe_next_url
 from marketplace.territory.household import household_view
+from marketplace.territory.places import territory_places
 from marketplace.territory.queries import active_pickup_points, dashboard_for, territory_overview
 from marketplace.timezones import paris_today
 
@@ -64,12 +66,32 @@ def group_page(slug: str):
         group=group,
         producers=producers_supplying(group),
         pickup_points=active_pickup_points(group),
+        documents=visible_documents(group, current_user),
         roles=roles,
         can_manage=can_manage,
         offers_membership=settings_of(group) is not None,
         # Days that ended with no tick, waiting for a coordinator (pickup.unticked).
         unticked_count=open_counts([group.id]).get(group.id, 0) if can_manage else 0,
     )
+
+
+@bp.get("/carte")
+@public
+def places_map():
+    """The territory's places, listed with their addresses; the map (Leaflet, static/vendor/)
+    draws them when its script and the tile server answer. Only this page allows images from
+    the tile server (MAP_TILE_URL)."""
+    tile_url = current_app.config["MAP_TILE_URL"]
+    response = current_app.make_response(
+        render_template(
+            "territory/map.html",
+            places=territory_places(),
+            tile_url=tile_url,
+            attribution=current_app.config["MAP_TILE_ATTRIBUTION"],
+        )
+    )
+    response.headers["Content-Security-Policy"] = map_content_security_policy(tile_url)
+    return response
 
 
 @bp.get("/dashboard")

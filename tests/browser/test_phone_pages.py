@@ -140,7 +140,7 @@ def test_main_pages_fit_a_phone_and_pass_the_audit(
 
 
 def test_the_public_pages_fit_a_phone(demo_territory, phone: Page, live_server: str):
-    for path in ("/", "/account/login", "/account/register"):
+    for path in ("/", "/account/login", "/account/register", "/carte"):
         phone.goto(f"{live_server}{path}")
         assert _audit(phone, AXE.is_file()) == [], path
 

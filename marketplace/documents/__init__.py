@@ -1,0 +1,1 @@
+"""Documents of a group: charter, contract terms, minutes, each for its audience."""
