@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Table, or_, select
+from sqlalchemy import ColumnElement, LargeBinary, Table, or_, select
 
 from marketplace.accounts.models import User
 from marketplace.db import Base, utcnow
@@ -115,6 +115,9 @@ PARTS: tuple[Part, ...] = (
         _through("document_lines", "document_id", "documents"),
     ),
     Part("adhesions", "yearly_memberships"),
+    Part("rappels_de_distribution", "pickup_reminders"),
+    Part("paniers_de_la_semaine_annonces", "week_baskets"),
+    Part("documents_deposes", "group_documents"),
     Part("paiements_enregistres", "offline_payments"),
     Part("paiements_carte", "card_payments"),
     Part("moyens_de_paiement", "saved_payment_methods"),
@@ -145,6 +148,16 @@ PARTS: tuple[Part, ...] = (
 )
 
 
+def exported_columns(table: Table) -> list:
+    """A table's columns but secrets and files (a document's or a photo's bytes: the files
+    are the group's, the rows say what the person sent)."""
+    return [
+        column
+        for column in table.columns
+        if column.name not in SECRET_COLUMNS and not isinstance(column.type, LargeBinary)
+    ]
+
+
 def _value(value):
     if isinstance(value, datetime | date | time):
         return value.isoformat()
@@ -158,7 +171,7 @@ def rows_of(user: User) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = {}
     for part in PARTS:
         table = _table(part.table)
-        columns = [column for column in table.columns if column.name not in SECRET_COLUMNS]
+        columns = exported_columns(table)
         result = db.session.execute(
             select(*columns).where(part.condition(user.id)).order_by(table.c.id)
         )
@@ -190,7 +203,7 @@ def export_zip(user: User) -> bytes:
         )
         for part in PARTS:
             rows = data[part.file]
-            columns = [c.name for c in _table(part.table).columns if c.name not in SECRET_COLUMNS]
+            columns = [column.name for column in exported_columns(_table(part.table))]
             archive.writestr(
                 f"json/{part.file}.json", json.dumps(rows, ensure_ascii=False, indent=2)
             )
