@@ -9,6 +9,13 @@ from marketplace.baskets.models import (
     Subscription,
     WaitingListEntry,
 )
+from marketplace.books.models import (
+    BankAccount,
+    Payout,
+    PayoutRun,
+    Remittance,
+    RemittanceItem,
+)
 from marketplace.cards.models import CardPayment, SavedPaymentMethod, StripeCustomer, StripeEvent
 from marketplace.catalogue.models import Availability, Product, ProductPhoto
 from marketplace.delivery.models import (
@@ -52,6 +59,11 @@ from marketplace.shifts.models import ShiftSignup, StaffingAlert, VolunteerRole
 from marketplace.shop.models import Order, OrderLine
 
 __all__ = [
+    "BankAccount",
+    "Payout",
+    "PayoutRun",
+    "Remittance",
+    "RemittanceItem",
     "Beneficiary",
     "Depot",
     "PreOrder",
