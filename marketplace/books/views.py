@@ -157,11 +157,13 @@ def cash(slug: str):
 def remit(slug: str):
     group = coordinated_group(slug)
     form = RemitForm()
-    back = redirect(request.referrer or url_for(".cheques", slug=group.slug))
+    kind = form.kind.data or ""
+    # Back to the slip the button was on (never to an address the request names).
+    slip = ".cash" if kind == RemittanceKind.CASH else ".cheques"
+    back = redirect(url_for(slip, slug=group.slug))
     if not form.validate_on_submit():
         flash(_("La demande n'a pas pu être lue : rechargez la page et recommencez."), "error")
         return back
-    kind = form.kind.data or ""
     try:
         remittance = remittances.remit(
             group_id=group.id,
