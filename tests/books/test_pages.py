@@ -246,3 +246,31 @@ def test_the_slips_and_statement_take_the_same_queries_for_few_or_many(client, l
     assert few_slips.count == many_slips.count
     assert few_lines.count == many_lines.count
     assert few_books.count == many_books.count
+
+
+def test_the_farms_staff_keep_its_bank_account_and_no_one_else(client, login, scene):
+    staff = factories.UserFactory()
+    factories.MembershipFactory(user=staff, organisation=scene.baker, role=str(Role.PRODUCER_STAFF))
+    db.session.commit()
+    url = f"/producers/{scene.farm.slug}/bank-account"
+    login(staff)  # the baker's staff, not the farm's
+    assert client.get(url).status_code == 403
+    assert client.post(url, data={"holder": "X", "iban": scenes.BAKER_IBAN}).status_code == 403
+    login(scene.coordinator)
+    assert client.get(url).status_code == 403
+    farmer = factories.UserFactory()
+    factories.MembershipFactory(user=farmer, organisation=scene.farm, role=str(Role.PRODUCER_STAFF))
+    db.session.commit()
+    login(farmer)
+    bad = client.post(url, data={"holder": "EARL", "iban": "FR76 1234", "bic": ""})
+    assert "IBAN n'est pas valide" in readable(bad)
+    good = client.post(
+        url, data={"holder": "EARL du Coteau", "iban": scenes.GROUP_IBAN, "bic": ""},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "Compte bancaire de Ferme du Coteau enregistré" in readable(good)
+    as_new_request()
+    saved = db.session.scalar(
+        select(BankAccount.iban).where(BankAccount.organisation_id == scene.farm.id)
+    )
+    assert saved == scenes.GROUP_IBAN

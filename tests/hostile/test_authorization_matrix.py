@@ -51,6 +51,7 @@ RULES = {
     "producer_books.group_statement": COORDINATOR,
     "producer_books.make_payouts": COORDINATOR,
     "producer_books.payout_file": COORDINATOR,
+    "producer_books.producer_bank_account": LOGIN,
     "producer_books.producer_statement": LOGIN,
     "card_followup.cancel_attempt": COORDINATOR,
     "card_followup.index": COORDINATOR,
