@@ -11,7 +11,9 @@ import pytest
 
 from marketplace.books import fec, payouts, remittances
 from marketplace.extensions import db
+from marketplace.payments import offline
 from marketplace.timezones import paris_today
+from tests import factories
 from tests.books import scene as scenes
 from tests.payments.support import readable
 
@@ -90,3 +92,41 @@ def test_the_form_offers_last_year(client, login, scene):
     html = client.get(url(scene)).get_data(as_text=True)
     assert "Export comptable (FEC)" in html
     assert f'value="{paris_today().year - 1}"' in html
+
+
+def _paid_online(scene, method: str, amount: int):
+    user, row = scenes.installment(scene.farm_offer, f"Foyer {method}", amount)
+    entry = factories.LedgerEntryFactory(
+        user=user, group_id=scene.group.id, kind="payment", amount_cents=amount,
+        offer_id=scene.farm_offer.id, occurred_on=TODAY, label="Paiement",
+        external_reference=f"pi_{method}",
+    )  # fmt: skip
+    factories.CardPaymentFactory(
+        installment=row, method=method, ledger_entry_id=entry.id,
+        stripe_payment_intent_id=f"pi_{method}",
+    )  # fmt: skip
+    return entry
+
+
+def test_each_journal_takes_its_money(scene):
+    cash = scenes.cheque(scene.farm_offer, "Denis Cash", 2000, method="cash")
+    db.session.flush()
+    offline.mark_received(
+        group_id=scene.group.id, payment_ids=[cash.id],
+        now=datetime(2026, 12, 7, 18, tzinfo=UTC), today=TODAY,
+    )  # fmt: skip
+    _paid_online(scene, "sepa_debit", 3300)
+    _paid_online(scene, "card", 1100)
+    db.session.commit()
+    lines = {
+        (entry.journal, entry.debit.account, entry.credit.account, entry.amount_cents)
+        for entry in fec.entries(scene.group.id, 2026)
+    }
+    assert ("CA", "530000", "411000", 2000) in lines
+    assert ("PR", "512000", "411000", 3300) in lines
+    assert ("BQ", "512000", "411000", 1100) in lines
+    assert ("BQ", "511200", "411000", 4500) in lines  # a cheque received
+    assert ("BQ", "512000", "511200", 7500) in lines  # the bank deposit
+    assert ("BQ", "467000", "511200", 1200) in lines  # handed to the baker
+    assert ("BQ", "467000", "512000", 7500) in lines  # the farm's payout
+    assert fec.entries(scene.group.id, 2025) == []
