@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 from marketplace.accounts.models import User
 from marketplace.baskets.models import BasketOffer, Subscription
 from marketplace.books.models import Payout, Remittance, RemittanceKind
+from marketplace.books.owed import NOT_MONEY_PREFIXES
 from marketplace.cards.models import CardPayment
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -141,7 +142,9 @@ def _ledger_entries(group_id: int, year: int) -> list[Entry]:
         household = _household(user_id, name)
         piece = f"L{entry_id}"
         money = kind in (EntryKind.PAYMENT, EntryKind.REFUND) or (
-            kind == EntryKind.ADJUSTMENT and reference
+            kind == EntryKind.ADJUSTMENT
+            and reference is not None
+            and not reference.startswith(NOT_MONEY_PREFIXES)
         )
         if money:
             journal, account = _payment_place(card_method or offline_method, reference)

@@ -29,13 +29,17 @@ from marketplace.payments.offline import cheque_label
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.timezones import local_instant, paris_today
 
-# Money that moved: payments in, refunds out, and reversals of a payment (booked with the
-# reference of what they reverse). Commitments, credits and manual corrections are not money.
+# Money that moved: payments in, refunds out, and reversals of a payment (a bounced cheque
+# "offline:<id>:cancelled", a card dispute or SEPA return booked under the dispute's id).
+# Commitments, credits, manual corrections and an absence taken back ("absence:…", which
+# undoes a credit) are not money.
+NOT_MONEY_PREFIXES = ("absence:",)
 MONEY_RULE = or_(
     LedgerEntry.kind.in_((EntryKind.PAYMENT.value, EntryKind.REFUND.value)),
     and_(
         LedgerEntry.kind == EntryKind.ADJUSTMENT.value,
         LedgerEntry.external_reference.is_not(None),
+        *(LedgerEntry.external_reference.not_like(f"{prefix}%") for prefix in NOT_MONEY_PREFIXES),
     ),
 )
 

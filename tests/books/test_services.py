@@ -8,11 +8,12 @@ import pytest
 import xmlschema
 
 from marketplace import unique
-from marketplace.books import owed, payouts, remittances
+from marketplace.books import fec, owed, payouts, remittances
 from marketplace.books.sepa import SCHEMA_FILE
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.payments.models import OfflinePayment
+from tests import factories
 from tests.books import scene as scenes
 
 TODAY = date(2026, 12, 7)
@@ -95,3 +96,18 @@ def test_a_payout_run_pays_what_is_owed_once_in_a_valid_sepa_file(scene):
             created_by_id=scene.coordinator.id,
             today=TODAY,
         )
+
+
+def test_a_reversal_is_money_an_absence_taken_back_is_not(scene):
+    remit(scene, "bank", scene.cheques)
+    household = scene.cheques[0].user_id
+    for reference, amount in (("dp_1", -1000), ("absence:9:2", -1500)):
+        factories.LedgerEntryFactory(
+            user_id=household, group_id=scene.group.id, kind="adjustment", amount_cents=amount,
+            offer_id=scene.farm_offer.id, occurred_on=TODAY, external_reference=reference,
+        )  # fmt: skip
+    db.session.commit()
+    farm = owed_to(scene, scene.farm)
+    assert (farm.refunded_cents, farm.owed_cents) == (1000, 6500)
+    journals = {entry.piece: entry.journal for entry in fec.entries(scene.group.id, TODAY.year)}
+    assert sorted(journals.values()).count("VE") == 1  # the absence taken back

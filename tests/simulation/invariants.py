@@ -598,7 +598,8 @@ def each_job_once_per_period(ctx: CheckContext) -> Violations:
 
 def producers_settled_plus_owed_equal_collected(ctx: CheckContext) -> Violations:
     """For each group G and producer P, with C = Σ ledger payments on P's contracts in G minus
-    the refunds and reversals (kind refund, or adjustment with an external reference):
+    the refunds and reversals (kind refund, or adjustment with an external reference other
+    than an absence taken back, "absence:…"):
     Σ payouts(G, P) + Σ offline payments handed over (G, P) + owed(G, P) = C, where owed is
     the figure of the producer's statement (marketplace.books.owed). A remitted payment is
     booked (received or handed over, never still recorded), and remitted once."""
@@ -610,7 +611,11 @@ def producers_settled_plus_owed_equal_collected(ctx: CheckContext) -> Violations
         .where(
             or_(
                 LedgerEntry.kind.in_(("payment", "refund")),
-                and_(LedgerEntry.kind == "adjustment", LedgerEntry.external_reference.is_not(None)),
+                and_(
+                    LedgerEntry.kind == "adjustment",
+                    LedgerEntry.external_reference.is_not(None),
+                    LedgerEntry.external_reference.not_like("absence:%"),
+                ),
             )
         )
         .group_by(LedgerEntry.group_id, BasketOffer.producer_id)
