@@ -56,6 +56,7 @@ ACCOUNTS = {
     "512000": "Banque",
     "511200": "Chèques à encaisser",
     "530000": "Caisse",
+    "580000": "Virements internes",
     "708000": "Produits des activités annexes",
 }
 
@@ -119,6 +120,25 @@ def _payment_place(method: str | None, reference: str | None) -> tuple[str, str]
     return "BQ", "512000"
 
 
+CREDIT_SETTLEMENT = "credit-settlement:"
+
+
+def _settlement_of(reference: str | None) -> str | None:
+    if not reference or not reference.startswith(CREDIT_SETTLEMENT):
+        return None
+    return reference.split(":")[1]
+
+
+def _carried_settlements(rows) -> set[str]:
+    """Credit settlements that paid installments of another contract (a carry): their refund
+    out of one contract and payments into the other are booked together, under one id."""
+    return {
+        _settlement_of(row[5])
+        for row in rows
+        if row[1] == EntryKind.PAYMENT and _settlement_of(row[5]) is not None
+    }
+
+
 def _ledger_entries(group_id: int, year: int) -> list[Entry]:
     card = aliased(CardPayment)
     offline = aliased(OfflinePayment)
@@ -136,6 +156,8 @@ def _ledger_entries(group_id: int, year: int) -> list[Entry]:
         .where(LedgerEntry.group_id == group_id, extract("year", LedgerEntry.occurred_on) == year)
         .order_by(LedgerEntry.occurred_on, LedgerEntry.id)
     )  # fmt: skip
+    rows = rows.all()
+    carried = _carried_settlements(rows)
     entries = []
     for (entry_id, kind, amount, on, label, reference, user_id, name,
          producer_id, producer_name, card_method, offline_method) in rows:  # fmt: skip
@@ -146,7 +168,13 @@ def _ledger_entries(group_id: int, year: int) -> list[Entry]:
             and reference is not None
             and not reference.startswith(NOT_MONEY_PREFIXES)
         )
-        if money:
+        if _settlement_of(reference) in carried:
+            # A credit carried to another contract: no money moved, only the household's
+            # credit, through a transit account that the two legs bring back to zero.
+            transit = Side("580000")
+            journal = "VE"
+            debit, credit = (transit, household) if amount > 0 else (household, transit)
+        elif money:
             journal, account = _payment_place(card_method or offline_method, reference)
             place = Side(account)
             # Money in: the bank (or till) is debited; money out: credited.

@@ -239,3 +239,15 @@ def remittance_lines(remittance: Remittance) -> list[SlipLine]:
     return _lines(
         _lines_query(remittance.group_id, pending=False).where(OfflinePayment.id.in_(remitted))
     )
+
+
+def recent_remittances(group_id: int, limit: int = 20) -> list[Remittance]:
+    """The group's latest remittances, newest first (one query), to print a slip again."""
+    return list(
+        db.session.scalars(
+            select(Remittance)
+            .where(Remittance.group_id == group_id)
+            .order_by(Remittance.id.desc())
+            .limit(limit)
+        )
+    )

@@ -51,8 +51,14 @@ def index(slug: str):
         account=accounts.account_of(group.id),
         runs=payouts.runs(group.id),
         pending=len(remittances.pending_cheques(group.id)),
+        recent=remittances.recent_remittances(group.id),
         form=PayoutForm(),
         formatted_iban=accounts.formatted_iban,
+        remittance_kinds={
+            RemittanceKind.BANK.value: _("chèques déposés à la banque"),
+            RemittanceKind.PRODUCER.value: _("chèques remis au producteur"),
+            RemittanceKind.CASH.value: _("espèces déposées à la banque"),
+        },
     )
 
 

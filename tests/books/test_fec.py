@@ -130,3 +130,29 @@ def test_each_journal_takes_its_money(scene):
     assert ("BQ", "467000", "511200", 1200) in lines  # handed to the baker
     assert ("BQ", "467000", "512000", 7500) in lines  # the farm's payout
     assert fec.entries(scene.group.id, 2025) == []
+
+
+def test_a_credit_carried_to_another_contract_moves_no_money(scene):
+    user = scene.cheques[0].user_id
+    for kind, amount, reference in (
+        ("refund", -2000, "credit-settlement:5"),
+        ("payment", 2000, "credit-settlement:5:77"),
+        ("refund", -900, "credit-settlement:6"),  # a refund by transfer: money out
+    ):
+        factories.LedgerEntryFactory(
+            user_id=user, group_id=scene.group.id, kind=kind, amount_cents=amount,
+            offer_id=scene.farm_offer.id, occurred_on=TODAY, external_reference=reference,
+        )  # fmt: skip
+    db.session.commit()
+    transit = 0
+    for entry in fec.entries(scene.group.id, TODAY.year):
+        transit += entry.amount_cents * (
+            (entry.debit.account == "580000") - (entry.credit.account == "580000")
+        )
+    assert transit == 0
+    lines = {
+        (entry.journal, entry.debit.account, entry.credit.account, entry.amount_cents)
+        for entry in fec.entries(scene.group.id, TODAY.year)
+    }
+    assert ("VE", "411000", "580000", 2000) in lines and ("VE", "580000", "411000", 2000) in lines
+    assert ("BQ", "411000", "512000", 900) in lines

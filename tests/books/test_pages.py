@@ -170,6 +170,7 @@ def test_a_payout_run_gives_a_valid_sepa_file_and_pays_once(client, login, scene
     xmlschema.XMLSchema(SCHEMA_FILE).validate(xml.get_data(as_text=True))
     page = readable(client.get(books(scene, "")))
     assert "Télécharger le fichier de virements" in page
+    assert "chèques déposés à la banque · 87,00 €" in page
 
 
 def test_a_payout_without_selection_or_without_iban_is_refused(client, login, scene):
