@@ -275,3 +275,23 @@ def test_the_farms_staff_keep_its_bank_account_and_no_one_else(client, login, sc
         select(BankAccount.iban).where(BankAccount.organisation_id == scene.farm.id)
     )
     assert saved == scenes.GROUP_IBAN
+
+
+def test_a_remittance_slip_takes_the_same_queries_for_few_or_many_cheques(client, login, scene):
+    login(scene.coordinator)
+    remit(client, scene, "producer", scene.cheques[2:], producer=scene.baker)
+    _more_cheques(scene, 10)
+    farm_cheques = db.session.scalars(
+        select(OfflinePayment).where(OfflinePayment.state == "recorded")
+    ).all()
+    remit(client, scene, "producer", farm_cheques, producer=scene.farm)
+    as_new_request()
+    small, large = db.session.scalars(select(Remittance).order_by(Remittance.id)).all()
+    assert (small.payments_count, large.payments_count) == (1, 12)
+    as_new_request()
+    with count_queries() as few:
+        client.get(books(scene, f"/remittances/{small.id}"))
+    as_new_request()
+    with count_queries() as many:
+        client.get(books(scene, f"/remittances/{large.id}"))
+    assert few.count == many.count
