@@ -17,7 +17,7 @@ from sqlalchemy import select
 from marketplace import unique
 from marketplace.books import accounts, exports, owed, payouts, remittances
 from marketplace.books.forms import BankAccountForm, PayoutForm, RemitForm
-from marketplace.books.models import Remittance, RemittanceKind
+from marketplace.books.models import BankAccount, Remittance, RemittanceKind
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.exports import page_or_csv
@@ -38,8 +38,8 @@ def index(slug: str):
     payees = {
         account.organisation_id
         for account in db.session.scalars(
-            select(accounts.BankAccount).where(
-                accounts.BankAccount.organisation_id.in_([b.producer_id for b in balances])
+            select(BankAccount).where(
+                BankAccount.organisation_id.in_([b.producer_id for b in balances])
             )
         )
     }
