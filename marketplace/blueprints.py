@@ -76,6 +76,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.baskets.subscription_views import bp as subscriptions
     from marketplace.baskets.tier_views import bp as tiers
     from marketplace.baskets.waiting_views import bp as waiting_list
+    from marketplace.books.statement_views import bp as producer_books
+    from marketplace.books.views import bp as books
     from marketplace.cards.coordinator_views import bp as card_followup
     from marketplace.cards.credit_views import bp as credits
     from marketplace.cards.views import bp as cards
@@ -133,6 +135,8 @@ def register_blueprints(app: Flask) -> None:
         walk_in_sales,
         payments,
         offline_payments,
+        books,
+        producer_books,
         prefinancing,
         my_deliveries,
         offers,

@@ -9,6 +9,13 @@ from marketplace.baskets.models import (
     Subscription,
     WaitingListEntry,
 )
+from marketplace.books.models import (
+    BankAccount,
+    Payout,
+    PayoutRun,
+    Remittance,
+    RemittanceItem,
+)
 from marketplace.cards.models import CardPayment, SavedPaymentMethod, StripeCustomer, StripeEvent
 from marketplace.catalogue.models import Availability, Product, ProductPhoto
 from marketplace.catalogue.week_models import WeekBasket, WeekBasketItem
@@ -73,6 +80,11 @@ __all__ = [
     "CalendarFeedToken",
     "LoginLink",
     "UserSession",
+    "BankAccount",
+    "Payout",
+    "PayoutRun",
+    "Remittance",
+    "RemittanceItem",
     "Beneficiary",
     "Depot",
     "PreOrder",

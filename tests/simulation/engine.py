@@ -43,6 +43,7 @@ from marketplace.timezones import paris_today, to_paris
 from tests.simulation import actors, invariants
 from tests.simulation import chaos as chaos_module
 from tests.simulation.territory import GroupRef, HouseholdRef, Territory, TerritorySpec, build
+from tests.simulation.treasurer import treasurer
 
 MAX_ROWS_SHOWN = 10
 
@@ -326,6 +327,7 @@ class Simulation:
         actors.absences_and_gifts(self, today)
         actors.cancellations(self, day_number)
         actors.cheques_and_transfers(self, today)
+        treasurer(self, day_number, today)
         actors.publish_availability(self, today)
         actors.extras(self, today)
         actors.volunteer_shifts(self, today)

@@ -41,6 +41,8 @@ from sqlalchemy import and_, case, func, or_, select
 from marketplace.baskets.models import BasketOffer, Delivery, Subscription
 from marketplace.baskets.prefinancing import DELIVERED_STATES, UPCOMING_STATES, producer_statement
 from marketplace.baskets.schedule import Season, _in_covered_week
+from marketplace.books import owed
+from marketplace.books.models import Payout, RemittanceItem
 from marketplace.cards.models import CardPayment
 from marketplace.catalogue.models import Availability
 from marketplace.delivery.models import DistributionDay
@@ -663,6 +665,69 @@ def one_membership_per_period_fee_booked_once(ctx: CheckContext) -> Violations:
     found += [
         f"fee entry {reference} without its membership" for reference in entries.keys() - seen
     ]
+
+
+# --- 6. The treasurer's books ---------------------------------------------------------------------
+
+
+def producers_settled_plus_owed_equal_collected(ctx: CheckContext) -> Violations:
+    """For each group G and producer P, with C = Σ ledger payments on P's contracts in G minus
+    the refunds and reversals (kind refund, or adjustment with an external reference other
+    than an absence taken back, "absence:…"):
+    Σ payouts(G, P) + Σ offline payments handed over (G, P) + owed(G, P) = C, where owed is
+    the figure of the producer's statement (marketplace.books.owed). A remitted payment is
+    booked (received or handed over, never still recorded), and remitted once."""
+    found: Violations = []
+    collected: dict[tuple[int, int], int] = defaultdict(int)
+    for group_id, producer_id, total in db.session.execute(
+        select(LedgerEntry.group_id, BasketOffer.producer_id, func.sum(LedgerEntry.amount_cents))
+        .join(BasketOffer, BasketOffer.id == LedgerEntry.offer_id)
+        .where(
+            or_(
+                LedgerEntry.kind.in_(("payment", "refund")),
+                and_(
+                    LedgerEntry.kind == "adjustment",
+                    LedgerEntry.external_reference.is_not(None),
+                    LedgerEntry.external_reference.not_like("absence:%"),
+                ),
+            )
+        )
+        .group_by(LedgerEntry.group_id, BasketOffer.producer_id)
+    ):
+        collected[(group_id, producer_id)] = int(total)
+    settled: dict[tuple[int, int], int] = defaultdict(int)
+    for group_id, producer_id, total in db.session.execute(
+        select(Payout.group_id, Payout.producer_id, func.sum(Payout.amount_cents)).group_by(
+            Payout.group_id, Payout.producer_id
+        )
+    ):
+        settled[(group_id, producer_id)] += int(total)
+    for group_id, producer_id, total in db.session.execute(
+        select(
+            OfflinePayment.group_id, BasketOffer.producer_id, func.sum(OfflinePayment.amount_cents)
+        )
+        .join(Installment, Installment.id == OfflinePayment.installment_id)
+        .join(Subscription, Subscription.id == Installment.subscription_id)
+        .join(BasketOffer, BasketOffer.id == Subscription.offer_id)
+        .where(OfflinePayment.state == "handed_over")
+        .group_by(OfflinePayment.group_id, BasketOffer.producer_id)
+    ):
+        settled[(group_id, producer_id)] += int(total)
+    group_ids = set(db.session.scalars(select(BasketOffer.group_id).distinct()))
+    for group_id in group_ids:
+        for balance in owed.balances(group_id, until=ctx.today):
+            key = (group_id, balance.producer_id)
+            if settled[key] + balance.owed_cents != collected[key]:
+                found.append(
+                    f"group {group_id}, producer {balance.producer_id}: settled {settled[key]} "
+                    f"+ owed {balance.owed_cents} ≠ collected {collected[key]}"
+                )
+    for payment_id, state in db.session.execute(
+        select(OfflinePayment.id, OfflinePayment.state)
+        .join(RemittanceItem, RemittanceItem.payment_id == OfflinePayment.id)
+        .where(OfflinePayment.state.not_in(("received", "handed_over")))
+    ):
+        found.append(f"offline payment {payment_id} remitted but {state}")
     return found
 
 
@@ -680,4 +745,5 @@ INVARIANTS: list[Callable[[CheckContext], Violations]] = [
     each_job_once_per_period,
     one_membership_per_period_fee_booked_once,
     producers_documents_equal_what_households_owe_them,
+    producers_settled_plus_owed_equal_collected,
 ]
