@@ -118,6 +118,8 @@ PARTS: tuple[Part, ...] = (
     Part("rappels_de_distribution", "pickup_reminders"),
     Part("paniers_de_la_semaine_annonces", "week_baskets"),
     Part("documents_deposes", "group_documents"),
+    Part("remises_preparees", "remittances"),
+    Part("virements_prepares", "payout_runs"),
     Part("paiements_enregistres", "offline_payments"),
     Part("paiements_carte", "card_payments"),
     Part("moyens_de_paiement", "saved_payment_methods"),
