@@ -64,6 +64,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.cards.webhooks import bp as stripe_webhooks
     from marketplace.catalogue.views import bp as catalogue
     from marketplace.delivery.views import bp as delivery
+    from marketplace.direct_debit.admin_views import bp as direct_debit_admin
+    from marketplace.direct_debit.views import bp as direct_debit
     from marketplace.groceries.views import bp as groceries
     from marketplace.grocery_shop.beneficiary_views import bp as beneficiaries
     from marketplace.grocery_shop.loading_views import bp as grocery_loading
@@ -114,6 +116,8 @@ def register_blueprints(app: Flask) -> None:
         waiting_list,
         fund,
         card_followup,
+        direct_debit,
+        direct_debit_admin,
         cards,
         credits,
         stripe_webhooks,

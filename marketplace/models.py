@@ -17,6 +17,15 @@ from marketplace.delivery.models import (
     PickupPoint,
     ScheduleException,
 )
+from marketplace.direct_debit.models import (
+    DebitBatch,
+    DebitBatchItem,
+    DebitChoice,
+    DebitMandate,
+    DebitNotice,
+    DebitSettings,
+    StatementLine,
+)
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop.models import (
     Beneficiary,
@@ -52,6 +61,13 @@ from marketplace.shifts.models import ShiftSignup, StaffingAlert, VolunteerRole
 from marketplace.shop.models import Order, OrderLine
 
 __all__ = [
+    "DebitBatch",
+    "DebitBatchItem",
+    "DebitChoice",
+    "DebitMandate",
+    "DebitNotice",
+    "DebitSettings",
+    "StatementLine",
     "Beneficiary",
     "Depot",
     "PreOrder",
