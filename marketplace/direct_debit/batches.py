@@ -175,6 +175,11 @@ def _batch_by_key(request_key: str) -> DebitBatch | None:
     ).first()
 
 
+def _offer_id(installment: Installment) -> int:
+    # The producer's prefinancing statement counts payments by contract (ledger offer_id).
+    return db.session.get(Subscription, installment.subscription_id).offer_id
+
+
 def _label(item: DebitBatchItem, text) -> str:
     with force_locale(item.user.language):
         return text()
@@ -194,6 +199,7 @@ def collect(batch: DebitBatch, *, today: date, now: datetime) -> int:
             amount_cents=item.amount_cents,
             occurred_on=today,
             label=_label(item, lambda: _("Prélèvement SEPA par le groupe")),
+            offer_id=_offer_id(installment),
             subscription_id=installment.subscription_id,
             installment_id=installment.id,
             external_reference=PAYMENT_REFERENCE.format(item.end_to_end_id),
@@ -226,6 +232,7 @@ def record_return(item: DebitBatchItem, *, code: str, today: date) -> bool:
             amount_cents=-item.amount_cents,
             occurred_on=today,
             label=_label(item, lambda: _("Prélèvement SEPA rejeté par la banque")),
+            offer_id=_offer_id(installment),
             subscription_id=installment.subscription_id,
             installment_id=installment.id,
             external_reference=RETURN_REFERENCE.format(item.end_to_end_id),

@@ -39,7 +39,7 @@ from marketplace.payments.models import LedgerEntry
 from marketplace.scheduler.registry import Daily
 from marketplace.scheduler.runner import run_due
 from marketplace.timezones import paris_today, to_paris
-from tests.simulation import actors, invariants
+from tests.simulation import actors, debits, invariants
 from tests.simulation.territory import GroupRef, HouseholdRef, Territory, TerritorySpec, build
 
 MAX_ROWS_SHOWN = 10
@@ -149,6 +149,7 @@ class Simulation:
         self.failures = self.summary.failures
         self._coordinates: time_machine.Coordinates | None = None
         self._last_instant: datetime | None = None
+        self.debits = debits.DebitPlan()
 
     # --- The database ---------------------------------------------------------------------
 
@@ -228,6 +229,7 @@ class Simulation:
         self.summary.households = len(self.territory.households)
         for household in self.territory.households:
             actors.save_payment_method(self, household)
+        debits.set_up(self)
         self.notes.append(
             f"saison du {self.territory.season_starts_on} au {self.territory.season_ends_on}, "
             f"graine {self.seed}"
@@ -289,6 +291,7 @@ class Simulation:
         actors.extras(self, today)
         actors.volunteer_shifts(self, today)
         actors.settle_unticked(self)
+        debits.daily(self, today)
 
     def _evening(self, day_number: int, today: date) -> None:
         days = actors.todays_days(today)
@@ -361,6 +364,7 @@ class Simulation:
 
     def _totals(self) -> None:
         summary = self.summary
+        summary.notes.append(debits.summary_note(self))
         summary.notes.append(
             "tâches les plus lentes : "
             + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.slowest_jobs())
