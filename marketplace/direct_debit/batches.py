@@ -155,17 +155,22 @@ def build_batch(
             }
         )
     batch.xml = sepa.export(validate=True).decode()
-    with unique.first_one_wins(
-        _("Ces échéances viennent d'être mises dans un autre lot : rechargez la page."),
-        existing=lambda: _batch_by_key(request_key),
-    ):
-        db.session.add(batch)
-        db.session.flush()
-        for item in items:
-            item.batch_id = batch.id
-            db.session.add(item)
-        for debit in due:
-            debit.installment.state = InstallmentState.PENDING.value
+    try:
+        with unique.first_one_wins(
+            _("Ces échéances viennent d'être mises dans un autre lot : rechargez la page."),
+            existing=lambda: _batch_by_key(request_key),
+        ):
+            db.session.add(batch)
+            db.session.flush()
+            for item in items:
+                item.batch_id = batch.id
+                db.session.add(item)
+            for debit in due:
+                debit.installment.state = InstallmentState.PENDING.value
+    except unique.AlreadyCreatedError as error:
+        if error.existing is not None:
+            return error.existing  # the same form, sent twice at once: the first one's batch
+        raise
     return batch
 
 
