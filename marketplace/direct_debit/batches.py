@@ -190,11 +190,14 @@ def _label(item: DebitBatchItem, text) -> str:
         return text()
 
 
-def collect(batch: DebitBatch, *, today: date, now: datetime) -> int:
-    """The bank credited the batch: each debit not returned is paid, booked once."""
+def collect(
+    batch: DebitBatch, *, today: date, now: datetime, only: DebitBatchItem | None = None
+) -> int:
+    """The bank credited the batch (or, `only`, one of its debits): each debit not returned
+    is paid, booked once."""
     collected = 0
     for item in batch.items:
-        if item.state != ItemState.SUBMITTED.value:
+        if item.state != ItemState.SUBMITTED.value or (only is not None and item is not only):
             continue
         installment = item.installment
         entry = book_entry(
@@ -214,8 +217,9 @@ def collect(batch: DebitBatch, *, today: date, now: datetime) -> int:
         installment.state = InstallmentState.PAID.value
         installment.paid_at = now
         collected += 1
-    batch.state = BatchState.COLLECTED.value
-    batch.collected_at = batch.collected_at or now
+    if all(item.state != ItemState.SUBMITTED.value for item in batch.items):
+        batch.state = BatchState.COLLECTED.value
+        batch.collected_at = batch.collected_at or now
     db.session.flush()
     return collected
 

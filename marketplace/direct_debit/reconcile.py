@@ -82,6 +82,17 @@ def _match(
     group: Organisation, row: StatementLine, *, by_id: int, today: date, now: datetime
 ) -> bool:
     if row.amount_cents > 0:
+        # A bank that credits each debit on its own line names it by its end-to-end id.
+        single = batches.item_by_end_to_end(group.id, row.reference)
+        if (
+            single is not None
+            and single.state == ItemState.SUBMITTED
+            and single.amount_cents == row.amount_cents
+        ):
+            batches.collect(single.batch, today=today, now=now, only=single)
+            row.batch_id, row.batch_item_id = single.batch_id, single.id
+            row.state = LineState.MATCHED.value
+            return True
         batch = _batch_for(group.id, row)
         if batch is not None:
             batches.collect(batch, today=today, now=now)
@@ -115,10 +126,10 @@ def _batch_for(group_id: int, row: StatementLine) -> DebitBatch | None:
         )
     )
     text = f"{row.reference} {row.label}"
+    # Its reference, or else its exact total; either way the amount must be what is still due.
     by_reference = [batch for batch in submitted if batch.reference in text]
-    if len(by_reference) == 1:
-        return by_reference[0]
-    by_total = [batch for batch in submitted if _still_due(batch) == row.amount_cents]
+    candidates = by_reference or submitted
+    by_total = [batch for batch in candidates if _still_due(batch) == row.amount_cents]
     return by_total[0] if len(by_total) == 1 else None
 
 

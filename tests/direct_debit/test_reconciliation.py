@@ -161,3 +161,52 @@ def test_nothing_is_kept_from_a_bad_file(app):
         statements.parse(b"date,amount,label,reference\n2026-12-07,douze,X,Y\n", "r.csv")
     assert _count(StatementLine) == 0
     assert group.id
+
+
+def test_a_bank_crediting_each_debit_on_its_own_line(app):
+    group = group_with_settings(notice_days=2)
+    coordinator = factories.UserFactory()
+    debit_household(group, due_in_days=(2,), amount_cents=3000)
+    debit_household(group, due_in_days=(2,), amount_cents=4500, iban_index=1)
+    batch = _batch(group, coordinator)
+    day = paris_today() + timedelta(days=3)
+    first, second = batch.items
+    data = camt053(
+        [
+            dict(
+                entry_ref="C1",
+                amount_cents=first.amount_cents,
+                booked_on=day,
+                reference=first.end_to_end_id,
+            ),
+            dict(
+                entry_ref="C2",
+                amount_cents=second.amount_cents,
+                booked_on=day,
+                reference=second.end_to_end_id,
+            ),
+        ]
+    )
+    assert _import(group, data, coordinator).matched == 2
+    assert batch.state == "collected"
+    assert {first.state, second.state} == {"collected"}
+
+
+def test_a_credit_of_the_wrong_amount_waits_for_a_person(app):
+    group = group_with_settings(notice_days=2)
+    coordinator = factories.UserFactory()
+    debit_household(group, due_in_days=(2,), amount_cents=3000)
+    batch = _batch(group, coordinator)
+    data = camt053(
+        [
+            dict(
+                entry_ref="C1",
+                amount_cents=2999,
+                booked_on=paris_today(),
+                reference=batch.reference,
+            )
+        ]
+    )
+    assert _import(group, data, coordinator).matched == 0
+    assert batch.state == "submitted"
+    assert len(reconcile.unmatched(group.id)) == 1
