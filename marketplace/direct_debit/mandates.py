@@ -8,6 +8,7 @@ each subscription back the method it had before.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -102,9 +103,21 @@ def live_mandate(group_id: int, user_id: int) -> DebitMandate | None:
     ).first()
 
 
+def _reference_prefix(group: Organisation) -> str:
+    return re.sub(r"[^A-Z0-9-]", "", group.slug.upper())[:14]
+
+
 def new_reference(group: Organisation) -> str:
     """A mandate reference (RUM): unique, at most 35 characters of the SEPA alphabet."""
-    return f"{group.slug.upper()[:14]}-{secrets.token_hex(8).upper()}"
+    return f"{_reference_prefix(group)}-{secrets.token_hex(8).upper()}"
+
+
+def is_reference_of(group: Organisation, reference: str) -> bool:
+    """Made by new_reference for this group (the page carries it between two steps)."""
+    return (
+        re.fullmatch(rf"{re.escape(_reference_prefix(group))}-[0-9A-F]{{16}}", reference)
+        is not None
+    )
 
 
 def mandate_text(
@@ -142,6 +155,8 @@ def sign(
     signer = signer_name.strip()
     if not signer or len(signer) > NAME_MAX:
         raise DomainError(_("Indiquez le nom du titulaire du compte."), field="signer_name")
+    if not is_reference_of(group, reference):
+        raise DomainError(_("Le texte du mandat a changé : relisez-le et signez à nouveau."))
     clean = clean_iban(iban)
     bank = clean_bic(bic) if bic.strip() else bic_of(clean)
     if not bank:

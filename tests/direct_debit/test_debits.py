@@ -101,6 +101,35 @@ def test_the_signed_text_must_be_the_one_shown(app):
         )
 
 
+def test_a_reference_not_made_by_the_site_is_refused(app):
+    group = group_with_settings()
+    user = factories.UserFactory()
+    settings = mandates.settings_of(group.id)
+    reference = "<evil>&"
+    text = mandates.mandate_text(
+        settings,
+        reference=reference,
+        signer="Dupont",
+        iban="DE89370400440532013000",
+        bic="COBADEFFXXX",
+        language="fr",
+    )
+    with pytest.raises(DomainError):
+        mandates.sign(
+            group=group,
+            user=user,
+            signer_name="Dupont",
+            iban="DE89370400440532013000",
+            bic="COBADEFFXXX",
+            shown_text=text,
+            reference=reference,
+            ip_address="::1",
+            now=utcnow(),
+            today=paris_today(),
+        )
+    assert mandates.is_reference_of(group, mandates.new_reference(group))
+
+
 def test_revoking_gives_back_the_former_method(app):
     group = group_with_settings()
     _user, subscription, _installments, mandate = debit_household(group)
