@@ -8,12 +8,14 @@ the pain.008.001.02 schema before anything is kept (sepaxml, validation on).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sepaxml import SepaDD
+from sepaxml.validation import ValidationError
 from sqlalchemy import exists, select
 
 from marketplace import unique
@@ -35,6 +37,8 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, Installment, InstallmentState, PaymentMethod
+
+logger = logging.getLogger(__name__)
 
 # A batch takes the debits notified for the coming days: the bank needs the file the
 # business day before the collection (CORE, D-1), so one batch a week suffices.
@@ -154,7 +158,15 @@ def build_batch(
                 "endtoend_id": item.end_to_end_id,
             }
         )
-    batch.xml = sepa.export(validate=True).decode()
+    try:
+        batch.xml = sepa.export(validate=True).decode()
+    except ValidationError:
+        # Never a file the bank would refuse: every value was checked when it was typed, so
+        # this is a bug to report, not something a coordinator can mend.
+        logger.exception("The pain.008 file of group %s is not valid", group_id)
+        raise DomainError(
+            _("Le fichier de prélèvements n'a pas pu être préparé : prévenez l'équipe du site.")
+        ) from None
     try:
         with unique.first_one_wins(
             _("Ces échéances viennent d'être mises dans un autre lot : rechargez la page."),

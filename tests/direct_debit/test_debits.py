@@ -291,3 +291,23 @@ def test_a_returned_installment_is_in_the_card_follow_up(app, client, login):
     page = client.get(f"/groups/{group.slug}/manage/card-payments")
     assert page.status_code == 200
     assert "Prélèvement rejeté" in page.get_data(as_text=True)
+
+
+def test_a_file_the_schema_refuses_is_never_kept(app, monkeypatch):
+    from sepaxml import SepaDD
+    from sepaxml.validation import ValidationError
+
+    from marketplace.direct_debit.models import DebitBatch
+
+    group = group_with_settings(notice_days=2)
+    coordinator = factories.UserFactory()
+    _user, _sub, installments, _mandate = debit_household(group, due_in_days=(2,))
+
+    def refused(self, validate=True, pretty_print=False):
+        raise ValidationError("invalid")
+
+    monkeypatch.setattr(SepaDD, "export", refused)
+    with pytest.raises(DomainError, match="pas pu être préparé"):
+        _notify_and_batch(group, coordinator)
+    assert db.session.scalar(select(func.count()).select_from(DebitBatch)) == 0
+    assert installments[0].state == InstallmentState.PLANNED.value
