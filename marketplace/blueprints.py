@@ -50,6 +50,14 @@ def register_calendar_followers(app: Flask) -> None:
     register(SEASON_FOLLOWER)
 
 
+def register_payment_offers(app: Flask) -> None:
+    """Other ways to pay a contract, shown on its page (baskets/payment_offers.py)."""
+    from marketplace.baskets.payment_offers import register
+    from marketplace.direct_debit.mandates import payment_offer
+
+    register("direct_debit", payment_offer)
+
+
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts
     from marketplace.baskets.delivery_views import bp as my_deliveries
@@ -135,4 +143,5 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     register_checklist_sources(app)
     register_calendar_followers(app)
+    register_payment_offers(app)
     register_api(app)

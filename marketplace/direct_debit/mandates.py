@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import render_template
+from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from marketplace import unique
 from marketplace.accounts.models import User
 from marketplace.baskets.models import Subscription, SubscriptionStatus
+from marketplace.baskets.payment_offers import PaymentOffer
 from marketplace.direct_debit.identifiers import bic_of, clean_bic, clean_iban, clean_ics
 from marketplace.direct_debit.models import (
     MAX_NOTICE_DAYS,
@@ -250,3 +251,18 @@ def mandate_for_subscription(subscription_ids: list[int]) -> dict[int, DebitMand
         .where(DebitChoice.subscription_id.in_(subscription_ids), DebitMandate.revoked_at.is_(None))
     ).all()
     return {subscription_id: mandate for subscription_id, mandate in rows}
+
+
+def payment_offer(subscription: Subscription) -> PaymentOffer | None:
+    """On a contract's page (baskets.payment_offers): paying it by the group's own debit,
+    when the group collects debits and the contract is paid another way."""
+    if subscription.payment_method == PaymentMethod.DIRECT_DEBIT.value:
+        return None
+    if settings_of(subscription.group_id) is None:
+        return None
+    group = db.session.get(Organisation, subscription.group_id)
+    return PaymentOffer(
+        text=_("Votre groupe peut prélever lui-même les échéances de ce contrat."),
+        link_label=_("Payer ce contrat par prélèvement"),
+        url=url_for("direct_debit.mandate", slug=group.slug),
+    )

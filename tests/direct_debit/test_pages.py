@@ -169,3 +169,22 @@ def test_the_batch_and_statement_pages_keep_their_query_count(app, client, user_
                 client.get(f"/groups/{large.slug}/manage/direct-debits/{page}").status_code == 200
             )
         assert few.count == many.count, page
+
+
+def test_a_contracts_page_offers_the_groups_own_debit(app, client, login):
+    group = group_with_settings()
+    other_group = factories.GroupFactory()
+    user = factories.UserFactory()
+    factories.MembershipFactory(user=user, organisation=group, role="member")
+    here = factories.SubscriptionFactory(
+        offer=factories.BasketOfferFactory(supply__group=group), user=user
+    )
+    elsewhere = factories.SubscriptionFactory(
+        offer=factories.BasketOfferFactory(supply__group=other_group), user=user
+    )
+    db.session.commit()
+    login(user)
+    page = client.get(f"/subscriptions/{here.id}").get_data(as_text=True)
+    assert f"/groups/{group.slug}/direct-debit/mandate" in page
+    page = client.get(f"/subscriptions/{elsewhere.id}").get_data(as_text=True)
+    assert "direct-debit/mandate" not in page
