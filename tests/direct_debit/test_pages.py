@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from marketplace.db import utcnow
-from marketplace.direct_debit import mandates, notices, reconcile, statements
+from marketplace.direct_debit import batches, mandates, notices, reconcile, statements
 from marketplace.direct_debit.models import DebitBatch, DebitMandate, DebitSettings, StatementLine
 from marketplace.extensions import db
 from marketplace.timezones import paris_today
@@ -169,6 +169,23 @@ def test_the_batch_and_statement_pages_keep_their_query_count(app, client, user_
                 client.get(f"/groups/{large.slug}/manage/direct-debits/{page}").status_code == 200
             )
         assert few.count == many.count, page
+    batch_ids = {}
+    for group in (small, large):
+        batch_ids[group.id] = batches.build_batch(
+            group_id=group.id,
+            settings=mandates.settings_of(group.id),
+            request_key=f"k{group.id}",
+            created_by_id=coordinator.id,
+            today=paris_today(),
+        ).id
+    db.session.commit()
+    as_new_request()
+    with count_queries() as few:
+        client.get(f"/groups/{small.slug}/manage/direct-debits/batches/{batch_ids[small.id]}")
+    as_new_request()
+    with count_queries() as many:
+        client.get(f"/groups/{large.slug}/manage/direct-debits/batches/{batch_ids[large.id]}")
+    assert few.count == many.count, "batch"
 
 
 def test_a_contracts_page_offers_the_groups_own_debit(app, client, login):
@@ -188,3 +205,27 @@ def test_a_contracts_page_offers_the_groups_own_debit(app, client, login):
     assert f"/groups/{group.slug}/direct-debit/mandate" in page
     page = client.get(f"/subscriptions/{elsewhere.id}").get_data(as_text=True)
     assert "direct-debit/mandate" not in page
+
+
+def test_a_coordinator_records_a_return_and_others_cannot(app, client, user_with_role, outbox):
+    group = group_with_settings(notice_days=2)
+    _user, _sub, installments, _mandate = debit_household(group, due_in_days=(2,))
+    notices.send_notices(paris_today(), utcnow())
+    coordinator = user_with_role("coordinator", group, log_in=False)
+    batch = batches.build_batch(
+        group_id=group.id,
+        settings=mandates.settings_of(group.id),
+        request_key="k",
+        created_by_id=coordinator.id,
+        today=paris_today(),
+    )
+    item_id = batch.items[0].id
+    db.session.commit()
+    base = f"/groups/{group.slug}/manage/direct-debits"
+    user_with_role("coordinator", factories.GroupFactory())
+    assert client.post(f"{base}/items/{item_id}/return", data={"code": "AM04"}).status_code == 403
+    user_with_role("coordinator", group)
+    answer = client.post(f"{base}/items/{item_id}/return", data={"code": "AM04"})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert installments[0].state == "failed"
