@@ -68,6 +68,14 @@ def register_signup_followers(app: Flask) -> None:
     register("invoicing", after_signup)
 
 
+def register_payment_offers(app: Flask) -> None:
+    """Other ways to pay a contract, shown on its page (baskets/payment_offers.py)."""
+    from marketplace.baskets.payment_offers import register
+    from marketplace.direct_debit.mandates import payment_offer
+
+    register("direct_debit", payment_offer)
+
+
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts
     from marketplace.baskets.delivery_views import bp as my_deliveries
@@ -85,6 +93,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalogue.views import bp as catalogue
     from marketplace.catalogue.week_views import bp as week_baskets
     from marketplace.delivery.views import bp as delivery
+    from marketplace.direct_debit.admin_views import bp as direct_debit_admin
+    from marketplace.direct_debit.views import bp as direct_debit
     from marketplace.documents.views import bp as documents
     from marketplace.feeds.views import bp as feeds
     from marketplace.groceries.views import bp as groceries
@@ -145,6 +155,8 @@ def register_blueprints(app: Flask) -> None:
         waiting_list,
         fund,
         card_followup,
+        direct_debit,
+        direct_debit_admin,
         cards,
         credits,
         stripe_webhooks,
@@ -169,4 +181,5 @@ def register_blueprints(app: Flask) -> None:
     register_calendar_followers(app)
     register_member_columns(app)
     register_signup_followers(app)
+    register_payment_offers(app)
     register_api(app)

@@ -11,6 +11,7 @@ def load_jobs() -> JobRegistry:
     import marketplace.baskets.jobs  # noqa: F401
     import marketplace.cards.jobs  # noqa: F401
     import marketplace.delivery.jobs  # noqa: F401
+    import marketplace.direct_debit.jobs  # noqa: F401
     import marketplace.grocery_shop.jobs  # noqa: F401
     import marketplace.invoicing.jobs  # noqa: F401
     import marketplace.membership.jobs  # noqa: F401

@@ -25,6 +25,15 @@ from marketplace.delivery.models import (
     PickupPoint,
     ScheduleException,
 )
+from marketplace.direct_debit.models import (
+    DebitBatch,
+    DebitBatchItem,
+    DebitChoice,
+    DebitMandate,
+    DebitNotice,
+    DebitSettings,
+    StatementLine,
+)
 from marketplace.documents.models import GroupDocument
 from marketplace.feeds.models import CalendarFeedToken
 from marketplace.groceries.models import Grocery
@@ -85,6 +94,13 @@ __all__ = [
     "PayoutRun",
     "Remittance",
     "RemittanceItem",
+    "DebitBatch",
+    "DebitBatchItem",
+    "DebitChoice",
+    "DebitMandate",
+    "DebitNotice",
+    "DebitSettings",
+    "StatementLine",
     "Beneficiary",
     "Depot",
     "PreOrder",

@@ -166,7 +166,8 @@ def _check_offer(group: Group, data: OfferData, offer_id: int | None = None) -> 
         raise DomainError(_("Le nombre d'absences ne peut pas être négatif."), field="max_absences")
     if not data.plans or not data.plans <= {value.value for value in PaymentPlan}:
         raise DomainError(_("Autorisez au moins une façon d'échelonner."), field="plans")
-    if not data.methods or not data.methods <= {value.value for value in PaymentMethod}:
+    # Direct debits by the group itself are chosen with a mandate (direct_debit), not here.
+    if not data.methods or not data.methods <= {method.value for method in METHOD_COLUMNS}:
         raise DomainError(_("Autorisez au moins un moyen de paiement."), field="methods")
     if data.cancellation_policy not in {value.value for value in CancellationPolicy}:
         raise DomainError(

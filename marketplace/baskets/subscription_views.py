@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.baskets import renewal, signup_followers, subscribing, waiting_list
+from marketplace.baskets import payment_offers, renewal, signup_followers, subscribing, waiting_list
 from marketplace.baskets.models import BasketOffer, BasketSize, OfferStatus, PriceTier, TierStatus
 from marketplace.baskets.subscription_forms import DELIVERY_STATE_LABELS, PLAN_LABELS, SubscribeForm
 from marketplace.db import utcnow
@@ -129,4 +129,8 @@ def detail(subscription_id: int):
         tier_pending=subscription.tier_status == TierStatus.PENDING,
         tier_refused=subscription.tier_status == TierStatus.REFUSED,
         labels=LABELS,
+        # Another way to pay, from a more specific domain (e.g. the group's own debits).
+        payment_offers=payment_offers.offers_for(subscription)
+        if subscription.status == "active"
+        else [],
     )

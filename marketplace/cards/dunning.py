@@ -167,13 +167,27 @@ def on_missing_method(context: InstallmentContext) -> None:
     _tell_household(context, code=NO_SAVED_METHOD, retry_on=None)
 
 
+def on_returned_elsewhere(context: InstallmentContext, *, reason: str) -> None:
+    """A debit the group collects itself (marketplace.direct_debit) was rejected or returned by
+    the household's bank: like a final refusal, it is unpaid and not retried automatically,
+    and the household and the coordinators are told why."""
+    installment = context.installment
+    installment.state = InstallmentState.FAILED.value
+    installment.charge_retry_on = None
+    db.session.flush()
+    _tell_household(context, code="", retry_on=None, reason=reason)
+    _tell_coordinators(context, code="", reason=reason)
+
+
 def stop_retries(installment: Installment) -> None:
     """A coordinator stops the automatic retries (the household pays another way)."""
     installment.charge_retry_on = None
     db.session.flush()
 
 
-def _tell_household(context: InstallmentContext, *, code: str, retry_on: date | None) -> None:
+def _tell_household(
+    context: InstallmentContext, *, code: str, retry_on: date | None, reason: str | None = None
+) -> None:
     user, installment = context.user, context.installment
     confirm = needs_authentication(code)
     with force_locale(user.language):
@@ -190,7 +204,7 @@ def _tell_household(context: InstallmentContext, *, code: str, retry_on: date | 
             group=context.group,
             installment=installment,
             offer_name=context.offer_name,
-            reason=failure_reason(code),
+            reason=reason or failure_reason(code),
             confirm=confirm,
             retry_on=retry_on,
             pay_link=pay_installment_url(installment.id),
@@ -198,7 +212,9 @@ def _tell_household(context: InstallmentContext, *, code: str, retry_on: date | 
         )
 
 
-def _tell_coordinators(context: InstallmentContext, *, code: str) -> None:
+def _tell_coordinators(
+    context: InstallmentContext, *, code: str, reason: str | None = None
+) -> None:
     link = absolute_url("card_followup.index", slug=context.group.slug)
     for coordinator in coordinators_of(context.group.id):
         with force_locale(coordinator.language):
@@ -214,7 +230,7 @@ def _tell_coordinators(context: InstallmentContext, *, code: str) -> None:
                 group=context.group,
                 installment=context.installment,
                 offer_name=context.offer_name,
-                reason=failure_reason(code),
+                reason=reason or failure_reason(code),
                 amount=format_money(context.installment.amount_cents),
                 due_on=format_date(context.installment.due_on, "long"),
                 link=link,

@@ -14,8 +14,12 @@ from marketplace.cards.dunning import NO_SAVED_METHOD, failure_reason
 from marketplace.cards.installments import STRIPE_PAYMENT_METHODS
 from marketplace.cards.models import CardPayment, CardPaymentState
 from marketplace.extensions import db
-from marketplace.payments.models import Installment, InstallmentState
+from marketplace.payments.models import Installment, InstallmentState, PaymentMethod
 from marketplace.payments.statements import offers_table, subscriptions_table
+
+# Also followed up here: the debits the group sends its own bank (marketplace.direct_debit).
+FOLLOWED_UP_METHODS = (*STRIPE_PAYMENT_METHODS, PaymentMethod.DIRECT_DEBIT.value)
+DEBIT_RETURNED = _l("Prélèvement rejeté par la banque du foyer (voir les lots de prélèvements).")
 
 LIVE_STATE_LABELS = {
     CardPaymentState.CREATING.value: _l("Envoi à la banque en cours"),
@@ -35,9 +39,17 @@ class FailedInstallment:
     retry_on: date | None
     attempts: int  # refused charges so far
     failure_code: str  # of the last refused charge ("" when nothing was ever sent)
+    method: str = ""  # the subscription's payment method
+
+    @property
+    def debited_by_group(self) -> bool:
+        """Returned from a batch the group sends its bank itself (no automatic retry here)."""
+        return self.method == PaymentMethod.DIRECT_DEBIT.value
 
     @property
     def reason(self) -> str:
+        if self.debited_by_group:
+            return str(DEBIT_RETURNED)
         return failure_reason(self.failure_code or NO_SAVED_METHOD)
 
 
@@ -83,6 +95,7 @@ def failed_installments(group_id: int) -> list[FailedInstallment]:
             Installment.charge_retry_on,
             func.coalesce(failures.c.attempts, 0),
             func.coalesce(CardPayment.failure_code, ""),
+            subscriptions.c.payment_method,
         )
         .join(subscriptions, subscriptions.c.id == Installment.subscription_id)
         .join(offers, offers.c.id == subscriptions.c.offer_id)
@@ -91,7 +104,7 @@ def failed_installments(group_id: int) -> list[FailedInstallment]:
         .outerjoin(CardPayment, CardPayment.id == failures.c.last_id)
         .where(
             subscriptions.c.group_id == group_id,
-            subscriptions.c.payment_method.in_(STRIPE_PAYMENT_METHODS),
+            subscriptions.c.payment_method.in_(FOLLOWED_UP_METHODS),
             Installment.state == InstallmentState.FAILED.value,
         )
         .order_by(Installment.due_on, User.name, Installment.id)

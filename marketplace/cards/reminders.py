@@ -70,6 +70,8 @@ def installments_to_remind(today: date) -> list[InstallmentContext]:
             or_(
                 and_(
                     ~sepa,
+                    # Debited by the group itself: its own pre-notification (direct_debit).
+                    subscriptions.c.payment_method != PaymentMethod.DIRECT_DEBIT.value,
                     Installment.due_on >= today,
                     Installment.due_on <= today + timedelta(days=REMIND_DAYS_AHEAD),
                 ),

@@ -12,6 +12,7 @@ METHOD_LABELS = {
     PaymentMethod.CHEQUE.value: _l("Chèque"),
     PaymentMethod.CASH.value: _l("Espèces"),
     PaymentMethod.TRANSFER.value: _l("Virement bancaire"),
+    PaymentMethod.DIRECT_DEBIT.value: _l("Prélèvement par l'AMAP"),
 }
 
 INSTALLMENT_STATE_LABELS = {

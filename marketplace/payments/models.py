@@ -32,6 +32,8 @@ class PaymentMethod(enum.StrEnum):
     CHEQUE = "cheque"
     CASH = "cash"
     TRANSFER = "transfer"
+    # Debited by the group itself from a mandate it holds (marketplace/direct_debit).
+    DIRECT_DEBIT = "direct_debit"
 
 
 class EntryKind(enum.StrEnum):

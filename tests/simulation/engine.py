@@ -40,7 +40,7 @@ from marketplace.payments.models import LedgerEntry
 from marketplace.scheduler.registry import Daily
 from marketplace.scheduler.runner import run_due
 from marketplace.timezones import paris_today, to_paris
-from tests.simulation import actors, invariants
+from tests.simulation import actors, debits, invariants
 from tests.simulation import chaos as chaos_module
 from tests.simulation.territory import GroupRef, HouseholdRef, Territory, TerritorySpec, build
 from tests.simulation.treasurer import treasurer
@@ -156,6 +156,7 @@ class Simulation:
         self.invariants = list(invariants.INVARIANTS)
         self._coordinates: time_machine.Coordinates | None = None
         self._last_instant: datetime | None = None
+        self.debits = debits.DebitPlan()
 
     # --- The database ---------------------------------------------------------------------
 
@@ -243,6 +244,7 @@ class Simulation:
             self.invariants = chaos_module.chaos_invariants(self.chaos)
         for household in self.territory.households:
             actors.save_payment_method(self, household)
+        debits.set_up(self)
         self.notes.append(
             f"saison du {self.territory.season_starts_on} au {self.territory.season_ends_on}, "
             f"graine {self.seed}"
@@ -332,6 +334,7 @@ class Simulation:
         actors.extras(self, today)
         actors.volunteer_shifts(self, today)
         actors.settle_unticked(self)
+        debits.daily(self, today)
 
     def _evening(self, day_number: int, today: date) -> None:
         days = actors.todays_days(today)
@@ -404,6 +407,7 @@ class Simulation:
 
     def _totals(self) -> None:
         summary = self.summary
+        summary.notes.append(debits.summary_note(self))
         summary.notes.append(
             "tâches les plus lentes : "
             + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.slowest_jobs())

@@ -46,6 +46,7 @@ from marketplace.books.models import Payout, RemittanceItem
 from marketplace.cards.models import CardPayment
 from marketplace.catalogue.models import Availability
 from marketplace.delivery.models import DistributionDay
+from marketplace.direct_debit.models import DebitBatchItem
 from marketplace.extensions import db
 from marketplace.membership.models import YearlyMembership
 from marketplace.payments.models import FundMovement, Installment, LedgerEntry, OfflinePayment
@@ -313,6 +314,8 @@ def ledger_payments_match_money_received(ctx: CheckContext) -> Violations:
                 or_(
                     LedgerEntry.kind == "payment",
                     func.coalesce(LedgerEntry.external_reference, "").like("offline:%:cancelled"),
+                    # A debit returned after it was collected: its payment is reversed.
+                    func.coalesce(LedgerEntry.external_reference, "").like("debit:%:returned"),
                 )
             )
             .group_by(Installment.subscription_id)
@@ -372,13 +375,28 @@ def ledger_payments_match_money_received(ctx: CheckContext) -> Violations:
             .group_by(YearlyMembership.user_id, YearlyMembership.group_id)
         )
     )
+    # Debits the group collected itself (a return after collection keeps its payment entry,
+    # reversed by an adjustment).
+    debited = dict(
+        (((u, g), int(a)))
+        for u, g, a in db.session.execute(
+            select(
+                DebitBatchItem.user_id,
+                LedgerEntry.group_id,
+                func.sum(DebitBatchItem.amount_cents),
+            )
+            .join(LedgerEntry, LedgerEntry.id == DebitBatchItem.ledger_entry_id)
+            .group_by(DebitBatchItem.user_id, LedgerEntry.group_id)
+        )
+    )
     for row in per_household:
         key = (row.user_id, row.group_id)
-        received = card.get(key, 0) + offline.get(key, 0) + fees.get(key, 0)
+        received = card.get(key, 0) + offline.get(key, 0) + fees.get(key, 0) + debited.get(key, 0)
         if int(row.payments) != received:
             found.append(
                 f"household {row.user_id} in group {row.group_id}: payments booked "
-                f"{row.payments} ≠ card {card.get(key, 0)} + offline {offline.get(key, 0)}"
+                f"{row.payments} ≠ card {card.get(key, 0)} + offline {offline.get(key, 0)} "
+                f"+ debits {debited.get(key, 0)}"
             )
         if int(row.balance) != int(row.by_kind):
             found.append(f"household {row.user_id}: balance {row.balance} ≠ {row.by_kind}")
@@ -728,6 +746,55 @@ def producers_settled_plus_owed_equal_collected(ctx: CheckContext) -> Violations
         .where(OfflinePayment.state.not_in(("received", "handed_over")))
     ):
         found.append(f"offline payment {payment_id} remitted but {state}")
+
+
+# --- 6. Direct debits through the group's own bank ------------------------------------------
+
+
+def each_installment_in_one_batch_and_each_debit_booked_once(ctx: CheckContext) -> Violations:
+    """An installment is in at most one batch. A collected debit has exactly one PAYMENT of
+    its amount (reference "debit:<end-to-end id>") and its installment is paid; a returned
+    one is failed or paid another way, its payment (if it had been collected) reversed once;
+    a debit still submitted has no payment and its installment is pending."""
+    found = [
+        f"installment {installment_id} in {count} batches"
+        for installment_id, count in db.session.execute(
+            select(DebitBatchItem.installment_id, func.count())
+            .group_by(DebitBatchItem.installment_id)
+            .having(func.count() > 1)
+        )
+    ]
+    reference = func.coalesce(LedgerEntry.external_reference, "")
+    booked: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for ref, kind, amount in db.session.execute(
+        select(reference, LedgerEntry.kind, LedgerEntry.amount_cents).where(
+            reference.like("debit:%")
+        )
+    ):
+        booked[ref.split(":")[1]].append((kind, amount))
+    rows = db.session.execute(
+        select(DebitBatchItem, Installment.state).join(
+            Installment, Installment.id == DebitBatchItem.installment_id
+        )
+    ).all()
+    for item, installment_state in rows:
+        entries = sorted(booked.get(item.end_to_end_id, []))
+        paid = ("payment", item.amount_cents)
+        reversed_ = ("adjustment", -item.amount_cents)
+        if item.state == "collected":
+            ok = entries == [paid] and installment_state in PAID
+        elif item.state == "returned":
+            ok = entries in ([], sorted([paid, reversed_])) and (
+                installment_state in (*UNPAID, *PAID, "pending")
+            )
+            ok = ok and (item.ledger_entry_id is None) == (entries == [])
+        else:
+            ok = entries == [] and installment_state == "pending"
+        if not ok:
+            found.append(
+                f"debit {item.end_to_end_id} ({item.state}, installment {item.installment_id} "
+                f"{installment_state}): ledger {entries}"
+            )
     return found
 
 
@@ -746,4 +813,5 @@ INVARIANTS: list[Callable[[CheckContext], Violations]] = [
     one_membership_per_period_fee_booked_once,
     producers_documents_equal_what_households_owe_them,
     producers_settled_plus_owed_equal_collected,
+    each_installment_in_one_batch_and_each_debit_booked_once,
 ]

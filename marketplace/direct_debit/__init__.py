@@ -1,0 +1,1 @@
+"""SEPA direct debits through the group's own bank (no payment provider), and bank statements."""
