@@ -176,8 +176,8 @@ def statement(slug: str):
             db.session.commit()
             flash(
                 _(
-                    "%(new)d opération(s) nouvelle(s), dont %(matched)d rapprochée(s) ; "
-                    "%(already)d déjà importée(s).",
+                    "Relevé importé. Opérations nouvelles : %(new)d, dont rapprochées : "
+                    "%(matched)d ; déjà importées : %(already)d.",
                     new=outcome.new,
                     matched=outcome.matched,
                     already=outcome.already,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import String, cast, exists, literal, select
 from sqlalchemy.orm import selectinload
@@ -90,10 +90,11 @@ def schedule_terms(subscription: Subscription) -> str:
         ]
         if not parts:
             return _("Règlement : %(method)s.", method=method)
-        return _(
-            "Règlement : %(method)s, en %(count)d échéance(s) : %(list)s.",
+        return ngettext(
+            "Règlement : %(method)s, en %(num)d échéance : %(list)s.",
+            "Règlement : %(method)s, en %(num)d échéances : %(list)s.",
+            len(parts),
             method=method,
-            count=len(parts),
             list=" ; ".join(parts),
         )
 
