@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from marketplace.accounts.models import User
 from marketplace.baskets.models import Subscription
 from marketplace.extensions import db
-from marketplace.invoicing import pdf, sources
+from marketplace.invoicing import memberships, pdf, sources
 from marketplace.invoicing.models import Document, DocumentKind
 from marketplace.mail import absolute_url, send_email
 
@@ -83,6 +83,9 @@ def issue_missing(today: date, now) -> Outcome:
         "cancelled order's invoice",
         sources.cancelled_invoices(),
         lambda invoice: sources.credit_cancelled_invoice(invoice, today),
+    )
+    _each(
+        outcome, "membership", memberships.paid_without_receipt(), memberships.issue_for_membership
     )
     return outcome
 

@@ -49,14 +49,15 @@ def basket_entries_condition():
     )
 
 
-def _documented(key_prefix: str, column):
+def documented(key_prefix: str, column):
+    """A document exists whose source_key is the prefix and this row's id."""
     return exists().where(Document.source_key == literal(key_prefix) + cast(column, String))
 
 
 def undocumented_basket_entries(subscription_id: int | None = None) -> list[LedgerEntry]:
     statement = (
         select(LedgerEntry)
-        .where(basket_entries_condition(), ~_documented("entry:", LedgerEntry.id))
+        .where(basket_entries_condition(), ~documented("entry:", LedgerEntry.id))
         .order_by(LedgerEntry.id)
     )
     if subscription_id is not None:
