@@ -405,6 +405,11 @@ def main() -> None:
             large = [build_group(per_group, index) for index in range(1, GROUPS + 1)][0]
             print(f"territory built in {time.perf_counter() - started:.0f} s", flush=True)
             planning = measure_planning()
+            print(
+                f"planning: {planning['plan']:.0f} ms, floor {planning['floor']:.0f} ms "
+                f"({planning['rows']} deliveries)",
+                flush=True,
+            )
             urls = {"small": page_urls(small), "large": page_urls(large)}
             db.session.remove()
         clients = {
