@@ -142,8 +142,11 @@ class SeasonBatch:
 
     def write(self) -> None:
         """One INSERT of many rows per table; installments follow each subscription's last."""
+        # Core inserts on the session's connection (same transaction): one executemany of
+        # plain rows, without the ORM's per-row bookkeeping.
+        connection = db.session.connection()
         if self.deliveries:
-            db.session.execute(insert(Delivery), self.deliveries)
+            connection.execute(insert(Delivery.__table__), self.deliveries)
         book_entries(self.entries)
         if not self.schedules:
             return
@@ -165,4 +168,4 @@ class SeasonBatch:
             for subscription_id, planned in self.schedules
             for position, item in enumerate(planned, start=1)
         ]
-        db.session.execute(insert(Installment), rows)
+        connection.execute(insert(Installment.__table__), rows)
