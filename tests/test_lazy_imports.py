@@ -1,5 +1,5 @@
-"""A web worker starts without the libraries only some pages need (route planning, Stripe) or
-only the command line needs (Alembic, for migrations): imported on first use, so every worker
+"""A web worker starts without the libraries only some pages need (route planning, Stripe,
+iCalendar feeds, photo uploads) or only the command line needs (Alembic, APScheduler): imported on first use, so every worker
 does not carry them."""
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = """
 import sys
+LAZY = ("pyvrp", "stripe", "alembic", "icalendar", "apscheduler", "PIL")
 from marketplace import create_app
 create_app({
     "SECRET_KEY": "lazy-imports",
     "MARKETPLACE_ENV": "development",
     "SQLALCHEMY_DATABASE_URI": "sqlite://",
 })
-print(" ".join(name for name in ("pyvrp", "stripe", "alembic") if name in sys.modules))
+print(" ".join(name for name in LAZY if name in sys.modules))
 """
 
 
