@@ -1,6 +1,6 @@
 """A web worker starts without the libraries only some pages need (route planning, Stripe,
-iCalendar feeds, photo uploads) or only the command line needs (Alembic, APScheduler): imported on first use, so every worker
-does not carry them."""
+iCalendar feeds, photo uploads) or only the command line needs (Alembic, APScheduler):
+imported on first use, so every worker does not carry them."""
 
 from __future__ import annotations
 
