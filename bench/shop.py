@@ -79,9 +79,17 @@ def build_territory():
     return day, [member.id for member in members]
 
 
-def log_in(client, user_id: int) -> None:
+def session_cookie(user_id: int) -> str:
+    """A new open session of the household's (inside an app context), as the login sets it."""
+    from tests.helpers import login_id
+
+    return login_id(db.session.get(User, user_id))
+
+
+def log_in(client, user_id: int, cookie: str | None = None) -> None:
+    cookie = cookie or session_cookie(user_id)
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = cookie
         session["_fresh"] = True
 
 
@@ -180,12 +188,13 @@ def order_rush(app, day, user_ids: list[int]) -> tuple[int, float]:
         offered = db.session.scalars(
             select(Availability.id).where(Availability.day == day.day).order_by(Availability.id)
         ).all()
+        cookies = {user_id: session_cookie(user_id) for user_id in user_ids}
     start = threading.Barrier(len(user_ids))
 
     def order(index_and_user):
         index, user_id = index_and_user
         client = app.test_client()
-        log_in(client, user_id)
+        log_in(client, user_id, cookies[user_id])
         # Three products each, overlapping between households so rows are contended.
         chosen = [offered[(index * 7 + step * 13) % 40] for step in range(3)]
         data = {"shown": chosen, "action": "order"}

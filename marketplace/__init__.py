@@ -44,7 +44,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         for engine in ext.db.engines.values():
             use_real_sqlite_transactions(engine)
-    ext.migrate.init_app(app, ext.db, directory=str(PROJECT_ROOT / "migrations"))
+    from marketplace import schema_migrations
+
+    schema_migrations.init_app(app, ext.db, PROJECT_ROOT / "migrations")
     ext.csrf.init_app(app)
     ext.babel.init_app(app, locale_selector=select_locale)
     ext.limiter.init_app(app)

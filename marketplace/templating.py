@@ -9,6 +9,7 @@ from marketplace.accounts.passwords import MIN_LENGTH
 from marketplace.catalogue.labels import category_name, unit_name
 from marketplace.catalogue.quantities import format_quantity
 from marketplace.labels import label_name, role_label, trade_label
+from marketplace.list_pages import page_url
 from marketplace.payments.money import format_money
 
 
@@ -24,5 +25,6 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["trade_label"] = trade_label
     app.jinja_env.globals["password_min_length"] = MIN_LENGTH
     app.jinja_env.globals["label_name"] = label_name
+    app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["languages"] = lambda: current_app.config["LANGUAGES"]

@@ -23,18 +23,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask_babel import force_locale, format_date, ngettext
-from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
-from marketplace.baskets.installments import append_installments, lower_unpaid_installments
+from marketplace.accounts.models import User
 from marketplace.baskets.models import (
     BasketOffer,
-    CancelledDayPolicy,
     Delivery,
     DeliveryState,
     OfferStatus,
@@ -46,53 +42,20 @@ from marketplace.baskets.schedule import (
     CandidateDay,
     Season,
     covered_days,
-    installment_plan,
     remaining_days,
     tier_price_cents,
 )
+from marketplace.baskets.season_batch import (
+    PlanReport,
+    SeasonBatch,
+    SubscriptionRow,
+    added_change,
+)
+from marketplace.baskets.season_care import CANCELLABLE_STATES, SubscriptionPlanner
 from marketplace.delivery import followers
 from marketplace.delivery.models import DistributionDay
 from marketplace.extensions import db
-from marketplace.payments.fund import (
-    fund_balance_cents,
-    lock_fund,
-    record_donation,
-    record_tier_support,
-    withdraw_donation,
-)
-from marketplace.payments.ledger import book_entry
-from marketplace.payments.models import EntryKind
 from marketplace.timezones import paris_today
-
-# Baskets a cancelled day may take from: not yet handed over, not an absence.
-CANCELLABLE_STATES = (DeliveryState.PLANNED.value, DeliveryState.GIVEN.value)
-
-
-@dataclass
-class PlanReport:
-    """What planning changed; `lines` say it per subscription, for the repair command."""
-
-    subscriptions: int = 0
-    added: int = 0
-    added_cents: int = 0
-    cancelled: int = 0
-    credited_cents: int = 0
-    carried: int = 0
-    restored: int = 0
-    missed: int = 0  # covered days already closed, without a delivery: reported, not billed
-    lines: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.cancelled or self.restored)
-
-    def __str__(self) -> str:
-        return (
-            f"{self.subscriptions} abonnement(s) vérifié(s), {self.added} livraison(s) "
-            f"ajoutée(s) ({self.added_cents / 100:.2f} €), {self.cancelled} annulée(s) "
-            f"({self.credited_cents / 100:.2f} € crédités, {self.carried} panier(s) reporté(s)), "
-            f"{self.restored} rétablie(s), {self.missed} jour(s) passé(s) sans livraison"
-        )
 
 
 def season_ends_by_group(group_ids: Collection[int] | None) -> dict[int, date]:
@@ -116,14 +79,9 @@ def plan_seasons(
     """Bring every live subscription (of these groups or offers) in line with its season."""
     report = PlanReport()
     query = (
-        select(Subscription)
+        select(*(getattr(Subscription, name) for name in _ROW_COLUMNS), User.email, User.language)
+        .join(User, User.id == Subscription.user_id)
         .where(Subscription.status == SubscriptionStatus.ACTIVE.value)
-        .options(
-            joinedload(Subscription.offer),
-            joinedload(Subscription.size),
-            joinedload(Subscription.tier),
-            joinedload(Subscription.user),
-        )
         .order_by(Subscription.offer_id, Subscription.id)
     )
     if group_ids is not None:
@@ -133,19 +91,41 @@ def plan_seasons(
     if db.session.get_bind().dialect.name != "sqlite":
         # A sign-up, an absence or a cancellation running meanwhile waits for this plan.
         query = query.with_for_update(of=Subscription)
-    by_offer: dict[int, list[Subscription]] = defaultdict(list)
-    for subscription in db.session.scalars(query).unique():
-        by_offer[subscription.offer_id].append(subscription)
-    for subscriptions in by_offer.values():
-        _plan_offer(subscriptions[0].offer, subscriptions, now, report)
+    by_offer: dict[int, list[SubscriptionRow]] = defaultdict(list)
+    for values in db.session.execute(query):
+        row = SubscriptionRow(*values)
+        by_offer[row.offer_id].append(row)
+    if by_offer:
+        offers = db.session.scalars(
+            select(BasketOffer)
+            .where(BasketOffer.id.in_(list(by_offer)))
+            .options(selectinload(BasketOffer.sizes), selectinload(BasketOffer.tiers))
+        )
+        for offer in sorted(offers, key=lambda offer: offer.id):
+            _plan_offer(offer, by_offer[offer.id], now, report)
     db.session.flush()
     return report
 
 
+_ROW_COLUMNS = (
+    "id",
+    "offer_id",
+    "group_id",
+    "user_id",
+    "size_id",
+    "tier_id",
+    "tier_status",
+    "pickup_point_id",
+    "payment_plan",
+    "donation_per_delivery_cents",
+    "created_at",
+)
+
+
 def _plan_offer(
-    offer: BasketOffer, subscriptions: list[Subscription], now: datetime, report: PlanReport
+    offer: BasketOffer, rows: list[SubscriptionRow], now: datetime, report: PlanReport
 ) -> None:
-    point_ids = {subscription.pickup_point_id for subscription in subscriptions}
+    point_ids = {row.pickup_point_id for row in rows}
     days = db.session.scalars(
         select(DistributionDay).where(
             DistributionDay.group_id == offer.group_id,
@@ -160,236 +140,62 @@ def _plan_offer(
         candidates[day.pickup_point_id].append(
             CandidateDay(day.day, day.order_closes_at, day.is_cancelled, ref=day.id)
         )
-    deliveries: dict[int, list[Delivery]] = defaultdict(list)
-    for delivery in db.session.scalars(
-        select(Delivery).where(Delivery.subscription_id.in_([s.id for s in subscriptions]))
+    existing: dict[int, dict[int, str]] = defaultdict(dict)
+    for subscription_id, day_id, state in db.session.execute(
+        select(Delivery.subscription_id, Delivery.distribution_day_id, Delivery.state)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(
+            Subscription.offer_id == offer.id,
+            Subscription.status == SubscriptionStatus.ACTIVE.value,
+        )
     ):
-        deliveries[delivery.subscription_id].append(delivery)
+        existing[subscription_id][day_id] = state
     season = Season(offer.season_starts_on, offer.season_ends_on, offer.frequency)
-    for subscription in subscriptions:
+    covered = {point_id: covered_days(candidates[point_id], season) for point_id in point_ids}
+    sizes = {size.id: size for size in offer.sizes}
+    tiers = {tier.id: tier for tier in offer.tiers}
+    batch = SeasonBatch(offer, paris_today(now))
+    for row in rows:
         report.subscriptions += 1
-        covered = covered_days(candidates[subscription.pickup_point_id], season)
-        signed_for = remaining_days(covered, subscription.created_at)
-        planner = _SubscriptionPlanner(subscription, days_by_id, now, report)
-        planner.plan(signed_for, deliveries[subscription.id])
-
-
-class _SubscriptionPlanner:
-    def __init__(self, subscription, days_by_id, now: datetime, report: PlanReport) -> None:
-        self.subscription = subscription
-        self.offer: BasketOffer = subscription.offer
-        self.days_by_id: dict[int, DistributionDay] = days_by_id
-        self.now = now
-        self.today = paris_today(now)
-        self.report = report
-        self.changes: list[str] = []
-
-    def plan(self, signed_for: list[CandidateDay], deliveries: list[Delivery]) -> None:
-        by_day = {delivery.distribution_day_id: delivery for delivery in deliveries}
-        for delivery in sorted(deliveries, key=self._day_of):
-            day = self.days_by_id.get(delivery.distribution_day_id)
-            if day is None:
-                continue
-            if day.is_cancelled and delivery.state in CANCELLABLE_STATES:
-                self._cancel(delivery, day, deliveries)
-            elif (
-                not day.is_cancelled
-                and delivery.state == DeliveryState.CANCELLED
-                and self.now < day.order_closes_at
-            ):
-                self._restore(delivery, day)
+        signed_for = remaining_days(covered[row.pickup_point_id], row.created_at)
+        states = existing.get(row.id, {})
         missing = [
-            self.days_by_id[candidate.ref]
-            for candidate in signed_for
-            if candidate.ref not in by_day
+            days_by_id[candidate.ref] for candidate in signed_for if candidate.ref not in states
         ]
-        to_add = [day for day in missing if self.now < day.order_closes_at]
-        self.report.missed += len(missing) - len(to_add)
+        to_add = [day for day in missing if now < day.order_closes_at]
+        size_price = sizes[row.size_id].price_cents
+        price = size_price
+        if row.tier_status == TierStatus.APPROVED.value:
+            price = tier_price_cents(size_price, tiers[row.tier_id].percent)
+        needs_fund = bool(to_add) and (row.donation_per_delivery_cents > 0 or price < size_price)
+        if needs_fund or _needs_care(states, days_by_id, now):
+            # The rare cases, one subscription at a time with its objects.
+            subscription = db.session.get(Subscription, row.id)
+            deliveries = list(
+                db.session.scalars(select(Delivery).where(Delivery.subscription_id == row.id))
+            )
+            planner = SubscriptionPlanner(subscription, days_by_id, now, report)
+            planner.plan(signed_for, deliveries)
+            continue
+        report.missed += len(missing) - len(to_add)
         if to_add:
-            self._add(to_add)
-        if self.changes:
-            user = self.subscription.user
-            self.report.lines.append(
-                f"{user.email} — {self.offer.name} : " + " ; ".join(self.changes)
-            )
+            report.added_cents += batch.add(row, to_add, price)
+            report.added += len(to_add)
+            report.lines.append(f"{row.email} — {offer.name} : {added_change(to_add)}")
+    batch.write()
 
-    def _day_of(self, delivery: Delivery) -> date:
-        day = self.days_by_id.get(delivery.distribution_day_id)
-        return day.day if day is not None else date.min
 
-    # --- A cancelled day ---------------------------------------------------------------------
-
-    def _cancel(self, delivery: Delivery, day: DistributionDay, deliveries: list) -> None:
-        delivery.state = DeliveryState.CANCELLED.value
-        delivery.given_to_name = delivery.given_to_email = None
-        self.report.cancelled += 1
-        later = None
-        if self.offer.cancelled_day_policy == CancelledDayPolicy.POSTPONE.value:
-            later = self._next_planned(day, deliveries)
-        if later is not None:
-            later.quantity += delivery.quantity
-            delivery.postponed_to = later
-            self.report.carried += delivery.quantity
-            self.changes.append(f"{day.day.isoformat()} annulée, panier reporté")
-            return
-        amount = delivery.price_cents * delivery.quantity
-        gift = self.subscription.donation_per_delivery_cents
-        with force_locale(self.subscription.user.language):
-            label = _(
-                "Distribution du %(date)s annulée — panier crédité",
-                date=format_date(day.day, "long"),
-            )
-        if amount > 0:
-            self._book(EntryKind.CREDIT, amount, label)
-        if gift > 0:
-            withdraw_donation(
-                self.subscription.group_id,
-                self.subscription.user_id,
-                gift,
-                self.today,
-                label,
-                subscription_id=self.subscription.id,
-            )
-        lower_unpaid_installments(self.subscription.id, amount + gift)
-        self.report.credited_cents += amount + gift
-        self.changes.append(f"{day.day.isoformat()} annulée, {amount / 100:.2f} € crédités")
-
-    def _next_planned(self, day: DistributionDay, deliveries: list[Delivery]) -> Delivery | None:
-        later = [
-            delivery
-            for delivery in deliveries
-            if delivery.state == DeliveryState.PLANNED.value
-            and (other := self.days_by_id.get(delivery.distribution_day_id)) is not None
-            and not other.is_cancelled
-            and other.day > day.day
-            and self.now < other.order_closes_at
-        ]
-        return min(later, key=self._day_of, default=None)
-
-    # --- A day back in the calendar ----------------------------------------------------------
-
-    def _restore(self, delivery: Delivery, day: DistributionDay) -> None:
-        later = delivery.postponed_to
-        self.report.restored += 1
-        if (
-            later is not None
-            and later.state == DeliveryState.PLANNED.value
-            and later.quantity > delivery.quantity
-        ):
-            later.quantity -= delivery.quantity
-            delivery.postponed_to = None
-            delivery.state = DeliveryState.PLANNED.value
-            self.changes.append(f"{day.day.isoformat()} rétablie, panier reporté rendu")
-            return
-        delivery.postponed_to = None
-        delivery.state = DeliveryState.PLANNED.value
-        delivery.quantity = 1
-        self._bill([(day, delivery)])
-        self.changes.append(f"{day.day.isoformat()} rétablie")
-
-    # --- Days added to the season ------------------------------------------------------------
-
-    def _add(self, days: list[DistributionDay]) -> None:
-        price = self._price_cents()
-        added = []
-        for day in days:
-            delivery = Delivery(
-                subscription_id=self.subscription.id,
-                distribution_day_id=day.id,
-                size_id=self.subscription.size_id,
-                quantity=1,
-                price_cents=price,
-            )
-            db.session.add(delivery)
-            added.append((day, delivery))
-        db.session.flush()
-        self._bill(added)
-        self.report.added += len(added)
-        self.changes.append(
-            f"{len(added)} livraison(s) ajoutée(s) du {days[0].day.isoformat()} "
-            f"au {days[-1].day.isoformat()}"
-        )
-
-    def _price_cents(self) -> int:
-        """What a basket costs the household today: the approved tier's price, or the
-        standard price while a reduced tier waits or was refused."""
-        size_price = self.subscription.size.price_cents
-        if self.subscription.tier_status == TierStatus.APPROVED.value:
-            return tier_price_cents(size_price, self.subscription.tier.percent)
-        return size_price
-
-    def _bill(self, added: list[tuple[DistributionDay, Delivery]]) -> None:
-        """Commit the household to these baskets: one commitment, the gifts, installments."""
-        subscription = self.subscription
-        total = sum(delivery.price_cents * delivery.quantity for _day, delivery in added)
-        gift = subscription.donation_per_delivery_cents
-        with force_locale(subscription.user.language):
-            label = ngettext(
-                "%(offer)s — saison complétée, %(num)d livraison ajoutée",
-                "%(offer)s — saison complétée, %(num)d livraisons ajoutées",
-                len(added),
-                offer=self.offer.name,
-            )
-        support = self._fund_support_cents(added)
-        # As at a tier's approval: committed at the standard price, the fund's part credited.
-        if total + support > 0:
-            self._book(EntryKind.COMMITMENT, -(total + support), label)
-        if support > 0:
-            entry = self._book(EntryKind.CREDIT, support, label)
-            record_tier_support(
-                subscription.group_id,
-                support,
-                self.today,
-                label,
-                user_id=subscription.user_id,
-                subscription_id=subscription.id,
-                ledger_entry_id=entry.id,
-            )
-        if gift > 0:
-            record_donation(
-                self.offer.group,
-                subscription.user,
-                gift * len(added),
-                self.today,
-                label,
-                subscription_id=subscription.id,
-            )
-        planned = installment_plan(
-            [(day.day, delivery.price_cents * delivery.quantity + gift) for day, delivery in added],
-            subscription.payment_plan,
-            self.today,
-        )
-        append_installments(subscription.id, planned, self.today)
-        self.report.added_cents += total
-
-    def _fund_support_cents(self, added) -> int:
-        """What the solidarity fund adds to an approved reduced price, as at approval; 0 when
-        the fund cannot (the producer's statement then shows the difference still due)."""
-        subscription = self.subscription
-        if subscription.tier_status != TierStatus.APPROVED.value:
-            return 0
-        difference = sum(
-            (subscription.size.price_cents - delivery.price_cents) * delivery.quantity
-            for _day, delivery in added
-        )
-        if difference <= 0:
-            return 0
-        lock_fund(subscription.group_id)
-        if fund_balance_cents(subscription.group_id) < difference:
-            return 0
-        return difference
-
-    def _book(self, kind: EntryKind, amount_cents: int, label: str):
-        return book_entry(
-            user_id=self.subscription.user_id,
-            group_id=self.subscription.group_id,
-            kind=kind,
-            amount_cents=amount_cents,
-            occurred_on=self.today,
-            label=label,
-            offer_id=self.offer.id,
-            subscription_id=self.subscription.id,
-        )
+def _needs_care(states: dict[int, str], days_by_id: dict, now: datetime) -> bool:
+    """True when one of the subscription's deliveries has a day cancelled, or back."""
+    for day_id, state in states.items():
+        day = days_by_id.get(day_id)
+        if day is None:
+            continue
+        if day.is_cancelled and state in CANCELLABLE_STATES:
+            return True
+        if not day.is_cancelled and state == DeliveryState.CANCELLED and now < day.order_closes_at:
+            return True
+    return False
 
 
 def _days_changed(group_ids: Collection[int], now: datetime) -> None:

@@ -9,10 +9,10 @@ refused the request itself: nothing was charged).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import stripe
 from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.accounts.models import User
 from marketplace.cards.models import CardPayment, StripeCustomer
 from marketplace.extensions import db
+
+if TYPE_CHECKING:  # Stripe's library is imported on first use: most pages never need it.
+    import stripe
 
 CURRENCY = "eur"
 EXTENSION_KEY = "stripe_client"
@@ -54,25 +57,36 @@ class CardDeclined(GatewayError):  # noqa: N818 - names other modules rely on
 
 def as_dict(obj: Any) -> dict[str, Any]:
     """A Stripe object (or a webhook's JSON) as plain dicts, whichever it came as."""
-    return obj.to_dict() if isinstance(obj, stripe.StripeObject) else obj
+    # No Stripe object exists before Stripe's library is imported.
+    library = sys.modules.get("stripe")
+    return obj.to_dict() if library and isinstance(obj, library.StripeObject) else obj
 
 
 def init_app(app: Flask) -> None:
-    """Build the Stripe client from STRIPE_SECRET_KEY and STRIPE_API_BASE (None: real Stripe)."""
-    base = app.config.get("STRIPE_API_BASE")
-    app.extensions[EXTENSION_KEY] = stripe.StripeClient(
-        app.config.get("STRIPE_SECRET_KEY") or "sk_test_unset",
-        base_addresses={"api": base} if base else None,
-        # Safe: every creation carries an idempotency key.
-        max_network_retries=2,
-    )
+    """The Stripe client is built from STRIPE_SECRET_KEY and STRIPE_API_BASE (None: real
+    Stripe) on first use, so that a worker imports Stripe's library only when it pays."""
+    app.extensions[EXTENSION_KEY] = None
 
 
 def client() -> stripe.StripeClient:
-    return current_app.extensions[EXTENSION_KEY]
+    built = current_app.extensions.get(EXTENSION_KEY)
+    if built is None:
+        import stripe
+
+        base = current_app.config.get("STRIPE_API_BASE")
+        built = stripe.StripeClient(
+            current_app.config.get("STRIPE_SECRET_KEY") or "sk_test_unset",
+            base_addresses={"api": base} if base else None,
+            # Safe: every creation carries an idempotency key.
+            max_network_retries=2,
+        )
+        current_app.extensions[EXTENSION_KEY] = built
+    return built
 
 
 def _call(operation: Callable[[], Result]) -> Result:
+    import stripe
+
     try:
         return operation()
     except stripe.CardError as error:

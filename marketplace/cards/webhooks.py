@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import stripe
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +43,8 @@ def receive():
         return {"error": "webhook not configured"}, 503
     request.max_content_length = WEBHOOK_MAX_BYTES  # Stripe's events are a few kilobytes
     payload = request.get_data()
+    import stripe  # on first use: most workers' pages never need it
+
     try:
         event = stripe.Webhook.construct_event(
             payload,

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import io
 import warnings
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from marketplace.catalogue.models import Product, ProductPhoto
 from marketplace.errors import DomainError
@@ -19,6 +18,9 @@ MAX_SOURCE_PIXELS = 40_000_000  # a 40-megapixel camera; more is a decompression
 MAX_SIDE = 1200  # pixels: enough for a product card on any screen
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}  # MPO: some phones' JPEGs
 JPEG_QUALITY = 82
+
+if TYPE_CHECKING:  # Pillow is imported when a photo is first sent
+    from PIL import Image
 
 
 def _too_big() -> DomainError:
@@ -47,6 +49,8 @@ def read_limited(stream: BinaryIO) -> bytes:
 
 def reencode(data: bytes) -> tuple[bytes, int, int]:
     """JPEG bytes, width and height of the uploaded image, or a DomainError."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -75,6 +79,8 @@ def reencode(data: bytes) -> tuple[bytes, int, int]:
 
 def _flattened(image: Image.Image) -> Image.Image:
     """RGB for JPEG: transparent parts become white rather than black."""
+    from PIL import Image
+
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))

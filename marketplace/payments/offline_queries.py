@@ -64,11 +64,11 @@ def _unpaid_query(group_id: int) -> Select:
     )
 
 
-def unpaid_installments(
+def unpaid_query(
     group_id: int, *, offer_id: int | None = None, household: str = "", user_id: int | None = None
-) -> list[UnpaidInstallment]:
+) -> Select:
     """The group's installments still waiting for money (planned or failed), offline
-    methods first, then by due date: one query whatever their number."""
+    methods first, then by due date; rows for `UnpaidInstallment`."""
     query = _unpaid_query(group_id)
     subscriptions = subscriptions_table()
     if offer_id is not None:
@@ -77,6 +77,14 @@ def unpaid_installments(
         query = query.where(User.name.icontains(household.strip(), autoescape=True))
     if user_id is not None:
         query = query.where(subscriptions.c.user_id == user_id)
+    return query
+
+
+def unpaid_installments(
+    group_id: int, *, offer_id: int | None = None, household: str = "", user_id: int | None = None
+) -> list[UnpaidInstallment]:
+    """`unpaid_query`'s installments, all of them: one query whatever their number."""
+    query = unpaid_query(group_id, offer_id=offer_id, household=household, user_id=user_id)
     return [UnpaidInstallment(*row) for row in db.session.execute(query)]
 
 
@@ -102,8 +110,17 @@ STATE_ORDER = {state.value: rank for rank, state in enumerate(OfflinePaymentStat
 def recorded_payments(
     group_id: int, *, state: str | None = None, offer_id: int | None = None, household: str = ""
 ) -> list[RecordedPayment]:
+    """`recorded_query`'s payments, all of them."""
+    query = recorded_query(group_id, state=state, offer_id=offer_id, household=household)
+    return [RecordedPayment(*row) for row in db.session.execute(query)]
+
+
+def recorded_query(
+    group_id: int, *, state: str | None = None, offer_id: int | None = None, household: str = ""
+) -> Select:
     """The group's offline payments, those still to act on first, each state by the date
-    the money is expected (a cheque's cashing date, else the installment's due date)."""
+    the money is expected (a cheque's cashing date, else the installment's due date); rows
+    for `RecordedPayment`."""
     subscriptions, offers = subscriptions_table(), offers_table()
     state_rank = case(STATE_ORDER, value=OfflinePayment.state)
     query = (
@@ -139,7 +156,7 @@ def recorded_payments(
         query = query.where(subscriptions.c.offer_id == offer_id)
     if household.strip():  # the search field serves both lists: a territory's lists grow
         query = query.where(User.name.icontains(household.strip(), autoescape=True))
-    return [RecordedPayment(*row) for row in db.session.execute(query)]
+    return query
 
 
 def group_offer_choices(group_id: int) -> list[tuple[int, str]]:

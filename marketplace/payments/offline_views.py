@@ -17,6 +17,7 @@ from marketplace.extensions import db
 from marketplace.forms import int_or_none
 from marketplace.groups.access import coordinated_group
 from marketplace.groups.models import Group
+from marketplace.list_pages import paginate_query
 from marketplace.organisations.access import roles_in
 from marketplace.payments import offline, offline_queries
 from marketplace.payments.labels import METHOD_LABELS
@@ -42,14 +43,23 @@ def index(slug: str):
         "payments/offline/index.html",
         group=group,
         filters=filters,
-        unpaid=offline_queries.unpaid_installments(
-            group.id, offer_id=filters.offer_id, household=filters.household.data or ""
+        # A page of each list (50 rows): `page` for the installments, `recorded_page` for
+        # the payments, so that the page stays small whatever the group's size.
+        unpaid=paginate_query(
+            offline_queries.unpaid_query(
+                group.id, offer_id=filters.offer_id, household=filters.household.data or ""
+            ),
+            row=lambda values: offline_queries.UnpaidInstallment(*values),
         ),
-        payments=offline_queries.recorded_payments(
-            group.id,
-            state=filters.state_value,
-            offer_id=filters.offer_id,
-            household=filters.household.data or "",
+        payments=paginate_query(
+            offline_queries.recorded_query(
+                group.id,
+                state=filters.state_value,
+                offer_id=filters.offer_id,
+                household=filters.household.data or "",
+            ),
+            parameter="recorded_page",
+            row=lambda values: offline_queries.RecordedPayment(*values),
         ),
         bulk=BulkForm(),
         method_labels=METHOD_LABELS,

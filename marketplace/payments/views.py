@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from marketplace.groups.models import Group
 from marketplace.groups.services import group_by_slug
+from marketplace.list_pages import paginate_list
 from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
 from marketplace.payments import offline_queries
@@ -60,6 +61,8 @@ def arrears(slug: str):
     group = _group_or_404(slug)
     require_role(group, Role.COORDINATOR)
     today = paris_today()
+    arrears = group_arrears(group.id, today=today)
+    # Totals over every household; the table shows 50 of them a page.
     return render_template(
-        "payments/arrears.html", group=group, arrears=group_arrears(group.id, today=today)
+        "payments/arrears.html", group=group, arrears=arrears, page=paginate_list(arrears.rows)
     )

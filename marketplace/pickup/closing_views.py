@@ -27,6 +27,7 @@ from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import BaseForm, ConfirmForm, int_or_none, show_service_error
+from marketplace.list_pages import paginate_list
 from marketplace.organisations.access import has_role, require_role
 from marketplace.organisations.models import Organisation, OrganisationKind, Role
 from marketplace.pickup import closing, qr, signoff, unticked
@@ -116,10 +117,15 @@ def _days_with_household_today(household_id: int) -> list[DistributionDay]:
 @bp.get("/days/<int:day_id>/signoff")
 def signoff_sheet(day_id: int):
     day = _day_for_team(day_id)
+    sheet = signoff.signoff_sheet(day.id)
+    # A sheet of 50 households a page (`?page=`), the day's totals on each: a page stays small
+    # and prints on its own, however many households the pickup point serves.
+    page = paginate_list(sheet.rows)
     return render_template(
         "pickup/signoff.html",
         day=day,
-        sheet=signoff.signoff_sheet(day.id),
+        sheet=sheet,
+        page=page,
         week_baskets=announced([day.id]),
     )
 

@@ -64,6 +64,8 @@ _DELIVERY_PICKUP_STATE = {
     DeliveryState.COLLECTED.value: COLLECTED,
     DeliveryState.NOT_COLLECTED.value: NOT_COLLECTED,
 }
+_GIVEN = DeliveryState.GIVEN.value
+_DELIVERY_TARGET = TapTarget.DELIVERY.value
 _ORDER_PICKUP_STATE = {
     PickupState.PENDING.value: PENDING,
     PickupState.COLLECTED.value: COLLECTED,
@@ -179,54 +181,72 @@ def household_lines(distribution_day_id: int) -> list[HouseholdLine]:
     lines: dict[str, HouseholdLine] = {}
     latest_taps = _latest_taps(distribution_day_id)
 
-    for row in db.session.execute(_deliveries_query(distribution_day_id)):
-        given = row.state == DeliveryState.GIVEN.value
-        if given:
-            state = latest_taps.states.get((TapTarget.DELIVERY.value, row.delivery_id), PENDING)
-            key = f"g{row.delivery_id}"
+    # Rows unpacked by position (the queries' column order): a named attribute costs a lookup
+    # per column, and a day has hundreds of rows.
+    for (
+        delivery_id,
+        delivery_state,
+        quantity,
+        given_to_name,
+        user_id,
+        user_name,
+        offer_name,
+        producer_name,
+        size_name,
+    ) in db.session.execute(_deliveries_query(distribution_day_id)):
+        if delivery_state == _GIVEN:
+            state = latest_taps.states.get((_DELIVERY_TARGET, delivery_id), PENDING)
+            key = f"g{delivery_id}"
             line = lines.get(key) or HouseholdLine(
                 key=key,
                 name=_(
                     "%(friend)s, pour %(household)s",
-                    friend=row.given_to_name,
-                    household=row.user_name,
+                    friend=given_to_name,
+                    household=user_name,
                 ),
-                user_id=row.user_id,
-                given_to=row.given_to_name,
-                household_name=row.user_name,
+                user_id=user_id,
+                given_to=given_to_name,
+                household_name=user_name,
             )
         else:
-            state = _DELIVERY_PICKUP_STATE[row.state]
-            key = f"u{row.user_id}"
-            line = lines.get(key) or _household_line(row.user_id, row.user_name)
+            state = _DELIVERY_PICKUP_STATE[delivery_state]
+            key = f"u{user_id}"
+            line = lines.get(key) or _household_line(user_id, user_name)
         lines[key] = line
         line.baskets.append(
             BasketItem(
-                delivery_id=row.delivery_id,
-                offer_name=row.offer_name,
-                producer_name=row.producer_name,
-                size_name=row.size_name,
-                quantity=row.quantity,
-                state=state,
-                delivery_state=row.state,
+                delivery_id, offer_name, producer_name, size_name, quantity, state, delivery_state
             )
         )
 
-    for row in db.session.execute(_orders_query(distribution_day_id)):
-        key = f"u{row.user_id}"
-        line = lines.setdefault(key, _household_line(row.user_id, row.user_name))
-        line.order_id = row.order_id
-        line.note = line.note or row.pickup_note
-        if row.order_line_id is not None:
+    for (
+        order_id,
+        user_id,
+        pickup_state,
+        pickup_note,
+        user_name,
+        order_line_id,
+        quantity_milli,
+        product_name,
+        unit,
+        producer_name,
+    ) in db.session.execute(_orders_query(distribution_day_id)):
+        key = f"u{user_id}"
+        line = lines.get(key)
+        if line is None:
+            line = lines[key] = _household_line(user_id, user_name)
+        line.order_id = order_id
+        line.note = line.note or pickup_note
+        if order_line_id is not None:
             line.extras.append(
                 ExtraItem(
-                    order_id=row.order_id,
-                    order_line_id=row.order_line_id,
-                    producer_name=row.producer_name,
-                    product_name=row.product_name,
-                    quantity_milli=row.quantity_milli,
-                    unit=row.unit,
-                    state=_ORDER_PICKUP_STATE[row.pickup_state],
+                    order_id,
+                    order_line_id,
+                    producer_name,
+                    product_name,
+                    quantity_milli,
+                    unit,
+                    _ORDER_PICKUP_STATE[pickup_state],
                 )
             )
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
 
 from marketplace.db import utcnow
 from marketplace.routes.models import Route, RouteRun, RouteStop, RunStatus
@@ -21,8 +21,13 @@ from marketplace.timezones import to_paris
 PRODUCT_ID = "-//Circuits courts solidaires//Tournees//FR"
 DEFAULT_RUN_LENGTH = timedelta(hours=1)  # a run with no stop yet
 
+if TYPE_CHECKING:  # icalendar is imported when a feed is first asked for
+    from icalendar import Calendar
+
 
 def _calendar(name: str) -> Calendar:
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
@@ -44,6 +49,8 @@ def _place(stop: RouteStop) -> str:
 
 def route_feed(route: Route, runs: Iterable[RouteRun], uid_domain: str) -> bytes:
     """The route's feed: one event per scheduled run, from the depot to the last stop."""
+    from icalendar import Event
+
     calendar = _calendar(route.name)
     stamp = utcnow()
     stops = {stop.id: stop for stop in route.stops}
@@ -76,6 +83,8 @@ def route_feed(route: Route, runs: Iterable[RouteRun], uid_domain: str) -> bytes
 
 def stop_feed(stop: RouteStop, visits: Iterable[StopVisit], uid_domain: str) -> bytes:
     """The stop's feed: one event per scheduled run, from the van's arrival to its departure."""
+    from icalendar import Event
+
     route = stop.route
     calendar = _calendar(_("%(village)s – %(route)s", village=stop.village, route=route.name))
     stamp = utcnow()

@@ -25,13 +25,15 @@ import time as clock
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from pyvrp import Model, Solution
-from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
 
 from marketplace.errors import DomainError
 from marketplace.routes.travel import Point, TravelModel, distance_matrix, duration_matrix
+
+if TYPE_CHECKING:  # PyVRP (and numpy) are imported when a round is first planned.
+    from pyvrp import Solution
 
 SOLVER_NAME = "pyvrp 0.14"
 SEED = 20240611
@@ -195,6 +197,9 @@ def _solve(
     time_budget_seconds: float,
 ) -> Solution:
     """PyVRP's best plan over the candidate stops (matrix indices; 0 is the depot)."""
+    from pyvrp import Model, Solution
+    from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
+
     model = Model()
     matrix_indices = [0, *candidates]
     locations = [

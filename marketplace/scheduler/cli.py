@@ -11,13 +11,9 @@ import signal
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
@@ -35,6 +31,9 @@ from marketplace.timezones import PARIS, to_paris
 scheduler = AppGroup("scheduler", help="Scheduled jobs: run the scheduler, list or force jobs.")
 
 logger = logging.getLogger("marketplace.scheduler")
+
+if TYPE_CHECKING:  # APScheduler is imported by `flask scheduler run` only
+    from apscheduler.schedulers.blocking import BlockingScheduler
 
 
 def _in_default_language(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -112,6 +111,11 @@ def _pass(app: Flask, registry: JobRegistry, label: str, job_names: list[str] | 
 def build_scheduler(app: Flask, registry: JobRegistry) -> BlockingScheduler:
     """The APScheduler of the scheduler process: a catch-up pass at once, each job at its
     own time, and an hourly pass that retries failed periods."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
     blocking = BlockingScheduler(
         timezone=PARIS,
         # One worker: passes run one after another, so a process never competes with itself.

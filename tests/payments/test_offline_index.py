@@ -115,7 +115,7 @@ def test_the_list_takes_the_same_number_of_queries_whatever_the_data(client, gro
     with count_queries() as large:
         response = client.get(index_url(group))
     assert response.status_code == 200
-    assert readable(response).count("Enregistrer un paiement<") >= 60
+    assert readable(response).count("Enregistrer un paiement<") == 50  # a page of the list
     assert large.count == small.count
 
 

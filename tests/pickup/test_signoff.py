@@ -107,6 +107,25 @@ def test_the_sheet_runs_the_same_queries_at_20_and_500_households(client, login)
     login(coordinator)
 
     assert _queries_for(client, small) == _queries_for(client, large)
-    assert (
-        page_text(client.get(sheet_url(large.day))).count('class="signoff-signature"></td>') == 500
-    )
+    # 50 households a sheet (a page stays small at any size); every household on one sheet.
+    pages = [
+        page_text(client.get(f"{sheet_url(large.day)}?page={number}")) for number in range(1, 11)
+    ]
+    assert [text.count('class="signoff-signature"></td>') for text in pages] == [50] * 10
+    assert "Feuille 1 sur 10" in pages[0]
+    assert client.get(f"{sheet_url(large.day)}?page=11").status_code == 404
+
+
+@pytest.mark.parametrize("number", ["abc", "0", "-1", "99999999999"])
+def test_a_sheet_number_that_is_not_one_gives_the_first_sheet(client, login, number):
+    scene = make_scene()
+    offer = scene.offer("credit", "grand")
+    for _ in range(3):
+        scene.basket(offer, user=factories.UserFactory())
+    volunteer = scene.volunteer()
+    db.session.commit()
+    login(volunteer)
+    response = client.get(f"{sheet_url(scene.day)}?page={number}")
+    assert response.status_code == 200
+    assert page_text(response).count('class="signoff-signature"></td>') == 3
+    assert client.get(f"{sheet_url(scene.day)}?page=2").status_code == 404
