@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = """
 import sys
-LAZY = ("pyvrp", "stripe", "alembic", "icalendar", "apscheduler", "PIL")
+LAZY = ("pyvrp", "stripe", "alembic", "icalendar", "apscheduler", "PIL", "fpdf", "facturx")
 from marketplace import create_app
 create_app({
     "SECRET_KEY": "lazy-imports",

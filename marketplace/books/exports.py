@@ -8,7 +8,6 @@ import io
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from fpdf import FPDF
 
 from marketplace.books.owed import Statement
 from marketplace.books.remittances import SlipLine
@@ -62,6 +61,8 @@ def _pdf_text(text: str) -> str:
 
 
 def statement_pdf(statement: Statement, *, group_name: str, producer_name: str) -> bytes:
+    from fpdf import FPDF  # with Pillow: loaded when a statement is first printed
+
     pdf = FPDF()
     pdf.core_fonts_encoding = "windows-1252"
     pdf.set_title(_pdf_text(_("Relevé de %(name)s", name=producer_name)))

@@ -11,7 +11,6 @@ import zipfile
 from typing import BinaryIO
 
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from marketplace.documents.models import EXTENSIONS, MAX_FILENAME, DocumentType
 from marketplace.errors import DomainError
@@ -61,6 +60,8 @@ def _sniffed(data: bytes) -> DocumentType | None:
 
 
 def _image_opens(data: bytes, *formats: str) -> bool:
+    from PIL import Image, UnidentifiedImageError  # on first upload (see test_lazy_imports)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

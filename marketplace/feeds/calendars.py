@@ -9,9 +9,9 @@ disappear from subscribed calendars, and four weeks of the past are kept.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -33,10 +33,15 @@ from marketplace.timezones import to_paris
 
 FEED_AHEAD = timedelta(days=400)  # a season and then some
 MAX_EVENTS = 1000  # a feed never grows without bound
+if TYPE_CHECKING:  # icalendar is imported when a feed is first asked for (routes/ical.py)
+    from icalendar import Calendar, Event
+
 NOT_TO_COLLECT = (DeliveryState.CANCELLED, DeliveryState.ABSENT, DeliveryState.DONATED)
 
 
 def _calendar(name: str) -> Calendar:
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
@@ -62,6 +67,8 @@ def _address(point: PickupPoint) -> str:
 
 
 def _event(uid: str, day: DistributionDay, point: PickupPoint, summary: str, lines) -> Event:
+    from icalendar import Event
+
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", utcnow())

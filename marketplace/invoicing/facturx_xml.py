@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-import facturx
-
 from marketplace.invoicing.models import Document, DocumentKind
 
 LEVEL = "minimum"
@@ -78,6 +76,8 @@ def cii_xml(document: Document) -> bytes:
 
 def check(xml: bytes) -> None:
     """Raise if the XML does not follow the Factur-X schema of its profile."""
+    import facturx  # with its PDF libraries: loaded when a Factur-X is first made
+
     facturx.xml_check_xsd(xml, flavor="factur-x", level=LEVEL)
 
 
@@ -85,6 +85,8 @@ def embed(pdf: bytes, document: Document) -> bytes:
     """The PDF with the document's checked XML inside (a Factur-X PDF)."""
     xml = cii_xml(document)
     check(xml)
+    import facturx
+
     return facturx.generate_from_binary(
         pdf, xml, flavor="factur-x", level=LEVEL, check_xsd=True, lang="fr-FR"
     )

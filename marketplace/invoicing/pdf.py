@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
 from marketplace.invoicing import facturx_xml
 from marketplace.invoicing.models import Document, DocumentKind
 from marketplace.invoicing.vat import format_rate
 from marketplace.payments.money import format_money
+
+if TYPE_CHECKING:  # fpdf (and Pillow with it) is imported when a PDF is first made
+    from fpdf import FPDF
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
@@ -33,6 +35,8 @@ def _quantity(milli: int) -> str:
 
 
 def _new_pdf(title: str) -> FPDF:
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_title(title)
     pdf.set_creator("Circuits courts")
@@ -44,6 +48,8 @@ def _new_pdf(title: str) -> FPDF:
 
 
 def _line(pdf: FPDF, text: str, *, size: int = 9, bold: bool = False, height: float = 5) -> None:
+    from fpdf.enums import XPos, YPos
+
     pdf.set_font(FONT, "B" if bold else "", size)
     pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
