@@ -12,6 +12,7 @@ def load_jobs() -> JobRegistry:
     import marketplace.cards.jobs  # noqa: F401
     import marketplace.delivery.jobs  # noqa: F401
     import marketplace.grocery_shop.jobs  # noqa: F401
+    import marketplace.outbox.jobs  # noqa: F401
     import marketplace.pickup.jobs  # noqa: F401
     import marketplace.routes.jobs  # noqa: F401
     import marketplace.shifts.jobs  # noqa: F401

@@ -28,6 +28,7 @@ from marketplace.grocery_shop.models import (
 )
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership, Organisation
+from marketplace.outbox.models import OutboxMessage
 from marketplace.payments.credit_models import CreditSettlement, HouseholdCredit
 from marketplace.payments.models import (
     FundMovement,
@@ -52,6 +53,7 @@ from marketplace.shifts.models import ShiftSignup, StaffingAlert, VolunteerRole
 from marketplace.shop.models import Order, OrderLine
 
 __all__ = [
+    "OutboxMessage",
     "Beneficiary",
     "Depot",
     "PreOrder",

@@ -145,6 +145,7 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
+        db.session.commit()  # the email is queued in the outbox, sent once committed
         # The same answer either way, so nobody learns which addresses have an account.
         flash(
             _("Si un compte existe pour cette adresse, un e-mail vient d'être envoyé."), "success"
