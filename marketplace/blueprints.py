@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.grocery_shop.walk_in_views import bp as walk_in_sales
     from marketplace.groups.views import bp as groups
     from marketplace.health import bp as health
+    from marketplace.messages.views import bp as group_messages
     from marketplace.metrics import bp as metrics
     from marketplace.payments.fund_views import bp as fund
     from marketplace.payments.offline_views import bp as offline_payments
@@ -127,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
         route_plans,
         routes,
         timetables,
+        group_messages,
     ):
         app.register_blueprint(blueprint)
     register_checklist_sources(app)

@@ -27,6 +27,7 @@ from marketplace.grocery_shop.models import (
     WalkInSale,
 )
 from marketplace.groups.models import Group
+from marketplace.messages.models import GroupMessage, MessageRecipient
 from marketplace.organisations.models import Membership, Organisation
 from marketplace.outbox.models import OutboxMessage
 from marketplace.payments.credit_models import CreditSettlement, HouseholdCredit
@@ -54,6 +55,8 @@ from marketplace.shop.models import Order, OrderLine
 
 __all__ = [
     "OutboxMessage",
+    "GroupMessage",
+    "MessageRecipient",
     "Beneficiary",
     "Depot",
     "PreOrder",

@@ -210,6 +210,7 @@ def profile():
                     name=profile_form.name.data,
                     phone=profile_form.phone.data,
                     language=profile_form.language.data,
+                    wants_group_messages=bool(profile_form.wants_group_messages.data),
                 )
                 db.session.commit()
             except DomainError as error:

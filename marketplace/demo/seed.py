@@ -24,6 +24,7 @@ from marketplace.demo.card_followup import seed_demo_card_followup
 from marketplace.demo.catalogue import seed_demo_catalogue
 from marketplace.demo.grocery import seed_demo_grocery
 from marketplace.demo.grocery_purchases import seed_demo_grocery_purchases
+from marketplace.demo.messages import seed_demo_messages
 from marketplace.demo.routes import seed_demo_routes
 from marketplace.demo.shifts import seed_demo_shifts
 from marketplace.extensions import db
@@ -65,6 +66,7 @@ def seed_demo_territory(today: date, horizon_weeks: int) -> SeedReport:
     report.add(seed_demo_grocery(today))
     report.add(seed_demo_grocery_purchases(today))
     report.add(seed_demo_shifts(today))
+    report.add(seed_demo_messages())
     return report
 
 
