@@ -29,7 +29,7 @@ def _write(group: Group, *, producer=None, back: str):
     producer_id = producer.id if producer is not None else None
     form = MessageForm()
     choices = services.targets(group, producer_id)
-    form.target.choices = [(label, options) for label, options in choices]
+    form.target.choices = dict(choices)  # one optgroup per segment
     preview = None
     if form.validate_on_submit():
         try:

@@ -129,7 +129,9 @@ def test_bad_input_is_refused_clearly_and_queues_nothing(
 def test_segments_that_do_not_exist_are_not_offered(client, user_with_role, contract):
     user_with_role("coordinator", contract.group)
     text = page(client.get(f"/groups/{contract.group.slug}/manage/messages"))
-    assert "Tout le groupe" in text and "Légumes de la Ferme du Val" in text
+    assert '<optgroup label="Abonnés d&#39;un contrat">' in text
+    assert f'<option value="contract:{contract.id}">Légumes de la Ferme du Val</option>' in text
+    assert '<option value="group">Tout le groupe</option>' in text
     assert "Foyers en retard de paiement" in text
     assert "adhésion" not in text
 
@@ -146,7 +148,9 @@ def test_households_at_a_distribution_and_its_volunteers(client, user_with_role,
         )
     }
     day = factories.DistributionDayFactory(
-        schedule=factories.DistributionScheduleFactory(group=contract.group)
+        schedule=factories.DistributionScheduleFactory(
+            pickup_point=factories.PickupPointFactory(group=contract.group)
+        )
     )
     factories.DeliveryFactory(subscription=subscription_of[alice.id], distribution_day=day)
     factories.DeliveryFactory(
