@@ -19,10 +19,10 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, event, or_, select, text, update
+from sqlalchemy import and_, bindparam, event, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from marketplace.db import utcnow
+from marketplace.db import UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.outbox.models import OutboxMessage, OutboxStatus
 
@@ -123,21 +123,38 @@ def retry_delay(attempts: int) -> timedelta:
     return min(base * 2 ** max(attempts - 1, 0), MAX_DELAY)
 
 
-def _finish(message_id: int, **values) -> None:
+_KEEP = object()
+
+
+def _finish(message_id: int, *, address: str | None = None, bouncing=_KEEP, **values) -> None:
+    """Record the attempt's outcome; with `address`, mark it bouncing (a datetime) or working
+    again (None) on the account, in the same transaction."""
     with db.engine.begin() as connection:
         connection.execute(
             update(_table)
             .where(_table.c.id == message_id, _table.c.status == OutboxStatus.SENDING.value)
             .values(claimed_at=None, **values)
         )
+        if address is not None and bouncing is not _KEEP:
+            _mark_address(connection, address, bouncing)
 
 
-def _mark_address(to_address: str, bouncing_since: datetime | None) -> None:
+def _mark_address(connection, to_address: str, bouncing_since: datetime | None) -> None:
     """The account's address bounces (or works again); coordinators see it on their lists."""
     address = parseaddr(to_address)[1].lower()
-    with db.engine.begin() as connection:
+    if bouncing_since is None:
         connection.execute(
-            text("UPDATE users SET email_bouncing_since = :since WHERE email = :address"),
+            text(
+                "UPDATE users SET email_bouncing_since = NULL "
+                "WHERE email = :address AND email_bouncing_since IS NOT NULL"
+            ),
+            {"address": address},
+        )
+    else:
+        connection.execute(
+            text(
+                "UPDATE users SET email_bouncing_since = :since WHERE email = :address"
+            ).bindparams(bindparam("since", type_=UTCDateTime())),
             {"since": bouncing_since, "address": address},
         )
 
@@ -167,8 +184,13 @@ def send_one(message_id: int, transport: Transport, now: datetime) -> str | None
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
         reason = f"{type(error).__name__}: {error}"[:500]
         if _permanent(error):
-            _finish(message_id, status=OutboxStatus.BOUNCED.value, last_error=reason)
-            _mark_address(to_address, now)
+            _finish(
+                message_id,
+                status=OutboxStatus.BOUNCED.value,
+                last_error=reason,
+                address=to_address,
+                bouncing=now,
+            )
             return OutboxStatus.BOUNCED.value
         if attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
             status = OutboxStatus.FAILED.value
@@ -188,8 +210,14 @@ def send_one(message_id: int, transport: Transport, now: datetime) -> str | None
             transport.close()
             raise
         return status
-    _finish(message_id, status=OutboxStatus.SENT.value, sent_at=now, last_error=None)
-    _mark_address(to_address, None)
+    _finish(
+        message_id,
+        status=OutboxStatus.SENT.value,
+        sent_at=now,
+        last_error=None,
+        address=to_address,
+        bouncing=None,
+    )
     return OutboxStatus.SENT.value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.messages.models import GroupMessage, MessageRecipient
 from marketplace.outbox.models import OutboxMessage
@@ -288,3 +289,19 @@ def test_the_recipient_list_takes_the_same_queries_for_1_and_10_households(
     assert "Foyer 8" in text
 
     assert ten.count == one.count
+
+
+def test_coordinators_see_which_addresses_bounce(client, user_with_role, contract):
+    member(contract.group, "Paul Rebond", email_bouncing_since=utcnow())
+    member(contract.group, "Rita Ok")
+    user_with_role("coordinator", contract.group)
+
+    members = page(client.get(f"/groups/{contract.group.slug}/manage/members"))
+    assert members.count("adresse en échec") == 1
+    preview = page(
+        client.post(
+            f"/groups/{contract.group.slug}/manage/messages",
+            data={"target": "group", "subject": "S", "body": "B", "preview": "1"},
+        )
+    )
+    assert preview.count("adresse en échec") == 1
