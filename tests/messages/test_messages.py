@@ -305,3 +305,27 @@ def test_coordinators_see_which_addresses_bounce(client, user_with_role, contrac
         )
     )
     assert preview.count("adresse en échec") == 1
+
+
+def test_a_household_stops_group_messages_from_its_profile(client, login, contract):
+    alice = login(subscriber(contract, "Alice Martin"))
+    db.session.commit()
+
+    client.post(
+        "/account/profile",
+        data={"name": "Alice Martin", "phone": "", "language": "fr", "save_profile": "1"},
+    )
+
+    db.session.refresh(alice)
+    assert alice.wants_group_messages is False
+    client.post(
+        "/account/profile",
+        data={
+            "name": "Alice Martin",
+            "language": "fr",
+            "wants_group_messages": "y",
+            "save_profile": "1",
+        },
+    )
+    db.session.refresh(alice)
+    assert alice.wants_group_messages is True
