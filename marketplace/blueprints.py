@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.invoicing.views import bp as invoicing
     from marketplace.membership.manage_views import bp as membership_admin
     from marketplace.membership.views import bp as membership
+    from marketplace.messages.views import bp as group_messages
     from marketplace.metrics import bp as metrics
     from marketplace.payments.fund_views import bp as fund
     from marketplace.payments.offline_views import bp as offline_payments
@@ -175,6 +176,7 @@ def register_blueprints(app: Flask) -> None:
         feeds,
         privacy,
         invoicing,
+        group_messages,
     ):
         app.register_blueprint(blueprint)
     register_checklist_sources(app)

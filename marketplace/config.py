@@ -164,6 +164,12 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_STARTTLS": env.get("MAIL_USE_STARTTLS", "0") == "1",
+        # The outbox: the first retry after OUTBOX_RETRY_SECONDS, then twice as long each time.
+        "OUTBOX_RETRY_SECONDS": int(env.get("OUTBOX_RETRY_SECONDS", "60")),
+        "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS", "8")),
+        # Try a transaction's emails right after its commit (the job retries what fails).
+        "OUTBOX_SEND_AT_ONCE": env.get("OUTBOX_SEND_AT_ONCE", "1") == "1",
+        "OUTBOX_AT_ONCE_TIMEOUT": float(env.get("OUTBOX_AT_ONCE_TIMEOUT", "10")),
         "MAIL_SENDER": env.get(
             "MAIL_SENDER", "Circuits courts solidaires <ne-pas-repondre@localhost>"
         ),

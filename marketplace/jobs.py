@@ -15,6 +15,7 @@ def load_jobs() -> JobRegistry:
     import marketplace.grocery_shop.jobs  # noqa: F401
     import marketplace.invoicing.jobs  # noqa: F401
     import marketplace.membership.jobs  # noqa: F401
+    import marketplace.outbox.jobs  # noqa: F401
     import marketplace.pickup.jobs  # noqa: F401
     import marketplace.privacy.jobs  # noqa: F401
     import marketplace.routes.jobs  # noqa: F401

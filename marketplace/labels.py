@@ -51,3 +51,17 @@ def trade_label(code: str | None) -> str:
 
 def label_name(code: str) -> str:
     return str(LABEL_NAMES.get(code, code))
+
+
+EMAIL_STATUS_LABELS = {
+    "queued": _l("en attente d'envoi"),
+    "sending": _l("en cours d'envoi"),
+    "sent": _l("envoyé"),
+    "failed": _l("échec"),
+    "bounced": _l("adresse refusée"),
+    "declined": _l("non envoyé (le foyer ne reçoit plus ces messages)"),
+}
+
+
+def email_status_label(code: str) -> str:
+    return str(EMAIL_STATUS_LABELS.get(code, code))

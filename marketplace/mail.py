@@ -1,19 +1,24 @@
-"""Outgoing email: SMTP in production and tests, a folder of .eml files in development."""
+"""Outgoing email: rendered and queued in the outbox (marketplace/outbox/), then sent by SMTP
+in production and tests, or written to a folder of .eml files in development."""
 
 from __future__ import annotations
 
-import smtplib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email import policy
 from email.header import Header
 from email.headerregistry import HeaderRegistry, UniqueUnstructuredHeader
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from pathlib import Path
+from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, render_template, request, url_for
 from jinja2 import TemplateNotFound
+from sqlalchemy import text as sql
+
+from marketplace.extensions import db
+from marketplace.outbox import sending
+from marketplace.outbox.models import OutboxMessage
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -57,26 +62,32 @@ _HEADERS.map_to_type("subject", _Subject)
 MAIL_POLICY = policy.default.clone(header_factory=_HEADERS)
 
 
+Attachment = tuple[str, str, bytes]  # file name, MIME type ("application/pdf"), content
+
+
 def build_message(
     to: str,
     subject: str,
     text: str,
     html: str | None = None,
     *,
-    attachments: list[tuple[str, str, bytes]] | None = None,
+    reply_to: str | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
     config = current_app.config
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = config["MAIL_SENDER"]
     message["To"] = to
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["Subject"] = subject
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain="circuits-courts.local")
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
-    for filename, content_type, content in attachments or ():
-        maintype, _, subtype = content_type.partition("/")
+    for filename, mimetype, content in attachments:
+        maintype, _, subtype = mimetype.partition("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
@@ -86,36 +97,54 @@ def send_email(
     subject: str,
     template: str,
     *,
-    attachments: list[tuple[str, str, bytes]] | None = None,
+    attachments: Sequence[Attachment] | None = None,
+    reply_to: str | None = None,
+    essential: bool = True,
     **context,
-) -> EmailMessage:
-    """Render `templates/<template>.txt` (and `.html` if present) and send it, with
-    `attachments` as (file name, content type, bytes), e.g. an invoice's PDF."""
+) -> OutboxMessage | None:
+    """Render `templates/<template>.txt` (and `.html` if present) and queue it in the outbox.
+
+    The row is flushed in the current session, never committed: the email exists only if the
+    surrounding transaction commits, and is then sent at once (or later by the
+    `deliver_outbox` job). A non-essential message (a group's news) is not queued for an
+    account that stopped them: None.
+    """
+    if not essential and _refuses_non_essential(to):
+        return None
     text = render_template(f"{template}.txt", **context)
     try:
         html = render_template(f"{template}.html", **context)
     except TemplateNotFound:  # the HTML version is optional
         html = None
-    message = build_message(to, subject, text, html, attachments=attachments)
-    deliver(message)
-    return message
+    message = build_message(
+        to, subject, text, html, reply_to=reply_to, attachments=attachments or ()
+    )
+    row = OutboxMessage(
+        to_address=to[:320],
+        subject=subject[:300],
+        reply_to=reply_to,
+        essential=essential,
+        raw=bytes(message),
+    )
+    db.session.add(row)
+    db.session.flush()
+    sending.remember_queued(db.session(), row.id)
+    return row
+
+
+def _refuses_non_essential(to: str) -> bool:
+    address = parseaddr(to)[1].lower()
+    refused = db.session.execute(
+        sql("SELECT 1 FROM users WHERE email = :address AND NOT wants_group_messages"),
+        {"address": address},
+    ).first()
+    return refused is not None
 
 
 def deliver(message: EmailMessage) -> None:
-    config = current_app.config
-    if config["MAIL_BACKEND"] == "folder":
-        _write_to_folder(message, Path(config["MAIL_FOLDER"]))
-        return
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-        if config["MAIL_USE_STARTTLS"]:
-            smtp.starttls()
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.send_message(message)
-
-
-def _write_to_folder(message: EmailMessage, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    (folder / f"{stamp}.eml").write_bytes(bytes(message))
-    current_app.logger.info("Email to %s written to %s", message["To"], folder)
+    """Send one message now, without the outbox (its own errors raised)."""
+    transport = sending.Transport(timeout=30)
+    try:
+        transport.send(message["To"], bytes(message))
+    finally:
+        transport.close()

@@ -8,7 +8,8 @@ Two kinds of figures:
   without it (flask run, tests) the figures live in the process.
 - what the database knows, read at each scrape, so that every replica reports the same and
   the scheduler (another process, maybe another host) needs no port of its own: job runs and
-  failures per job, the last success of each job, failed card payments.
+  failures per job, the last success of each job, failed card payments, the outbox's depth
+  and failures.
 
 `METRICS_TOKEN`, when set, must be sent as `Authorization: Bearer <token>`.
 """
@@ -99,6 +100,41 @@ class DatabaseCollector:
         )
         errors.add_metric([], payment_errors)
         yield errors
+        yield from self._outbox()
+
+    def _outbox(self):
+        """The outbox's depth and failures: every status but `sent` (which only grows)."""
+        from marketplace.outbox.models import OutboxMessage, OutboxStatus
+
+        messages = GaugeMetricFamily(
+            "marketplace_outbox_messages",
+            "Emails in the outbox by status: queued or being sent (the depth), failed after "
+            "every attempt, bounced.",
+            labels=["status"],
+        )
+        counted = dict(
+            db.session.execute(
+                select(OutboxMessage.status, func.count())
+                .where(OutboxMessage.status != OutboxStatus.SENT.value)
+                .group_by(OutboxMessage.status)
+            ).all()
+        )
+        for status in OutboxStatus:
+            if status is not OutboxStatus.SENT:
+                messages.add_metric([status.value], counted.get(status.value, 0))
+        yield messages
+        oldest = db.session.scalar(
+            select(func.min(OutboxMessage.created_at)).where(
+                OutboxMessage.status == OutboxStatus.QUEUED.value
+            )
+        )
+        age = GaugeMetricFamily(
+            "marketplace_outbox_oldest_queued_timestamp_seconds",
+            "When the oldest email still waiting in the outbox was queued (absent: none).",
+        )
+        if oldest is not None:
+            age.add_metric([], oldest.timestamp())
+        yield age
 
 
 def exposition() -> bytes:

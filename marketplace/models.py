@@ -53,7 +53,9 @@ from marketplace.invoicing.models import (
     LegalIdentity,
 )
 from marketplace.membership.models import MembershipLevel, MembershipSettings, YearlyMembership
+from marketplace.messages.models import GroupMessage, MessageRecipient
 from marketplace.organisations.models import Membership, Organisation
+from marketplace.outbox.models import OutboxMessage
 from marketplace.payments.credit_models import CreditSettlement, HouseholdCredit
 from marketplace.payments.models import (
     FundMovement,
@@ -101,6 +103,9 @@ __all__ = [
     "DebitNotice",
     "DebitSettings",
     "StatementLine",
+    "OutboxMessage",
+    "GroupMessage",
+    "MessageRecipient",
     "Beneficiary",
     "Depot",
     "PreOrder",

@@ -8,7 +8,7 @@ from flask_babel import format_date, format_datetime, format_time, get_locale
 from marketplace.accounts.passwords import MIN_LENGTH
 from marketplace.catalogue.labels import category_name, unit_name
 from marketplace.catalogue.quantities import format_quantity
-from marketplace.labels import label_name, role_label, trade_label
+from marketplace.labels import email_status_label, label_name, role_label, trade_label
 from marketplace.list_pages import page_url
 from marketplace.payments.money import format_money
 
@@ -18,6 +18,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, style="medium": format_datetime(value, style)
     app.jinja_env.filters["time"] = lambda value, style="short": format_time(value, style)
     app.jinja_env.filters["role_label"] = role_label
+    app.jinja_env.filters["message_status"] = email_status_label
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["quantity"] = format_quantity  # {{ line.quantity_milli|quantity(unit) }}
     app.jinja_env.globals["unit_name"] = unit_name

@@ -9,7 +9,7 @@ instant. Only this process is pinned: localstripe and Chromium keep the machine'
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import time_machine
 
@@ -41,6 +41,12 @@ def rewind() -> None:
     """Bring the clock back to the pinned instant, at the start of each test."""
     if _coordinates is not None:
         _coordinates.move_to(test_now())
+
+
+def shift(delta: timedelta) -> None:
+    """Move the clock forward (or back) by `delta`, e.g. past the outbox's retry delay."""
+    if _coordinates is not None:
+        _coordinates.shift(delta)
 
 
 def stop() -> None:

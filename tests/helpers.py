@@ -48,12 +48,11 @@ class SmtpSink:
 
     hostname = "127.0.0.1"
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None, handler_class: type | None = None) -> None:
         self.messages: list[Message] = []
-        self.port = free_port()
-        self._controller = Controller(
-            _CollectingHandler(self.messages), hostname=self.hostname, port=self.port
-        )
+        self.port = port or free_port()
+        handler = (handler_class or _CollectingHandler)(self.messages)
+        self._controller = Controller(handler, hostname=self.hostname, port=self.port)
 
     def start(self) -> None:
         self._controller.start()

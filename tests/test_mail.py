@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
+from marketplace.extensions import db
 from marketplace.mail import build_message, deliver, send_email
 from tests.helpers import free_port, message_text
 
@@ -82,6 +83,8 @@ def test_send_email_renders_the_text_and_html_templates(make_app, outbox):
 
     with mail_app.app_context():
         send_email(RECIPIENT, SUBJECT, "email/essai", name="Zoé <la référente>")
+        assert outbox == []  # queued: sent only once the transaction commits
+        db.session.commit()
 
     [received] = outbox
     assert header(received, "Subject") == SUBJECT

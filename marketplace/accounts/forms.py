@@ -167,6 +167,9 @@ class ProfileForm(BaseForm):
         validate_choice=False,
         validators=[AnyOf(LANGUAGE_CODES, message=_l("Choisissez une langue proposée."))],
     )
+    wants_group_messages = BooleanField(
+        _l("Recevoir par e-mail les messages de mes groupes et de leurs producteurs")
+    )
     save_profile = SubmitField(_l("Enregistrer mon profil"))
 
 

@@ -33,6 +33,11 @@ class User(UserMixin, Base):
     is_active_account: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The household's choice: its groups' news by email (essential emails always go).
+    wants_group_messages: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Set by the outbox when the mail server refuses the address for good; cleared when an
+    # email to it is accepted again. Coordinators see it next to the household's name.
+    email_bouncing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # The session this request runs in, set when the session cookie is loaded (not a column).
     session_token = None  # type: str | None

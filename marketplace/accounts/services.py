@@ -111,13 +111,22 @@ def change_password(user: User, current: str, new: str) -> None:
     set_password(user, new, keep_current_session=True)
 
 
-def update_profile(user: User, *, name: str, phone: str | None, language: str) -> None:
+def update_profile(
+    user: User,
+    *,
+    name: str,
+    phone: str | None,
+    language: str,
+    wants_group_messages: bool | None = None,
+) -> None:
     name = _checked_name(name)
     phone = (phone or "").strip() or None
     if phone is not None and not re.fullmatch(PHONE_PATTERN, phone):
         raise DomainError(str(PHONE_FORMAT_MESSAGE), field="phone")
     language = _checked_language(language)
     user.name, user.phone, user.language = name, phone, language
+    if wants_group_messages is not None:  # essential emails go whatever this says
+        user.wants_group_messages = wants_group_messages
     db.session.flush()
 
 

@@ -199,6 +199,7 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
+        db.session.commit()  # the email is queued in the outbox, sent once committed
         # The same answer either way, so nobody learns which addresses have an account.
         flash(
             _("Si un compte existe pour cette adresse, un e-mail vient d'être envoyé."), "success"
@@ -263,6 +264,7 @@ def profile():
                     name=profile_form.name.data,
                     phone=profile_form.phone.data,
                     language=profile_form.language.data,
+                    wants_group_messages=bool(profile_form.wants_group_messages.data),
                 )
                 db.session.commit()
             except DomainError as error:

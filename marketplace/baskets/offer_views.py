@@ -174,10 +174,11 @@ def publish(slug: str, offer_id: int):
         db.session.rollback()
         flash(error.message, "error")
     else:
+        # Publishing happens once (draft → published, never back): one invitation each,
+        # queued with the publication.
+        renewal.send_invitations(offer)
         db.session.commit()
         flash(_("Contrat publié."), "success")
-        # Publishing happens once (draft → published, never back): one invitation each.
-        renewal.send_invitations(offer)
     return _back_to_offer(group, offer)
 
 

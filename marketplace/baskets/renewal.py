@@ -8,7 +8,6 @@ with their previous choices, matched by name since sizes and tiers are the new o
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -130,24 +129,20 @@ def invitees(offer: BasketOffer) -> list[Subscription]:
 
 
 def send_invitations(offer: BasketOffer) -> int:
-    """Email each subscriber of the previous season. Call once, after the publication is
-    committed: publication happens once, so each household is invited once."""
+    """Email each subscriber of the previous season, queued in the outbox with the
+    publication: publication happens once, so each household is invited once."""
     sent = 0
     link = absolute_url("offers.detail", slug=offer.group.slug, offer_id=offer.id)
     for subscription in invitees(offer):
         user = subscription.user
-        try:
-            with force_locale(user.language):
-                send_email(
-                    user.email,
-                    _("Renouvelez votre contrat : %(offer)s", offer=offer.name),
-                    "email/renewal_invitation",
-                    user=user,
-                    offer=offer,
-                    link=link,
-                )
-        except (smtplib.SMTPException, OSError):
-            logger.exception("Renewal invitation to user %s failed", user.id)
-        else:
-            sent += 1
+        with force_locale(user.language):
+            send_email(
+                user.email,
+                _("Renouvelez votre contrat : %(offer)s", offer=offer.name),
+                "email/renewal_invitation",
+                user=user,
+                offer=offer,
+                link=link,
+            )
+        sent += 1
     return sent

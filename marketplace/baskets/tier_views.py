@@ -5,9 +5,7 @@ Only the group's coordinators (and site admins) reach it; anyone else gets 403.
 
 from __future__ import annotations
 
-import smtplib
-
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SubmitField, TextAreaField
@@ -91,6 +89,8 @@ def _decide(slug: str, subscription_id: int, *, approving: bool):
         db.session.rollback()
         flash(error.message, "warning")
         return redirect(url_for(".requests", slug=group.slug))
+    # The decision and its email together: the outbox sends it once this commits.
+    tiers.notify_decision(decision, form.note.data or "")
     db.session.commit()
     name = decision.subscription.user.name
     if approving:
@@ -100,9 +100,4 @@ def _decide(slug: str, subscription_id: int, *, approving: bool):
             _("Demande de %(name)s refusée : le tarif standard reste appliqué.", name=name),
             "success",
         )
-    try:
-        tiers.notify_decision(decision, form.note.data or "")
-    except (smtplib.SMTPException, OSError):
-        current_app.logger.exception("Tier decision email for %s failed", subscription_id)
-        flash(_("Le foyer n'a pas pu être prévenu par e-mail : pensez à le lui dire."), "warning")
     return redirect(url_for(".requests", slug=group.slug))

@@ -26,6 +26,7 @@ from marketplace.demo.catalogue import seed_demo_catalogue
 from marketplace.demo.grocery import seed_demo_grocery
 from marketplace.demo.grocery_purchases import seed_demo_grocery_purchases
 from marketplace.demo.membership import seed_demo_membership
+from marketplace.demo.messages import seed_demo_messages
 from marketplace.demo.routes import seed_demo_routes
 from marketplace.demo.shifts import seed_demo_shifts
 from marketplace.extensions import db
@@ -69,6 +70,7 @@ def seed_demo_territory(today: date, horizon_weeks: int) -> SeedReport:
     report.add(seed_demo_shifts(today))
     report.add(seed_demo_membership(today))
     report.add(seed_demo_association(today))
+    report.add(seed_demo_messages())
     return report
 
 

@@ -82,8 +82,8 @@ def day(slug: str, day_id: int):
                     errors[error.field] = error.message
                 form_error = error.message
             else:
-                db.session.commit()
                 _email(grocery, order, "changed" if live else "placed")
+                db.session.commit()  # the purchase and its email together
                 flash(
                     _("L'achat de l'épicerie est modifié.")
                     if live
@@ -164,8 +164,8 @@ def cancel(slug: str, order_id: int):
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for(".day", slug=slug, day_id=order.distribution_day_id))
-    db.session.commit()
     _email(grocery, order, "cancelled")
+    db.session.commit()
     flash(_("L'achat est annulé : les produits sont remis en vente."), "success")
     return redirect(url_for(".index", slug=slug))
 

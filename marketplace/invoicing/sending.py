@@ -50,6 +50,7 @@ def after_signup(subscription_id: int) -> None:
     db.session.commit()
     for document in documents:
         email_document(document)
+    db.session.commit()  # the emails wait in the outbox, sent once committed
 
 
 @dataclass

@@ -210,6 +210,7 @@ def invite(slug: str):
                     _("Le compte est créé, mais l'e-mail n'a pas pu partir : réessayez plus tard."),
                     "warning",
                 )
+            db.session.commit()  # the invitation waits in the outbox, sent once committed
             return redirect(url_for(".members", slug=slug))
     settings = services.settings_of(group)
     return render_template(
@@ -250,6 +251,7 @@ def import_members(slug: str):
             if form.confirm.data:
                 db.session.commit()
                 failed = sum(not invitations.send_invitation(group, user) for user in created)
+                db.session.commit()  # the invitations wait in the outbox, sent once committed
                 flash(
                     ngettext(
                         "%(num)d foyer ajouté au groupe.",

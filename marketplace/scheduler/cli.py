@@ -24,7 +24,7 @@ from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.jobs import load_jobs
 from marketplace.scheduler.models import JobRun, RunOutcome
-from marketplace.scheduler.registry import Cadence, Daily, JobRegistry
+from marketplace.scheduler.registry import Cadence, Daily, JobRegistry, Minutely
 from marketplace.scheduler.runner import SKIPPED, RunReport, run_due, run_period
 from marketplace.timezones import PARIS, to_paris
 
@@ -73,6 +73,8 @@ def _report_line(report: RunReport) -> str:
 def _cadence_label(cadence: Cadence) -> str:
     if isinstance(cadence, Daily):
         return _("chaque jour à %(time)s (heure de Paris)", time=cadence.at.strftime("%H:%M"))
+    if isinstance(cadence, Minutely):
+        return _("chaque minute")
     return _("chaque heure à la minute %(minute)02d", minute=cadence.minute)
 
 
@@ -266,7 +268,13 @@ def run_job_command(name: str, period_key: str | None) -> None:
         try:
             period = job.cadence.period_for_key(period_key)
         except ValueError:
-            example = "2025-03-30" if isinstance(job.cadence, Daily) else "2025-03-30T14"
+            example = (
+                "2025-03-30"
+                if isinstance(job.cadence, Daily)
+                else "2025-03-30T14:05"
+                if isinstance(job.cadence, Minutely)
+                else "2025-03-30T14"
+            )
             raise click.BadParameter(
                 _(
                     "Période « %(key)s » invalide : exemple %(example)s.",

@@ -95,7 +95,33 @@ class Hourly:
         return {"minute": self.minute}
 
 
-Cadence = Daily | Hourly
+MINUTE_KEY_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+@dataclass(frozen=True)
+class Minutely:
+    """Every minute; the period is the UTC minute (`YYYY-MM-DDTHH:MM`). Only for work that
+    looks at what is due now (the outbox): it catches up its latest minute, never each one."""
+
+    def period_of(self, instant: datetime) -> Period:
+        minute = instant.astimezone(UTC).replace(second=0, microsecond=0)
+        return Period(minute.strftime(MINUTE_KEY_FORMAT), minute)
+
+    def period_for_key(self, key: str) -> Period:
+        """The period named `key` (`YYYY-MM-DDTHH:MM`, UTC); ValueError if malformed."""
+        return Period(key, datetime.strptime(key, MINUTE_KEY_FORMAT).replace(tzinfo=UTC))
+
+    def due_periods(self, since: datetime, until: datetime) -> Iterator[Period]:
+        """The latest minute in (since, until], if any: earlier minutes have nothing to add."""
+        latest = self.period_of(until)
+        if since < latest.due_at:
+            yield latest
+
+    def cron_fields(self) -> dict[str, int | str]:
+        return {"minute": "*"}
+
+
+Cadence = Daily | Hourly | Minutely
 CatchUp = Literal["every", "latest"]
 JobFunction = Callable[[Period], str | None]
 
@@ -125,6 +151,8 @@ class JobRegistry:
         """
         if catch_up not in get_args(CatchUp):
             raise ValueError(f"catch_up must be one of {get_args(CatchUp)}, not {catch_up!r}.")
+        if isinstance(cadence, Minutely) and catch_up != "latest":
+            raise ValueError("A job run every minute catches up its latest minute only.")
         if not 0 < len(name) <= 80:  # the job_runs.job_name column
             raise ValueError(f"Job name {name!r} must have 1 to 80 characters.")
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import smtplib
-
-from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
@@ -22,24 +19,21 @@ def _subject(event: str, date: str) -> str:
 
 
 def send_order_email(order: Order, event: str) -> None:
-    """Tell the household what it ordered (event: placed, changed or cancelled). The order is
-    already committed: a mail server that is down is logged, never shown as an error."""
+    """Tell the household what it ordered (event: placed, changed or cancelled): queued in the
+    outbox with the order, so the email goes if and only if the order is committed."""
     user = order.user
     day = order.distribution_day
     with force_locale(user.language):
-        try:
-            send_email(
-                user.email,
-                _subject(event, format_date(day.day, "full")),
-                f"email/shop_order_{event}",
-                user=user,
-                order=order,
-                day=day,
-                link=absolute_url("shop.order", order_id=order.id),
-                statement=absolute_url("payments.my_statement", slug=day.group.slug),
-            )
-        except (OSError, smtplib.SMTPException):
-            current_app.logger.exception("Order email to %s not sent", user.email)
+        send_email(
+            user.email,
+            _subject(event, format_date(day.day, "full")),
+            f"email/shop_order_{event}",
+            user=user,
+            order=order,
+            day=day,
+            link=absolute_url("shop.order", order_id=order.id),
+            statement=absolute_url("payments.my_statement", slug=day.group.slug),
+        )
 
 
 def _purchase_subject(event: str, grocery: str, date: str) -> str:
@@ -65,16 +59,13 @@ def send_grocery_purchase_email(
     cancelled), in their language. No statement: the producer invoices the grocery."""
     day = order.distribution_day
     with force_locale(staff.language):
-        try:
-            send_email(
-                staff.email,
-                _purchase_subject(event, grocery_name, format_date(day.day, "full")),
-                f"grocery_shop/purchases/email_{event}",
-                user=staff,
-                grocery_name=grocery_name,
-                order=order,
-                day=day,
-                link=link,
-            )
-        except (OSError, smtplib.SMTPException):
-            current_app.logger.exception("Purchase email to %s not sent", staff.email)
+        send_email(
+            staff.email,
+            _purchase_subject(event, grocery_name, format_date(day.day, "full")),
+            f"grocery_shop/purchases/email_{event}",
+            user=staff,
+            grocery_name=grocery_name,
+            order=order,
+            day=day,
+            link=link,
+        )

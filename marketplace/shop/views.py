@@ -125,9 +125,9 @@ def shop(day_id: int):
                     errors[error.field] = error.message
                 form_error = error.message
             else:
-                db.session.commit()
-                cart.forget(session, day.id)
                 send_order_email(order, "changed" if order_id else "placed")
+                db.session.commit()  # the order and its email together
+                cart.forget(session, day.id)
                 flash(
                     _("Votre commande est modifiée.")
                     if order_id
@@ -236,8 +236,8 @@ def cancel(order_id: int):
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for(".order", order_id=order_id))
+    send_order_email(found, "cancelled")
     db.session.commit()
     cart.forget(session, found.distribution_day_id)
-    send_order_email(found, "cancelled")
     flash(_("Votre commande est annulée ; son montant est recrédité sur votre relevé."), "success")
     return redirect(url_for(".order", order_id=order_id))

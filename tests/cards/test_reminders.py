@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from marketplace.baskets.models import Subscription
 from marketplace.cards.reminders import installments_to_remind, send_due_reminders
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.jobs import load_jobs
+from marketplace.outbox import sending
 from marketplace.payments.models import Installment
 from marketplace.scheduler.runner import SKIPPED, run_period
 from marketplace.timezones import paris_today
-from tests import factories
+from tests import clock, factories
 from tests.cards.dunning_helpers import card_installment, days, household_of, subject_of
 from tests.helpers import free_port, message_text
 
@@ -94,18 +97,21 @@ def test_only_planned_installments_due_within_three_days_not_yet_reminded():
     assert ids == [tomorrow.id, in_three_days.id]
 
 
-def test_a_reminder_the_mail_server_refused_is_sent_by_the_next_run(make_app, outbox):
+def test_a_reminder_the_mail_server_refused_is_sent_by_the_outbox_once(make_app, outbox):
     installment = card_installment(due_on=paris_today() + days(3), method="cheque")
     db.session.commit()
     installment_id = installment.id
     mail_down = make_app(MAIL_PORT=free_port())  # nothing listens there
 
     with mail_down.app_context():
-        assert remind() == 0
+        assert remind() == 1  # queued in the outbox with its claim
     db.session.expire_all()
 
-    assert db.session.get(Installment, installment_id).reminded_at is None
-    assert remind() == 1
+    assert db.session.get(Installment, installment_id).reminded_at is not None
+    assert outbox == []
+    assert remind() == 0  # never queued twice
+    clock.shift(timedelta(minutes=5))
+    assert sending.deliver() == {"sent": 1}
     assert len(outbox) == 1
 
 

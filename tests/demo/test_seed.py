@@ -11,7 +11,9 @@ from marketplace.demo.territory import ACCOUNTS, DEMO_PASSWORD
 from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
 from marketplace.groups.models import Group
+from marketplace.messages.models import GroupMessage, MessageRecipient
 from marketplace.organisations.models import Membership
+from marketplace.outbox.models import OutboxMessage
 from marketplace.producers.models import Producer
 from marketplace.timezones import PARIS, paris_today
 
@@ -112,3 +114,16 @@ def test_seed_subscribes_households_with_consistent_money(today: date):
         )
     )
     assert delivered == installments == -committed
+
+
+def test_the_demo_group_has_a_short_message_history_already_sent(today: date, outbox):
+    seed_demo_territory(today, horizon_weeks=8)
+    db.session.commit()
+
+    assert _count(GroupMessage) == 2
+    assert _count(MessageRecipient) > 2
+    statuses = set(db.session.scalars(select(OutboxMessage.status)))
+    assert statuses == {"sent"}
+    assert outbox == []  # seeding sends nothing
+    seed_demo_territory(today, horizon_weeks=8)
+    assert _count(GroupMessage) == 2

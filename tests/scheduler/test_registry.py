@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from marketplace.scheduler.registry import Daily, Hourly, JobRegistry, Period
+from marketplace.scheduler.registry import Daily, Hourly, JobRegistry, Minutely, Period
 from marketplace.timezones import PARIS
 
 
@@ -98,3 +98,18 @@ def test_the_registry_refuses_a_name_twice_and_an_unknown_catch_up():
     with pytest.raises(ValueError):
         Hourly(minute=60)
     assert [job.name for job in registry] == ["once"]
+
+
+def test_a_minutely_job_only_ever_runs_its_latest_minute():
+    cadence = Minutely()
+
+    due = list(cadence.due_periods(utc(2025, 1, 14, 12), utc(2025, 1, 21, 12, 7, 30)))
+
+    assert due == [Period("2025-01-21T12:07", utc(2025, 1, 21, 12, 7))]
+    assert cadence.period_for_key("2025-01-21T12:07") == due[0]
+    assert list(cadence.due_periods(utc(2025, 1, 21, 12, 7, 10), utc(2025, 1, 21, 12, 7, 30))) == []
+    CronTrigger(timezone=PARIS, **cadence.cron_fields())  # APScheduler accepts it
+    with pytest.raises(ValueError):
+        cadence.period_for_key("2025-01-21T12")
+    with pytest.raises(ValueError, match="latest minute"):
+        JobRegistry().register("every_minute", cadence, catch_up="every")
