@@ -120,6 +120,8 @@ PARTS: tuple[Part, ...] = (
     Part("documents_deposes", "group_documents"),
     Part("remises_preparees", "remittances"),
     Part("virements_prepares", "payout_runs"),
+    Part("messages_recus", "message_recipients"),
+    Part("messages_ecrits", "group_messages"),
     Part("mandats_de_prelevement", "debit_mandates"),
     Part("prelevements", "debit_batch_items"),
     Part("lots_de_prelevements_prepares", "debit_batches"),

@@ -1,7 +1,7 @@
 """The outbox for every email; a household's choice of group news; bouncing addresses
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0019
 Create Date: 2026-12-07 16:50:00.000000
 
 """
@@ -14,7 +14,7 @@ import marketplace.db
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0012'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -40,6 +40,7 @@ def test_a_paid_fee_gets_one_numbered_receipt_from_the_group(app, outbox):
     outcome = sending.issue_missing(date(2026, 12, 8), utcnow())
     db.session.commit()
     sending.send_all(outcome.issued)
+    db.session.commit()  # the email waits in the outbox until committed
 
     (receipt,) = outcome.issued
     assert receipt.seller_id == group.id and receipt.issuer_id == group.id

@@ -86,4 +86,5 @@ def test_one_failure_does_not_stop_the_run_and_is_tried_again(app, outbox):
     assert len(outbox) == 1
     assert reminders.send_renewal_reminders(today, utcnow()) == 1  # the failed one, now
     assert reminders.send_renewal_reminders(today, utcnow()) == 0
+    db.session.commit()  # the reminder waits in the outbox until its transaction commits
     assert len(outbox) == 2
