@@ -1,8 +1,8 @@
 """Who a message can be for: a small registry of segments, each a function returning users.
 
 A segment names its choices (the contracts, the distribution days…) and the households behind
-one choice. Another domain adds its own with `register` (e.g. members whose membership
-lapsed); only registered segments are offered.
+one choice. Another domain adds its own with `register`; only registered segments are
+offered.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from marketplace.baskets.models import (
 from marketplace.delivery.models import DistributionDay
 from marketplace.extensions import db
 from marketplace.groups.models import Group
+from marketplace.membership.queries import lapsed_members
 from marketplace.organisations.models import Membership, Role
 from marketplace.payments.statements import group_arrears
 from marketplace.shifts.models import ShiftSignup, ShiftState
@@ -159,6 +160,11 @@ def _arrears_ids(group: Group, value: int | None) -> Select:
     return select(User.id).where(User.id.in_(owing))
 
 
+def _lapsed_ids(group: Group, value: int | None) -> Select:
+    lapsed = [user.id for user in lapsed_members(group.id, paris_today())]
+    return select(User.id).where(User.id.in_(lapsed))
+
+
 def _no_value(group: Group, producer_id: int | None) -> list[Choice]:
     return [(None, "")]
 
@@ -176,3 +182,6 @@ register(
 register(Segment("pickup", _l("Foyers attendus à une distribution"), _days, _collecting_ids))
 register(Segment("volunteers", _l("Bénévoles d'une distribution"), _days, _volunteer_ids))
 register(Segment("arrears", _l("Foyers en retard de paiement"), _no_value, _arrears_ids))
+register(
+    Segment("lapsed", _l("Membres dont l'adhésion a expiré"), _no_value, _lapsed_ids)
+)

@@ -108,7 +108,7 @@ def test_an_essential_message_reaches_households_that_stopped_group_messages(
         ({"body": "   "}, "Écrivez le message."),
         ({"body": "x" * 5001}, "5 000 caractères au plus."),
         ({"subject": ""}, "Indiquez l'objet du message."),
-        ({"target": "lapsed"}, "Choisissez à qui écrire parmi les destinataires proposés."),
+        ({"target": "unknown"}, "Choisissez à qui écrire parmi les destinataires proposés."),
         ({"target": "contract:999999"}, "Choisissez à qui écrire parmi les destinataires"),
     ],
 )
@@ -134,7 +134,47 @@ def test_segments_that_do_not_exist_are_not_offered(client, user_with_role, cont
     assert f'<option value="contract:{contract.id}">Légumes de la Ferme du Val</option>' in text
     assert '<option value="group">Tout le groupe</option>' in text
     assert "Foyers en retard de paiement" in text
-    assert "adhésion" not in text
+    assert "Membres dont l&#39;adhésion a expiré" in text
+
+
+def test_members_whose_membership_lapsed_are_a_segment(client, user_with_role):
+    from marketplace.membership import services
+    from marketplace.membership.models import YearlyMembership
+    from marketplace.timezones import paris_today
+    from tests.membership.helpers import group_with_membership, member_of
+
+    group = group_with_membership()
+    lapsed = member_of(group, name="Denise Partie")
+    renewed = member_of(group, name="Émile Fidèle")
+    last_year = services.current_period(services.settings_of(group), paris_today()).previous()
+    for person in (lapsed, renewed):
+        db.session.add(
+            YearlyMembership(
+                group_id=group.id,
+                user_id=person.id,
+                period_starts_on=last_year.starts_on,
+                period_ends_on=last_year.ends_on,
+                amount_cents=1500,
+            )
+        )
+    services.join(group, renewed, today=paris_today())
+    user_with_role("coordinator", group)
+    db.session.commit()
+
+    preview = page(
+        client.post(
+            f"/groups/{group.slug}/manage/messages",
+            data={
+                "target": "lapsed",
+                "subject": "Adhésion",
+                "body": "Pensez à renouveler.",
+                "preview": "1",
+            },
+        )
+    )
+
+    assert "1 foyer recevra ce message" in preview
+    assert "Denise Partie" in preview and "Émile" not in preview
 
 
 def test_households_at_a_distribution_and_its_volunteers(client, user_with_role, contract):
