@@ -182,6 +182,4 @@ register(
 register(Segment("pickup", _l("Foyers attendus à une distribution"), _days, _collecting_ids))
 register(Segment("volunteers", _l("Bénévoles d'une distribution"), _days, _volunteer_ids))
 register(Segment("arrears", _l("Foyers en retard de paiement"), _no_value, _arrears_ids))
-register(
-    Segment("lapsed", _l("Membres dont l'adhésion a expiré"), _no_value, _lapsed_ids)
-)
+register(Segment("lapsed", _l("Membres dont l'adhésion a expiré"), _no_value, _lapsed_ids))
