@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
+from marshmallow import ValidationError
 from werkzeug.routing import IntegerConverter
 
 # PostgreSQL's `integer`: the widest id, count or amount in cents a column holds.
@@ -67,6 +68,13 @@ def out_of_bounds(value) -> bool:
     if isinstance(value, (list, tuple, set)):
         return any(out_of_bounds(item) for item in value)
     return False
+
+
+def within_the_years(value: datetime) -> None:
+    """A JSON instant (a phone's clock) within the same years as a typed date. Only the year
+    is read: comparing year 1 or 9999 to a bound would itself overflow once offsets apply."""
+    if not DATE_MIN.year <= value.year <= DATE_MAX.year:
+        raise ValidationError(f"An instant between {DATE_MIN.year} and {DATE_MAX.year}.")
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -47,7 +47,9 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def register_user(name: str, email: str, password: str, language: str) -> User:
+def _checked_new_account(name: str, email: str) -> tuple[str, str]:
+    """The name and address of a new account, cleaned; DomainError on a bad name or address,
+    or one already taken."""
     name = _checked_name(name)
     email = normalise_email(email)
     if len(email) > EMAIL_MAX_LENGTH:
@@ -61,6 +63,11 @@ def register_user(name: str, email: str, password: str, language: str) -> User:
         raise DomainError(_("Cette adresse e-mail n'est pas valide."), field="email") from error
     if find_user_by_email(email) is not None:
         raise DomainError(str(DUPLICATE_EMAIL), field="email")
+    return name, email
+
+
+def register_user(name: str, email: str, password: str, language: str) -> User:
+    name, email = _checked_new_account(name, email)
     _check_strength(password, email=email, name=name)
     user = User(
         name=name,
@@ -194,19 +201,7 @@ def create_invited_account(name: str, email: str, language: str = "fr") -> User:
     """An account for a household invited by its group, without a password: its owner sets
     one through `send_password_reset`'s link. DomainError on a bad name or address, or one
     already taken."""
-    name = _checked_name(name)
-    email = normalise_email(email)
-    if len(email) > EMAIL_MAX_LENGTH:
-        raise DomainError(
-            _("L'adresse e-mail ne doit pas dépasser %(max)d caractères.", max=EMAIL_MAX_LENGTH),
-            field="email",
-        )
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError as error:
-        raise DomainError(_("Cette adresse e-mail n'est pas valide."), field="email") from error
-    if find_user_by_email(email) is not None:
-        raise DomainError(str(DUPLICATE_EMAIL), field="email")
+    name, email = _checked_new_account(name, email)
     user = User(
         name=name,
         email=email,

@@ -12,9 +12,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace import unique
-from marketplace.books import accounts, exports, fec, owed, payouts
-from marketplace.books.forms import BankAccountForm, FecForm, PayoutForm
+from marketplace.books import exports, fec, owed, payouts
+from marketplace.books.forms import FecForm, PayoutForm
 from marketplace.books.models import PayoutRun
+from marketplace.books.views import account_page
 from marketplace.errors import DomainError
 from marketplace.exports import page_or_csv
 from marketplace.extensions import db
@@ -111,31 +112,7 @@ def producer_bank_account(slug: str):
     if producer is None:
         abort(404)
     require_role(producer, Role.PRODUCER_STAFF)
-    existing = accounts.account_of(producer.id)
-    form = BankAccountForm(obj=existing) if request.method == "GET" else BankAccountForm()
-    if existing is not None and request.method == "GET":
-        form.iban.data = accounts.formatted_iban(existing.iban)
-    if form.validate_on_submit():
-        try:
-            accounts.save_account(
-                organisation_id=producer.id,
-                holder=form.holder.data,
-                iban=form.iban.data,
-                bic=form.bic.data or "",
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            show_service_error(form, error)
-        else:
-            flash(_("Compte bancaire de %(name)s enregistré.", name=producer.name), "success")
-            return redirect(url_for("territory.dashboard"))
-    return render_template(
-        "books/account.html",
-        organisation=producer,
-        form=form,
-        back=url_for("territory.dashboard"),
-    )
+    return account_page(None, producer, url_for("territory.dashboard"))
 
 
 # --- Payout runs --------------------------------------------------------------------------------

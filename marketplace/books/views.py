@@ -73,7 +73,9 @@ def _supplier(group_id: int, producer_id: int) -> Producer:
     return producer
 
 
-def _account_page(group, organisation, back_url: str):
+def account_page(group, organisation, back_url: str):
+    """An organisation's bank account (a group's coordinators, or a farm's own staff: group
+    None), saved and checked, then back to `back_url`."""
     existing = accounts.account_of(organisation.id)
     form = BankAccountForm(obj=existing) if request.method == "GET" else BankAccountForm()
     if existing is not None and request.method == "GET":
@@ -101,14 +103,14 @@ def _account_page(group, organisation, back_url: str):
 @bp.route("/account", methods=["GET", "POST"])
 def group_account(slug: str):
     group = coordinated_group(slug)
-    return _account_page(group, group, url_for(".index", slug=group.slug))
+    return account_page(group, group, url_for(".index", slug=group.slug))
 
 
 @bp.route("/producers/<int:producer_id>/account", methods=["GET", "POST"])
 def producer_account(slug: str, producer_id: int):
     group = coordinated_group(slug)
     producer = _supplier(group.id, producer_id)
-    return _account_page(group, producer, url_for(".index", slug=group.slug))
+    return account_page(group, producer, url_for(".index", slug=group.slug))
 
 
 # --- Remittance slips ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.bounds import within_the_years
 from marketplace.catalogue.quantities import format_quantity
 from marketplace.grocery_shop.walk_in import DEVICE_ID_MAX, SALE_ID_MAX, SaleStatus
 from marketplace.payments.money import format_money
@@ -27,7 +28,9 @@ class WalkInSaleInSchema(Schema):
         strict=True,
         metadata={"description": "a beneficiary pays their tier; none: the shelf price"},
     )
-    sold_at = fields.AwareDateTime(required=True, metadata={"description": "the phone's clock"})
+    sold_at = fields.AwareDateTime(
+        required=True, validate=within_the_years, metadata={"description": "the phone's clock"}
+    )
     device_id = fields.String(load_default="", validate=validate.Length(max=DEVICE_ID_MAX))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.bounds import within_the_years
 from marketplace.pickup.checklist import quantity_text
 from marketplace.pickup.models import TapAction, TapTarget
 from marketplace.pickup.taps import DEVICE_ID_MAX, NOTE_MAX, TAP_ID_MAX, TapStatus
@@ -121,7 +122,9 @@ class TapSchema(Schema):
         required=True, validate=validate.OneOf([action.value for action in TapAction])
     )
     note = fields.String(load_default="", validate=validate.Length(max=NOTE_MAX))
-    tapped_at = fields.AwareDateTime(required=True, metadata={"description": "the phone's clock"})
+    tapped_at = fields.AwareDateTime(
+        required=True, validate=within_the_years, metadata={"description": "the phone's clock"}
+    )
     device_id = fields.String(load_default="", validate=validate.Length(max=DEVICE_ID_MAX))
 
 

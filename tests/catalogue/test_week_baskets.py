@@ -281,6 +281,7 @@ def test_a_failed_reminder_never_stops_the_others_and_is_tried_again(monkeypatch
 
     monkeypatch.setattr(reminders, "send_email", real_send)
     assert reminders.send_pickup_reminders(paris_today(), utcnow()) == 1
+    db.session.commit()  # the reminder waits in the outbox until its transaction commits
     assert sorted(message["To"] for message in outbox) == ["ok@exemple.fr", "panne@exemple.fr"]
     assert reminders.send_pickup_reminders(paris_today(), utcnow()) == 0
 

@@ -146,6 +146,7 @@ def test_notices_are_sent_once_and_ahead(app, outbox):
     notice = notices.notice_of([installments[0].id])[installments[0].id]
     # Due in 10 days but notified today: debited no sooner than 14 days from now.
     assert notice.debit_on == paris_today() + timedelta(days=14)
+    db.session.commit()  # the notice waits in the outbox until its transaction commits
     assert len(outbox) == 1 and "Prélèvement" in outbox[0]["Subject"]
 
 
@@ -256,6 +257,7 @@ def test_a_return_unpays_reverses_and_tells_everyone(app, outbox):
     user, _sub, installments, _mandate = debit_household(group, due_in_days=(2,))
     batch = _notify_and_batch(group, coordinator)
     batches.collect(batch, today=paris_today(), now=utcnow())
+    db.session.commit()  # the notice goes out with its transaction, before the return
     outbox.clear()
     item = batch.items[0]
     assert batches.record_return(item, code="AM04", today=paris_today())
@@ -269,6 +271,7 @@ def test_a_return_unpays_reverses_and_tells_everyone(app, outbox):
         )
     )
     assert total == 0  # the payment and its reversal
+    db.session.commit()  # the emails wait in the outbox until their transaction commits
     recipients = sorted(message["To"] for message in outbox)
     assert recipients == sorted([user.email, coordinator.email])
     household_mail = next(m for m in outbox if m["To"] == user.email)

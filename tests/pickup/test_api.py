@@ -8,6 +8,7 @@ import pytest
 
 from marketplace.baskets.models import Delivery
 from marketplace.extensions import db
+from marketplace.pickup.models import ChecklistTap
 from tests import factories
 from tests.helpers import login_id
 from tests.pickup import scenario
@@ -197,3 +198,16 @@ def test_html_pages_keep_their_html_error_pages(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "text/html" in response.content_type
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_a_tap_from_a_phone_with_a_wild_clock_is_refused_not_a_crash(client, login, setup, instant):
+    """Found by the API's contract test: year 1 or 9999 overflowed on conversion to UTC."""
+    login(scenario.volunteer(setup))
+    db.session.commit()
+    delivery_id = db.session.scalar(db.select(Delivery.id))
+    response = client.post(
+        taps_url(setup.day.id), json={"taps": [a_tap(delivery_id, tapped_at=instant)]}
+    )
+    assert response.status_code == 422
+    assert db.session.scalar(db.select(db.func.count(ChecklistTap.id))) == 0

@@ -17,6 +17,7 @@ from marketplace.catalogue.models import Availability
 from marketplace.delivery.models import DistributionDay
 from marketplace.extensions import db
 from marketplace.invoicing.models import Document, DocumentLine
+from marketplace.organisations.models import Organisation
 from marketplace.payments.models import FundMovement, LedgerEntry
 from marketplace.shop.models import Order, OrderLine
 
@@ -46,9 +47,13 @@ def producers_documents_equal_what_households_owe_them(ctx: CheckContext) -> lis
     signed = case(
         (Document.kind == "credit_note", -Document.total_cents), else_=Document.total_cents
     )
+    # The producers' documents (a membership fee's receipt is the group's own sale).
     documents = dict(
         db.session.execute(
-            select(Document.seller_id, func.sum(signed)).group_by(Document.seller_id)
+            select(Document.seller_id, func.sum(signed))
+            .join(Organisation, Organisation.id == Document.seller_id)
+            .where(Organisation.kind == "producer")
+            .group_by(Document.seller_id)
         ).all()
     )
     basket_entry = (
