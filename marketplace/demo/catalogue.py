@@ -1,14 +1,18 @@
 """Demo catalogues: a few products per demo farm, offered on the next three distribution dates
-of every group they supply, so the weekly shop has something to sell. Idempotent."""
+of every group they supply, so the weekly shop has something to sell. Each product gets a
+picture drawn at seed time (a tile of its category's colour with its initial: nothing to ship
+or license). Idempotent."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, time
 
 from sqlalchemy import select
 
 from marketplace.catalogue.availability import CellChange, publish_cells
 from marketplace.catalogue.models import MILLI, Product
+from marketplace.catalogue.photos import set_photo
 from marketplace.catalogue.products import ProductDetails, create_product
 from marketplace.catalogue.queries import availabilities_for, coming_dates, supplied_groups
 from marketplace.extensions import db
@@ -40,6 +44,16 @@ PRODUCTS: dict[str, tuple[tuple[str, str, str, int, int | None, int | None], ...
     "poulailler-de-la-grange": (("Œufs plein air", "oeufs", "douzaine", 480, 30, 2),),
 }
 DATES_AHEAD = 3
+TILE_SIDE = 240  # pixels
+CATEGORY_COLOURS = {
+    "legumes": (76, 140, 74),
+    "fruits": (214, 120, 46),
+    "pain": (176, 124, 72),
+    "fromage": (222, 190, 90),
+    "miel": (226, 160, 30),
+    "boissons": (150, 60, 70),
+    "oeufs": (200, 170, 130),
+}
 
 
 def _product(producer: Producer, row) -> tuple[Product, bool]:
@@ -76,6 +90,7 @@ def seed_demo_catalogue(today: date) -> int:
             product, created = _product(producer, row)
             products.append((product, row))
             added += created
+            added += _picture(product)
         for group in supplied_groups(producer.id):
             open_dates = [
                 item for item in coming_dates(producer.id, group.id, now) if not item.frozen
@@ -100,3 +115,22 @@ def _publish_missing(producer, group, changes: list[CellChange], now: datetime) 
     existing = availabilities_for(producer.id, group.id, {change.day for change in changes})
     missing = [change for change in changes if (change.product_id, change.day) not in existing]
     return publish_cells(producer, group, missing, now).published
+
+
+def _picture(product: Product) -> int:
+    """Draw the product's picture if it has none (a farm's own photo is kept); 1 if drawn."""
+    if product.photo is not None:
+        return 0
+    from PIL import Image, ImageDraw, ImageFont  # Pillow is imported when first needed
+
+    colour = CATEGORY_COLOURS.get(product.category, (110, 110, 110))
+    tile = Image.new("RGB", (TILE_SIDE, TILE_SIDE), colour)
+    draw = ImageDraw.Draw(tile)
+    font = ImageFont.load_default(size=TILE_SIDE // 2)
+    centre = (TILE_SIDE // 2, TILE_SIDE // 2)
+    draw.text(centre, product.name[:1].upper(), fill=(255, 255, 255), font=font, anchor="mm")
+    buffer = io.BytesIO()
+    tile.save(buffer, "JPEG", quality=85)
+    buffer.seek(0)
+    set_photo(product, buffer)
+    return 1

@@ -23,10 +23,12 @@ from marketplace.demo.association import seed_demo_association
 from marketplace.demo.baskets import seed_demo_baskets
 from marketplace.demo.card_followup import seed_demo_card_followup
 from marketplace.demo.catalogue import seed_demo_catalogue
+from marketplace.demo.fund import seed_demo_fund
 from marketplace.demo.grocery import seed_demo_grocery
 from marketplace.demo.grocery_purchases import seed_demo_grocery_purchases
 from marketplace.demo.membership import seed_demo_membership
 from marketplace.demo.messages import seed_demo_messages
+from marketplace.demo.preorders import seed_demo_preorders
 from marketplace.demo.routes import seed_demo_routes
 from marketplace.demo.shifts import seed_demo_shifts
 from marketplace.extensions import db
@@ -67,9 +69,11 @@ def seed_demo_territory(today: date, horizon_weeks: int) -> SeedReport:
     report.add(seed_demo_routes(today))
     report.add(seed_demo_grocery(today))
     report.add(seed_demo_grocery_purchases(today))
+    report.add(seed_demo_preorders(today))
     report.add(seed_demo_shifts(today))
     report.add(seed_demo_membership(today))
     report.add(seed_demo_association(today))
+    report.add(seed_demo_fund(today))
     report.add(seed_demo_messages())
     return report
 

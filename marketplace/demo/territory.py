@@ -227,6 +227,9 @@ GROUPS = (
                 "FREQ=WEEKLY;BYDAY=TU",
                 time(18, 30),
                 time(20, 0),
+                # Open nine days ahead, so that a Tuesday's shop opens before the previous
+                # one's closes (two days ahead): Foyer Martin always finds the shop open.
+                9,
             ),
             Calendar(
                 "Cour de l'école Commandant Arnaud",

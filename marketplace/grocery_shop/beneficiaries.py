@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 
 from marketplace.accounts.models import User
 from marketplace.errors import DomainError
@@ -122,10 +122,9 @@ def account_email(beneficiary: Beneficiary) -> str | None:
     return db.session.scalar(select(User.email).where(User.id == beneficiary.user_id))
 
 
-def list_beneficiaries(
-    grocery_id: int, *, search: str = "", archived: bool = False
-) -> list[BeneficiaryRow]:
-    """The grocery's households by name, matched on name, phone, referrer or email (one query)."""
+def beneficiaries_query(grocery_id: int, *, search: str = "", archived: bool = False) -> Select:
+    """The grocery's households by name, matched on name, phone, referrer or email; each row
+    is (Beneficiary, linked account's email)."""
     query = (
         select(Beneficiary, User.email)
         .outerjoin(User, User.id == Beneficiary.user_id)
@@ -134,16 +133,34 @@ def list_beneficiaries(
     )
     words = search.strip()
     if words:
-        pattern = f"%{words}%"
         query = query.where(
             or_(
-                Beneficiary.household_name.ilike(pattern),
-                Beneficiary.phone.ilike(pattern),
-                Beneficiary.referrer.ilike(pattern),
-                User.email.ilike(pattern),
+                Beneficiary.household_name.icontains(words, autoescape=True),
+                Beneficiary.phone.icontains(words, autoescape=True),
+                Beneficiary.referrer.icontains(words, autoescape=True),
+                User.email.icontains(words, autoescape=True),
             )
         )
+    return query
+
+
+def list_beneficiaries(
+    grocery_id: int, *, search: str = "", archived: bool = False
+) -> list[BeneficiaryRow]:
+    """The whole list (one query), for the places that need every household."""
+    query = beneficiaries_query(grocery_id, search=search, archived=archived)
     return [BeneficiaryRow(row[0], row[1]) for row in db.session.execute(query)]
+
+
+def warnings_count(query: Select, today: date) -> int:
+    """How many households of a list have rights expired or expiring within the month (the
+    same as `expiry_state` says, counted in SQL over the whole list, not one page)."""
+    warned = query.order_by(None).where(
+        Beneficiary.archived.is_(False),
+        Beneficiary.valid_from <= today,
+        Beneficiary.valid_until <= today + timedelta(days=EXPIRY_WARNING_DAYS),
+    )
+    return db.session.scalar(select(func.count()).select_from(warned.subquery())) or 0
 
 
 def _apply(beneficiary: Beneficiary, data: BeneficiaryData) -> None:

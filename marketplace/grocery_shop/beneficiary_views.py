@@ -21,6 +21,7 @@ from marketplace.groceries.access import grocery_for_staff
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop import beneficiaries as service
 from marketplace.grocery_shop.models import Beneficiary
+from marketplace.list_pages import paginate_query
 from marketplace.payments.offline_forms import LocalDateField
 from marketplace.timezones import paris_today
 
@@ -89,16 +90,20 @@ def index(slug: str):
     search = request.args.get("q", "")[:100]
     archived = request.args.get("archives") == "1"
     today = paris_today()
-    rows = service.list_beneficiaries(grocery.id, search=search, archived=archived)
-    states = {row.beneficiary.id: service.expiry_state(row.beneficiary, today) for row in rows}
+    query = service.beneficiaries_query(grocery.id, search=search, archived=archived)
+    page = paginate_query(query, row=lambda values: service.BeneficiaryRow(*values))
+    states = {
+        row.beneficiary.id: service.expiry_state(row.beneficiary, today) for row in page.items
+    }
     return render_template(
         "grocery_shop/beneficiaries/index.html",
         grocery=grocery,
-        rows=rows,
+        page=page,
+        rows=page.items,
         states=states,
         search=search,
         archived=archived,
-        warnings=sum(1 for state in states.values() if state in ("expired", "expiring")),
+        warnings=0 if archived else service.warnings_count(query, today),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, true
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
@@ -146,16 +146,15 @@ def coming_runs(grocery_id: int, today: date, *, limit: int = 30) -> list[RunSum
     return [RunSummary(run=row[0], route_name=row[1], pre_orders=row[2]) for row in rows]
 
 
-def staff_preorders(grocery_id: int, today: date, household: str = "") -> list[PreOrderRow]:
-    """Live pre-orders of the grocery's runs from today on (one query); `household` searches
-    the households' names (the list grows with the territory)."""
-    hours = timedelta(hours=cutoff_hours())
+def staff_preorders_query(grocery_id: int, today: date, household: str = "") -> Select:
+    """Live pre-orders of the grocery's runs from today on; `household` searches the
+    households' names (the list grows with the territory). Rows go through `preorder_row`."""
     wanted = (
         Beneficiary.household_name.icontains(household.strip(), autoescape=True)
         if household.strip()
         else true()
     )
-    rows = db.session.execute(
+    return (
         select(
             PreOrder.id,
             PreOrder.beneficiary_id,
@@ -183,16 +182,22 @@ def staff_preorders(grocery_id: int, today: date, household: str = "") -> list[P
         )
         .order_by(RouteRun.departs_at, RunStop.position, Beneficiary.household_name, PreOrder.id)
     )
-    return [
-        PreOrderRow(
-            *row[:9],
-            arrives_at=row[9],
-            cutoff_at=row[10] - hours,
-            run_cancelled=row[11] == RunStatus.CANCELLED,
-            run_moved=row[6] != row[12],
-        )
-        for row in rows
-    ]
+
+
+def preorder_row(row) -> PreOrderRow:
+    return PreOrderRow(
+        *row[:9],
+        arrives_at=row[9],
+        cutoff_at=row[10] - timedelta(hours=cutoff_hours()),
+        run_cancelled=row[11] == RunStatus.CANCELLED,
+        run_moved=row[6] != row[12],
+    )
+
+
+def staff_preorders(grocery_id: int, today: date, household: str = "") -> list[PreOrderRow]:
+    """The whole list (one query)."""
+    query = staff_preorders_query(grocery_id, today, household)
+    return [preorder_row(row) for row in db.session.execute(query)]
 
 
 def household_preorders(beneficiary_id: int, today: date) -> list[PreOrder]:

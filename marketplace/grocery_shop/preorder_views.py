@@ -40,6 +40,7 @@ from marketplace.grocery_shop.preorders import (
     quantity_field,
     tier_unit_price,
 )
+from marketplace.list_pages import paginate_query
 from marketplace.routes.models import RunStop
 from marketplace.shop.display import Formatter
 from marketplace.timezones import paris_today
@@ -90,13 +91,17 @@ def staff_index(slug: str):
 
 def _render_index(grocery: Grocery, form: ChooseForm, now, status: int = 200):
     today = paris_today(now)
+    searched = request.args.get("foyer", "")[:100]
     return render_template(
         "grocery_shop/preorders/staff_index.html",
         grocery=grocery,
         form=form,
         runs=queries.coming_runs(grocery.id, today),
-        pre_orders=queries.staff_preorders(grocery.id, today, request.args.get("foyer", "")),
-        searched=request.args.get("foyer", ""),
+        # 50 rows a page, so that the page stays small whatever the number of households.
+        pre_orders=paginate_query(
+            queries.staff_preorders_query(grocery.id, today, searched), row=queries.preorder_row
+        ),
+        searched=searched,
         cutoff_hours=cutoff_hours(),
         now=now,
         fmt=Formatter(),

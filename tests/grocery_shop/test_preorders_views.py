@@ -165,7 +165,7 @@ def test_the_staff_list_takes_the_same_queries_for_5_or_100_pre_orders(
         with count_queries() as counter:
             response = client.get(f"/epiceries/{van.grocery.slug}/precommandes")
         assert response.status_code == 200
-        assert response.get_data(as_text=True).count("Modifier") == size
+        assert response.get_data(as_text=True).count("Modifier") == min(size, 50)  # a page
         counts.append(counter.count)
     assert counts[0] == counts[1]
 
