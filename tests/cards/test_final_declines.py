@@ -77,6 +77,19 @@ def test_a_declined_card_is_not_retried_and_everyone_is_told_at_once(outbox):
     assert charge(today + days(9)).counts == {}
 
 
+def test_the_household_sees_which_method_was_refused(client, login):
+    installment = card_installment()
+    household = household_of(installment)
+    save_card(household, CARD_DECLINED)
+    db.session.commit()
+    charge(paris_today())
+
+    login(household)
+    page = client.get("/paiements/carte/moyens").get_data(as_text=True)
+
+    assert "Refusé par la banque : plus utilisé pour vos échéances" in page
+
+
 def test_the_next_installment_is_not_charged_with_the_declined_card(outbox):
     today = paris_today()
     first = card_installment()
