@@ -36,6 +36,7 @@ from marketplace.cards.installments import (
     STRIPE_PAYMENT_METHODS,
     InstallmentContext,
     context_of,
+    has_declined_method,
     method_for_contract,
 )
 from marketplace.cards.models import (
@@ -187,7 +188,9 @@ def _prepare(installment_id: int, today: date, now: datetime) -> CardPayment | s
         return Outcome.CREDITED  # the household's credit paid it: nothing to charge
     saved = method_for_contract(context.user.id, context.payment_method)
     if saved is None:
-        on_missing_method(context)
+        on_missing_method(
+            context, declined=has_declined_method(context.user.id, context.payment_method)
+        )
         return Outcome.NO_METHOD
     return _new_payment(context, saved)
 

@@ -1,12 +1,15 @@
 """What happens after a charge made without the household fails: retries and emails.
 
-A saved card or SEPA mandate that is refused is tried again 2, 5 and 9 days after the first
-refusal, then no more: the coordinators are told. A refusal the same method would give again
-(lost or expired card, closed account: FINAL_DECLINES) is never retried automatically: the
-household pays online or saves another method, and the coordinators are told at once. Each refusal
-emails the household, in its language, with the reason and a link to pay online or another
-way. A bank asking the cardholder to confirm (3-D Secure) cannot be retried without them: the
-email asks them to confirm online instead.
+Only a refusal time can fix (not enough money this week, the bank busy, a spending limit
+reached: RETRYABLE_DECLINES) is tried again, 2, 5 and 9 days after the first refusal, then no
+more: the coordinators are told. Any other refusal (a plain "declined", a lost or expired card,
+a closed account) is never retried automatically: the household is told at once to pay online
+or save another card or mandate, the coordinators are told at once, and the saved method is
+marked `declined_at` so that later installments are not charged with it either (the scheduler
+treats the household as having no usable method) until the household pays online with it or
+saves a method again. Each refusal emails the household, in its language, with the reason and
+a link to pay online or another way. A bank asking the cardholder to confirm (3-D Secure)
+cannot be retried without them: the email asks them to confirm online instead.
 
 `settlement.record_failure` calls `on_charge_failed` once per payment, on its move to
 `failed` (the emails rely on that); the retry date is computed from the recorded payments
@@ -31,7 +34,8 @@ from marketplace.cards.installments import (
     coordinators_of,
     pay_installment_url,
 )
-from marketplace.cards.models import CardPayment, CardPaymentState
+from marketplace.cards.models import CardPayment, CardPaymentState, SavedPaymentMethod
+from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.mail import absolute_url, send_email
 from marketplace.payments.models import Installment, InstallmentState
@@ -44,6 +48,7 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_DAYS = (2, 5, 9)
 AUTHENTICATION_CODES = ("authentication_required", "payment_intent_authentication_failure")
 NO_SAVED_METHOD = "no_saved_method"  # not a Stripe code: there was nothing to charge
+DECLINED_METHOD = "declined_method"  # not a Stripe code: only a method refused for good is saved
 
 # Stripe's decline codes, in words a household understands (Stripe's own message is English).
 FAILURE_REASONS = {
@@ -58,6 +63,10 @@ FAILURE_REASONS = {
         "Votre banque demande que vous confirmiez ce paiement."
     ),
     NO_SAVED_METHOD: _l("Aucune carte ni aucun mandat SEPA n'est enregistré pour ce paiement."),
+    DECLINED_METHOD: _l(
+        "La carte ou le mandat SEPA enregistré a déjà été refusé par la banque : "
+        "nous ne l'utilisons plus sans votre accord."
+    ),
     "card_declined": _l("Votre banque a refusé le paiement."),
     "generic_decline": _l("Votre banque a refusé le paiement."),
     "do_not_honor": _l("Votre banque a refusé le paiement sans en donner la raison."),
@@ -79,25 +88,15 @@ FAILURE_REASONS = {
     "abandoned": _l("Le paiement n'a pas été confirmé à temps : il a été annulé."),
 }
 GENERIC_REASON = _l("Votre banque a refusé le paiement.")
-# Refusals the same card or mandate will give again: never retried without the household
-# (it pays online, or saves another method); the coordinators are told at once.
-FINAL_DECLINES = frozenset(
+# Refusals time can fix: the same card or mandate is tried again on RETRY_AFTER_DAYS. Any
+# other refusal is final: not retried, and the method is not charged again without the household.
+RETRYABLE_DECLINES = frozenset(
     {
-        "expired_card",
-        "lost_card",
-        "stolen_card",
-        "pickup_card",
-        "restricted_card",
-        "fraudulent",
-        "incorrect_number",
-        "invalid_expiry_month",
-        "invalid_expiry_year",
-        "card_not_supported",
-        "currency_not_supported",
-        "account_closed",
-        "no_account",
-        "debit_not_authorized",
-        "refused",
+        "insufficient_funds",  # cards and SEPA debits alike
+        "try_again_later",
+        "processing_error",
+        "card_velocity_exceeded",
+        "withdrawal_count_limit_exceeded",
     }
 )
 
@@ -108,6 +107,11 @@ def failure_reason(code: str) -> str:
 
 def needs_authentication(code: str) -> bool:
     return code in AUTHENTICATION_CODES
+
+
+def is_final(code: str) -> bool:
+    """A refusal the same method would give again: not retried, the method set aside."""
+    return code not in RETRYABLE_DECLINES and not needs_authentication(code)
 
 
 def next_retry_on(failed_attempts: int, first_failed_on: date, failed_on: date) -> date | None:
@@ -143,7 +147,9 @@ def on_charge_failed(payment: CardPayment) -> None:
     if context is None or context.installment.state != InstallmentState.FAILED.value:
         return
     installment = context.installment
-    if needs_authentication(payment.failure_code) or payment.failure_code in FINAL_DECLINES:
+    if is_final(payment.failure_code):
+        _set_aside(payment)
+    if payment.failure_code not in RETRYABLE_DECLINES:
         retry_on = None  # only the household can act: confirm, or pay another way
     else:
         failures = _automatic_failures_until(payment)
@@ -152,19 +158,39 @@ def on_charge_failed(payment: CardPayment) -> None:
         )
     installment.charge_retry_on = retry_on
     db.session.flush()
-    _tell_household(context, code=payment.failure_code, retry_on=retry_on)
+    _tell_household(
+        context,
+        code=payment.failure_code,
+        retry_on=retry_on,
+        set_aside=is_final(payment.failure_code),
+    )
     if retry_on is None and not needs_authentication(payment.failure_code):
         _tell_coordinators(context, code=payment.failure_code)
 
 
-def on_missing_method(context: InstallmentContext) -> None:
-    """A card or SEPA installment fell due with nothing saved to charge: it is unpaid, and
-    the household is asked to pay online (nothing to retry automatically)."""
+def _set_aside(payment: CardPayment) -> None:
+    """The saved method refused for good is not charged again without the household."""
+    if payment.saved_payment_method_id is None:
+        return
+    saved = db.session.get(SavedPaymentMethod, payment.saved_payment_method_id)
+    if saved is not None and saved.declined_at is None:
+        saved.declined_at = utcnow()
+
+
+def on_missing_method(context: InstallmentContext, *, declined: bool = False) -> None:
+    """A card or SEPA installment fell due with nothing usable saved to charge (nothing, or
+    only a method refused for good): it is unpaid, and the household is asked to pay online
+    or save another method (nothing to retry automatically)."""
     installment = context.installment
     installment.state = InstallmentState.FAILED.value
     installment.charge_retry_on = None
     db.session.flush()
-    _tell_household(context, code=NO_SAVED_METHOD, retry_on=None)
+    _tell_household(
+        context,
+        code=DECLINED_METHOD if declined else NO_SAVED_METHOD,
+        retry_on=None,
+        set_aside=declined,
+    )
 
 
 def on_returned_elsewhere(context: InstallmentContext, *, reason: str) -> None:
@@ -186,7 +212,12 @@ def stop_retries(installment: Installment) -> None:
 
 
 def _tell_household(
-    context: InstallmentContext, *, code: str, retry_on: date | None, reason: str | None = None
+    context: InstallmentContext,
+    *,
+    code: str,
+    retry_on: date | None,
+    reason: str | None = None,
+    set_aside: bool = False,
 ) -> None:
     user, installment = context.user, context.installment
     confirm = needs_authentication(code)
@@ -207,6 +238,8 @@ def _tell_household(
             reason=reason or failure_reason(code),
             confirm=confirm,
             retry_on=retry_on,
+            set_aside=set_aside,
+            methods_link=absolute_url("cards.saved_methods"),
             pay_link=pay_installment_url(installment.id),
             statement_link=absolute_url("payments.my_statement", slug=context.group.slug),
         )

@@ -97,14 +97,33 @@ def pay_installment_url(installment_id: int) -> str:
 def method_for_contract(user_id: int, method: str) -> SavedPaymentMethod | None:
     """The saved method to charge for a contract paying by `method` (card or sepa_debit):
     the household's default if it is of that kind, else its latest one of that kind. A
-    contract whose offer takes only cards is never debited from a SEPA mandate (and back)."""
+    contract whose offer takes only cards is never debited from a SEPA mandate (and back),
+    and a method refused for good (`declined_at`) is not charged again without the household."""
     return db.session.scalars(
         select(SavedPaymentMethod)
         .where(
             SavedPaymentMethod.user_id == user_id,
             SavedPaymentMethod.method == method,
             SavedPaymentMethod.removed_at.is_(None),
+            SavedPaymentMethod.declined_at.is_(None),
         )
         .order_by(SavedPaymentMethod.is_default.desc(), SavedPaymentMethod.id.desc())
         .limit(1)
     ).first()
+
+
+def has_declined_method(user_id: int, method: str) -> bool:
+    """Whether the household keeps a method of that kind that was refused for good."""
+    return (
+        db.session.scalar(
+            select(SavedPaymentMethod.id)
+            .where(
+                SavedPaymentMethod.user_id == user_id,
+                SavedPaymentMethod.method == method,
+                SavedPaymentMethod.removed_at.is_(None),
+                SavedPaymentMethod.declined_at.is_not(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )

@@ -69,6 +69,9 @@ class SavedPaymentMethod(Base):
     mandate_reference: Mapped[str] = mapped_column(String(35), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Refused for a reason time does not fix (cards.dunning): never charged again without the
+    # household, until it pays online with it or saves it again.
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CardPaymentState(enum.StrEnum):

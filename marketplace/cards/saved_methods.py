@@ -57,6 +57,8 @@ def save(user: User, payment_method_id: str) -> SavedPaymentMethod:
         )
     )
     if existing is not None:
+        existing.declined_at = None  # saved again: the household vouches for it
+        db.session.flush()
         return existing
     details = gateway.as_dict(gateway.retrieve_payment_method(payment_method_id))
     method = details["type"]

@@ -22,6 +22,7 @@ from marketplace.cards.models import (
     STRIPE_METHODS,
     CardPayment,
     CardPaymentState,
+    SavedPaymentMethod,
 )
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
@@ -183,6 +184,8 @@ def record_intent(payment: CardPayment, intent: Any) -> None:
     payment.state = state.value
     if state == CardPaymentState.SUCCEEDED:
         _book_success(payment)
+        if not payment.off_session:
+            _vouched_for(payment.user_id, intent.get("payment_method"))
     elif state == CardPaymentState.PROCESSING and _installment_unpaid(payment):
         payment.installment.state = InstallmentState.PENDING.value
     db.session.flush()
@@ -232,6 +235,22 @@ def _release_pending_installment(payment: CardPayment) -> None:
     installment = payment.installment
     if installment is not None and installment.state == InstallmentState.PENDING.value:
         installment.state = InstallmentState.PLANNED.value
+
+
+def _vouched_for(user_id: int, stripe_method_id: Any) -> None:
+    """The household paid online with a method refused before: it may be charged again."""
+    if isinstance(stripe_method_id, dict):
+        stripe_method_id = stripe_method_id.get("id")
+    if not isinstance(stripe_method_id, str):
+        return
+    for saved in db.session.scalars(
+        select(SavedPaymentMethod).where(
+            SavedPaymentMethod.user_id == user_id,
+            SavedPaymentMethod.stripe_payment_method_id == stripe_method_id,
+            SavedPaymentMethod.declined_at.is_not(None),
+        )
+    ):
+        saved.declined_at = None
 
 
 def _book_success(payment: CardPayment) -> None:

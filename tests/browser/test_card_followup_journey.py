@@ -29,7 +29,7 @@ def test_a_coordinator_stops_the_retries_of_a_refused_card_payment(
         charge_retry_on=paris_today() + timedelta(days=2),
     )
     factories.CardPaymentFactory(
-        installment=installment, state="failed", off_session=True, failure_code="expired_card"
+        installment=installment, state="failed", off_session=True, failure_code="insufficient_funds"
     )
     coordinator = factories.UserFactory(email="dominique@exemple.fr")
     factories.MembershipFactory(user=coordinator, organisation=group, role="coordinator")
@@ -44,7 +44,7 @@ def test_a_coordinator_stops_the_retries_of_a_refused_card_payment(
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("AMAP des Pentes")
     row = page.get_by_role("row").filter(has_text="Camille Durand")
-    expect(row).to_contain_text("La carte enregistrée a expiré.")
+    expect(row).to_contain_text("La provision du compte était insuffisante.")
     expect(row).to_contain_text("Légumes d'hiver")
     row.get_by_role("button", name="Arrêter les essais automatiques").click()
 

@@ -8,7 +8,7 @@ from email.header import decode_header, make_header
 from sqlalchemy import select
 
 from marketplace.baskets.models import Subscription
-from marketplace.cards import gateway
+from marketplace.cards import gateway, settlement
 from marketplace.cards.models import SavedPaymentMethod
 from marketplace.db import utcnow
 from marketplace.extensions import db
@@ -87,3 +87,14 @@ def days(n: int) -> timedelta:
 
 def subject_of(message) -> str:
     return str(make_header(decode_header(message["Subject"])))
+
+
+def refusals_read_as(monkeypatch, as_code: str = "insufficient_funds") -> None:
+    """localstripe only ever answers `card_declined`: have such refusals recorded with
+    `as_code` (by default one time can fix, which is retried) through `record_failure`."""
+    record = settlement.record_failure
+
+    def recorded(payment, *, code: str, message: str) -> None:
+        record(payment, code=as_code if code == "card_declined" else code, message=message)
+
+    monkeypatch.setattr(settlement, "record_failure", recorded)

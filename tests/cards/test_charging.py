@@ -30,6 +30,7 @@ from tests.cards.dunning_helpers import (
     household_of,
     intents_of,
     payments_booked,
+    refusals_read_as,
     save_card,
     subject_of,
 )
@@ -132,7 +133,8 @@ def test_sepa_installment_is_debited_from_the_saved_mandate():
     assert db.session.scalars(select(CardPayment)).one().method == "sepa_debit"
 
 
-def test_sepa_debit_refused_days_later_fails_the_installment(outbox):
+def test_sepa_debit_refused_days_later_fails_the_installment(outbox, monkeypatch):
+    refusals_read_as(monkeypatch)  # the bank: not enough money on the account this time
     installment = card_installment(method="sepa_debit")
     _saved_mandate(household_of(installment), IBAN_DECLINED)
     db.session.commit()
@@ -205,7 +207,8 @@ def test_stripe_outage_never_charges_twice(make_app, outbox):
     assert len(payments_booked(installment)) == 1
 
 
-def test_declined_charge_marks_the_installment_failed_and_plans_a_retry():
+def test_declined_charge_marks_the_installment_failed_and_plans_a_retry(monkeypatch):
+    refusals_read_as(monkeypatch)  # the bank: not enough money this time
     installment = card_installment()
     save_card(household_of(installment), CARD_DECLINED)
     db.session.commit()

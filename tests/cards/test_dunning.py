@@ -23,6 +23,7 @@ from tests.cards.dunning_helpers import (
     group_of,
     household_of,
     payments_booked,
+    refusals_read_as,
     save_card,
     subject_of,
 )
@@ -46,7 +47,10 @@ def test_retries_come_two_five_and_nine_days_after_the_first_refusal():
     assert next_retry_on(2, first, date(2025, 3, 8)) == date(2025, 3, 9)
 
 
-def test_declined_charge_emails_the_household_with_the_reason_a_pay_link_and_the_retry(outbox):
+def test_declined_charge_emails_the_household_with_the_reason_a_pay_link_and_the_retry(
+    outbox, monkeypatch
+):
+    refusals_read_as(monkeypatch)  # the bank: not enough money this time
     today = paris_today()
     installment = card_installment(amount_cents=4550)
     save_card(household_of(installment), CARD_DECLINED)
@@ -60,13 +64,14 @@ def test_declined_charge_emails_the_household_with_the_reason_a_pay_link_and_the
     assert subject_of(message).startswith("Paiement refusé")
     text = message_text(message)
     assert "45,50" in text
-    assert "Votre banque a refusé le paiement." in text
+    assert "La provision du compte était insuffisante." in text
     assert "Nous essaierons à nouveau automatiquement" in text
     assert f"/paiements/carte/echeances/{installment.id}\r\n" in text
     assert "chèque, espèces ou virement" in text
 
 
-def test_a_retry_with_a_new_card_pays_the_installment_later(outbox):
+def test_a_retry_with_a_new_card_pays_the_installment_later(outbox, monkeypatch):
+    refusals_read_as(monkeypatch)  # the bank: not enough money this time
     today = paris_today()
     installment = card_installment()
     household = household_of(installment)
@@ -90,7 +95,8 @@ def test_a_retry_with_a_new_card_pays_the_installment_later(outbox):
     assert len(outbox) == 1  # only the refusal was emailed
 
 
-def test_after_the_last_retry_the_coordinators_are_told(outbox):
+def test_after_the_last_retry_the_coordinators_are_told(outbox, monkeypatch):
+    refusals_read_as(monkeypatch)  # the bank: not enough money, four times
     today = paris_today()
     installment = card_installment()
     save_card(household_of(installment), CARD_DECLINED)
@@ -135,7 +141,8 @@ def test_card_needing_authentication_asks_the_household_to_confirm(client, login
     assert client.get(link).status_code == 200  # the link opens the page to pay it
 
 
-def test_a_refusal_reported_twice_is_dunned_once(outbox):
+def test_a_refusal_reported_twice_is_dunned_once(outbox, monkeypatch):
+    refusals_read_as(monkeypatch)  # the bank: not enough money this time
     installment = card_installment()
     save_card(household_of(installment), CARD_DECLINED)
     db.session.commit()
@@ -144,7 +151,7 @@ def test_a_refusal_reported_twice_is_dunned_once(outbox):
     retry_on = installment.charge_retry_on
 
     # The webhook reports the same refusal again.
-    settlement.record_failure(payment, code="card_declined", message="Your card was declined.")
+    settlement.record_failure(payment, code="insufficient_funds", message="Insufficient funds.")
     db.session.commit()
 
     assert installment.charge_retry_on == retry_on
