@@ -25,6 +25,7 @@ from tests.cards.stripe_helpers import (
     post_event,
 )
 from tests.membership.helpers import group_with_membership, member_of
+from tests.simulation import invariants
 
 pytestmark = pytest.mark.usefixtures("stripe_server")
 
@@ -37,6 +38,23 @@ def unpaid(login):
     db.session.commit()
     login(household)
     return group, household, membership
+
+
+def _money_invariants_hold() -> None:
+    """The season simulation's money invariants agree with fees paid by card."""
+    ctx = invariants.CheckContext(
+        now=utcnow(),
+        today=date(2026, 12, 8),
+        simulated_days=[],
+        daily_jobs=[],
+        unticked_day_ids=set(),
+        producer_ids=[],
+    )
+    for check in (
+        invariants.ledger_payments_match_money_received,
+        invariants.one_membership_per_period_fee_booked_once,
+    ):
+        assert check(ctx) == [], check.__name__
 
 
 def _confirmed_setup(user, number: str = CARD_OK) -> str:
@@ -88,6 +106,7 @@ def test_paying_by_card_marks_the_membership_paid_and_books_one_payment(client, 
     assert payment.membership_id == membership.id and payment.amount_cents == 1500
     assert _fee_payments() == [(f"adhesion-{membership.id}-paid", 1500)]
     assert balance_cents(household.id, group.id) == 0
+    _money_invariants_hold()
     # Paid: the page sends back, the coordinator's cash is refused.
     assert client.get(_url(membership)).status_code == 302
     with pytest.raises(DomainError):
@@ -214,6 +233,7 @@ def test_card_money_arriving_after_cash_is_not_booked_as_the_fee(client, app, un
     # reference: refunded, or a balance in the household's favour.
     assert references[1] == payment.stripe_payment_intent_id
     assert balance_cents(household.id, group.id) in (0, 1500)
+    _money_invariants_hold()
 
 
 def test_someone_elses_membership_is_not_found(client, login, unpaid):
