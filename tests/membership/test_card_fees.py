@@ -202,6 +202,16 @@ def test_cash_is_refused_while_a_card_payment_waits(client, unpaid):
         )
     db.session.rollback()
     assert not db.session.get(type(membership), membership.id).is_paid
+    # "Card" is what the household does online, never what a coordinator records.
+    with pytest.raises(DomainError, match="chèque, espèces ou virement"):
+        services.record_payment(
+            membership,
+            method="card",
+            recorded_by=factories.UserFactory(),
+            today=date(2026, 12, 8),
+            now=utcnow(),
+        )
+    db.session.rollback()
     # And a second card attempt is refused too: one at a time.
     setup_id = _confirmed_setup(household)
     response = client.post(
