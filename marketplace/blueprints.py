@@ -68,6 +68,13 @@ def register_signup_followers(app: Flask) -> None:
     register("invoicing", after_signup)
 
 
+def register_card_fees(app: Flask) -> None:
+    """Membership fees paid by card (cards/fees.py, membership/card_fees.py)."""
+    from marketplace.membership.card_fees import register_hooks
+
+    register_hooks()
+
+
 def register_payment_offers(app: Flask) -> None:
     """Other ways to pay a contract, shown on its page (baskets/payment_offers.py)."""
     from marketplace.baskets.payment_offers import register
@@ -183,5 +190,6 @@ def register_blueprints(app: Flask) -> None:
     register_calendar_followers(app)
     register_member_columns(app)
     register_signup_followers(app)
+    register_card_fees(app)
     register_payment_offers(app)
     register_api(app)

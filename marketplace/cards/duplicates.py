@@ -46,6 +46,8 @@ def give_back(payment: CardPayment) -> bool:
 
 
 def _tell(payment: CardPayment, *, refunded: bool) -> None:
+    if payment.installment_id is None:
+        return  # a membership fee's: its refund shows on the statement, no email yet
     context = context_of(payment.installment_id)
     if context is None:
         return

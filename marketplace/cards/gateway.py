@@ -176,6 +176,8 @@ def _metadata(payment: CardPayment) -> dict[str, str]:
         metadata["installment_id"] = str(payment.installment_id)
     if payment.order_id:
         metadata["order_id"] = str(payment.order_id)
+    if payment.membership_id:
+        metadata["membership_id"] = str(payment.membership_id)
     return metadata
 
 

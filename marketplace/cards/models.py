@@ -90,9 +90,16 @@ LIVE_CARD_PAYMENT_STATES = (
 )
 
 
+ONE_TARGET = (
+    "(CASE WHEN installment_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN order_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN membership_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
 class CardPayment(Base):
     """One attempt to take money through Stripe (a PaymentIntent), for an installment of a
-    subscription or for a weekly-shop order."""
+    subscription, a weekly-shop order or a yearly membership's fee."""
 
     __tablename__ = "card_payments"
     __table_args__ = (
@@ -103,8 +110,9 @@ class CardPayment(Base):
         CheckConstraint(
             "refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refund_within_amount"
         ),
-        CheckConstraint("installment_id IS NULL OR order_id IS NULL", name="installment_or_order"),
-        # Never two attempts under way for the same installment or order: no double charge.
+        # Exactly one thing paid: an installment, an order or a yearly membership's fee.
+        CheckConstraint(ONE_TARGET, name="one_target"),
+        # Never two attempts under way for the same installment, order or fee: no double charge.
         Index(
             "uq_card_payments_live_per_order",
             "order_id",
@@ -119,6 +127,13 @@ class CardPayment(Base):
             sqlite_where=text("state IN ('creating', 'requires_action', 'processing')"),
             postgresql_where=text("state IN ('creating', 'requires_action', 'processing')"),
         ),
+        Index(
+            "uq_card_payments_live_per_membership",
+            "membership_id",
+            unique=True,
+            sqlite_where=text("state IN ('creating', 'requires_action', 'processing')"),
+            postgresql_where=text("state IN ('creating', 'requires_action', 'processing')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +141,10 @@ class CardPayment(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     installment_id: Mapped[int | None] = mapped_column(ForeignKey("installments.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("shop_orders.id"), index=True)
+    # A yearly membership's fee (the membership domain, a layer above, is named only here).
+    membership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("yearly_memberships.id"), index=True
+    )
     amount_cents: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(20), default="card")
     off_session: Mapped[bool] = mapped_column(Boolean, default=False)

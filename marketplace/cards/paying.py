@@ -57,25 +57,30 @@ def order_to_pay(order_id: int) -> OrderToPay | None:
     return OrderToPay(*row) if row else None
 
 
+def _target(installment_id: int | None, order_id: int | None, membership_id: int | None):
+    if installment_id is not None:
+        return CardPayment.installment_id == installment_id
+    if membership_id is not None:
+        return CardPayment.membership_id == membership_id
+    return CardPayment.order_id == order_id
+
+
 def settled_payment(*, installment_id: int | None = None, order_id: int | None = None):
     """The succeeded card payment of an installment or order, if any."""
-    target = (
-        CardPayment.installment_id == installment_id
-        if installment_id is not None
-        else CardPayment.order_id == order_id
-    )
+    target = _target(installment_id, order_id, None)
     return db.session.scalar(
         select(CardPayment).where(target, CardPayment.state == CardPaymentState.SUCCEEDED.value)
     )
 
 
-def refresh_live_attempt(*, installment_id: int | None = None, order_id: int | None = None):
+def refresh_live_attempt(
+    *,
+    installment_id: int | None = None,
+    order_id: int | None = None,
+    membership_id: int | None = None,
+):
     """Ask Stripe what became of an attempt still under way; give up a stale unanswered one."""
-    target = (
-        CardPayment.installment_id == installment_id
-        if installment_id is not None
-        else CardPayment.order_id == order_id
-    )
+    target = _target(installment_id, order_id, membership_id)
     payment = db.session.scalar(
         select(CardPayment).where(target, CardPayment.state.in_(settlement.LIVE_STATES))
     )

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
+from marketplace.cards import fees
 from marketplace.cards.gateway import as_dict
 from marketplace.cards.models import (
     LIVE_CARD_PAYMENT_STATES,
@@ -57,18 +58,23 @@ def new_payment(
     amount_cents: int,
     installment: Installment | None = None,
     order: Any = None,
+    membership_id: int | None = None,
     off_session: bool = False,
     method: str = "card",
 ) -> CardPayment:
     """Write the row of a new attempt, before Stripe is called (its idempotency key is fixed).
 
-    `order` is a shop Order (any object with an `id`). Refuses a second attempt while one is
-    under way for the same installment or order.
+    `order` is a shop Order (any object with an `id`); `membership_id` a yearly membership
+    whose fee is paid (cards/fees.py). Refuses a second attempt while one is under way for
+    the same installment, order or fee.
     """
     if method not in STRIPE_METHODS:
         raise DomainError(_("Ce moyen de paiement n'est pas accepté en ligne."), field="method")
-    if (installment is None) == (order is None):
-        raise ValueError("A card payment pays exactly one installment or one order.")
+    if [installment, order, membership_id].count(None) != 2:
+        raise ValueError("A card payment pays exactly one installment, order or fee.")
+    if membership_id is not None:
+        # Locked and read again: a coordinator may have recorded a cheque since the page.
+        amount_cents = fees.hooks().lock_unpaid(membership_id)
     if installment is not None:
         # Read again under a lock: the scheduler, a coordinator or another tab may have
         # paid, recorded or re-priced it since the page was shown. Its amount is the one paid.
@@ -82,21 +88,22 @@ def new_payment(
             )
     if amount_cents <= 0:
         raise DomainError(_("Le montant à payer doit être positif."))
-    target = (
-        CardPayment.installment_id == installment.id
-        if installment is not None
-        else CardPayment.order_id == order.id
-    )
+    if installment is not None:
+        target, prefix = CardPayment.installment_id == installment.id, f"inst-{installment.id}"
+    elif order is not None:
+        target, prefix = CardPayment.order_id == order.id, f"order-{order.id}"
+    else:
+        target, prefix = CardPayment.membership_id == membership_id, f"fee-{membership_id}"
     if db.session.scalar(select(CardPayment.id).where(target, CardPayment.state.in_(LIVE_STATES))):
         raise DomainError(_("Un paiement est déjà en cours : attendez son résultat."))
     attempt = (db.session.scalar(select(func.max(CardPayment.attempt)).where(target)) or 0) + 1
-    prefix = f"inst-{installment.id}" if installment is not None else f"order-{order.id}"
     payment = CardPayment(
         user_id=user.id,
         user=user,
         group_id=group_id,
         installment_id=installment.id if installment is not None else None,
         order_id=order.id if order is not None else None,
+        membership_id=membership_id,
         amount_cents=amount_cents,
         method=method,
         off_session=off_session,
@@ -254,6 +261,9 @@ def _vouched_for(user_id: int, stripe_method_id: Any) -> None:
 
 
 def _book_success(payment: CardPayment) -> None:
+    if payment.membership_id is not None:
+        _book_fee(payment)
+        return
     installment = payment.installment
     settled_before = installment is not None and installment.state in SETTLED_STATES
     if payment.ledger_entry_id is None:
@@ -275,6 +285,38 @@ def _book_success(payment: CardPayment) -> None:
         installment.state = InstallmentState.PAID.value
         installment.paid_at = utcnow()
         installment.charge_retry_on = None
+
+
+def _book_fee(payment: CardPayment) -> None:
+    """A fee paid by card: booked once under the fee's own reference, the one a coordinator's
+    cheque would use, so the two can never both count; if it was paid another way meanwhile,
+    the card money is booked under the intent's id and given back."""
+    if payment.ledger_entry_id is not None:
+        return
+    assert payment.membership_id is not None
+    with force_locale(payment.user.language):
+        settled = fees.hooks().settle(payment.membership_id)
+    if settled is not None:
+        reference, label = settled
+        payment.ledger_entry_id = _book_once(
+            payment,
+            kind=EntryKind.PAYMENT,
+            amount_cents=payment.amount_cents,
+            reference=reference,
+            label=lambda _payment: label,
+        ).id
+        return
+    payment.ledger_entry_id = _book_once(
+        payment,
+        kind=EntryKind.PAYMENT,
+        amount_cents=payment.amount_cents,
+        reference=payment.stripe_payment_intent_id,
+        label=_payment_label,
+    ).id
+    db.session.flush()
+    from marketplace.cards.duplicates import give_back
+
+    give_back(payment)
 
 
 def _book_once(payment: CardPayment, *, kind: EntryKind, amount_cents: int, reference, label):
@@ -320,6 +362,8 @@ def _method_name(payment: CardPayment) -> str:
 
 
 def _payment_label(payment: CardPayment) -> str:
+    if payment.membership_id is not None:
+        return _("Paiement d'une adhésion par %(method)s", method=_method_name(payment))
     if payment.order_id is not None:
         return _(
             "Paiement de la commande n° %(id)s par %(method)s",

@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.cards import expiry, gateway, paying, saved_methods, settlement
+from marketplace.cards import expiry, fees, gateway, paying, saved_methods, settlement
 from marketplace.cards.dunning import failure_reason
 from marketplace.cards.forms import NewMethodForm, RefundForm, SavedMethodForm
 from marketplace.cards.installments import context_of, coordinators_of
@@ -131,6 +131,35 @@ def pay_order(order_id: int):
     )
 
 
+@bp.route("/adhesions/<int:membership_id>", methods=["GET", "POST"])
+def pay_membership(membership_id: int):
+    fee = fees.hooks().describe(membership_id)
+    if fee is None or fee.user_id != current_user.id:
+        abort(404)
+    if fee.paid:
+        flash(_("Cette adhésion est déjà réglée."), "info")
+        return redirect(fee.back)
+
+    def start(method: str):
+        return settlement.new_payment(
+            user=current_user,
+            group_id=fee.group_id,
+            amount_cents=fee.amount_cents,
+            membership_id=fee.id,
+            method=method,
+        )
+
+    return _pay_page(
+        title=_("Payer votre adhésion"),
+        what=fee.title,
+        amount_cents=fee.amount_cents,
+        method="card",
+        start=start,
+        live=lambda: paying.refresh_live_attempt(membership_id=fee.id),
+        back=fee.back,
+    )
+
+
 def _pay_page(*, title, what, amount_cents, method, start, live, back):
     try:
         under_way = live()
@@ -233,11 +262,12 @@ def payment_return(payment_id: int):
             db.session.commit()
         except gateway.GatewayError:
             db.session.rollback()
-    retry = (
-        url_for("cards.pay_installment", installment_id=payment.installment_id)
-        if payment.installment_id
-        else url_for("cards.pay_order", order_id=payment.order_id)
-    )
+    if payment.installment_id:
+        retry = url_for("cards.pay_installment", installment_id=payment.installment_id)
+    elif payment.membership_id:
+        retry = url_for("cards.pay_membership", membership_id=payment.membership_id)
+    else:
+        retry = url_for("cards.pay_order", order_id=payment.order_id)
     return render_template(
         "cards/result.html",
         payment=payment,

@@ -25,7 +25,7 @@ from marketplace.forms import BaseForm, int_or_none, required, too_long
 from marketplace.membership.models import (
     BANK_MAX,
     CHEQUE_NUMBER_MAX,
-    FeeMethod,
+    RECORDED_METHODS,
     MembershipSettings,
     Pricing,
 )
@@ -140,7 +140,9 @@ class JoinForm(BaseForm):
             self.level_id.validators = [Optional()]
 
 
-METHOD_CHOICES = [SelectChoice(method.value, METHOD_LABELS[method.value]) for method in FeeMethod]
+METHOD_CHOICES = [
+    SelectChoice(method.value, METHOD_LABELS[method.value]) for method in RECORDED_METHODS
+]
 
 
 class PaymentForm(BaseForm):

@@ -39,6 +39,11 @@ class FeeMethod(enum.StrEnum):
     CHEQUE = "cheque"
     CASH = "cash"
     TRANSFER = "transfer"
+    CARD = "card"  # paid online by the household itself (cards/fees.py)
+
+
+# What a coordinator records by hand.
+RECORDED_METHODS = (FeeMethod.CHEQUE, FeeMethod.CASH, FeeMethod.TRANSFER)
 
 
 class MembershipSettings(Base):

@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from marketplace import unique
 from marketplace.accounts.models import User
+from marketplace.cards.models import CardPayment
+from marketplace.cards.settlement import LIVE_STATES
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
@@ -24,6 +26,7 @@ from marketplace.membership.models import (
     BANK_MAX,
     CHEQUE_NUMBER_MAX,
     LEVEL_NAME_MAX,
+    RECORDED_METHODS,
     FeeMethod,
     MembershipLevel,
     MembershipSettings,
@@ -251,7 +254,7 @@ def record_payment(
     now: datetime,
 ) -> YearlyMembership:
     """A coordinator records the fee received: the membership is paid, the ledger credited."""
-    if method not in {value.value for value in FeeMethod}:
+    if method not in {value.value for value in RECORDED_METHODS}:
         raise DomainError(_("Choisissez chèque, espèces ou virement."), field="method")
     bank, cheque_number = " ".join(bank.split()), "".join(cheque_number.split())
     if method == FeeMethod.CHEQUE:
@@ -272,6 +275,7 @@ def record_payment(
     assert locked is not None
     if locked.is_paid:
         raise DomainError(_("Cette adhésion est déjà réglée."))
+    refuse_if_paying_by_card(locked.id)
     recorded_by_id = recorded_by.id
     with db.session.no_autoflush:
         locked.method, locked.bank, locked.cheque_number = method, bank, cheque_number
@@ -290,3 +294,19 @@ def record_payment(
             external_reference=locked.payment_reference,
         )
     return locked
+
+
+def refuse_if_paying_by_card(membership_id: int) -> None:
+    """One settlement at a time: never a cheque on top of a card payment under way."""
+    if db.session.scalar(
+        select(CardPayment.id).where(
+            CardPayment.membership_id == membership_id, CardPayment.state.in_(LIVE_STATES)
+        )
+    ):
+        raise DomainError(
+            _(
+                "Un paiement par carte est en cours pour cette adhésion : attendez son "
+                "résultat avant d'enregistrer un autre règlement. Un paiement laissé sans "
+                "confirmation est annulé de lui-même au bout d'un jour."
+            )
+        )

@@ -200,3 +200,22 @@ def refuse_if_paying_online(installment_ids: set[int]) -> None:
                 "d'un jour."
             )
         )
+
+
+def unpaid_fees(group_id: int, *, user_id: int) -> list[tuple[int, int]]:
+    """(membership id, amount) of a household's yearly fees still to pay in a group.
+
+    The memberships are a domain above: their table is read by name, like card payments'."""
+    fees = db.metadata.tables["yearly_memberships"]
+    return [
+        (row.id, row.amount_cents)
+        for row in db.session.execute(
+            select(fees.c.id, fees.c.amount_cents)
+            .where(
+                fees.c.group_id == group_id,
+                fees.c.user_id == user_id,
+                fees.c.paid_at.is_(None),
+            )
+            .order_by(fees.c.period_starts_on)
+        )
+    ]

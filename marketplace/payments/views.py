@@ -53,6 +53,7 @@ def my_statement(slug: str):
         contracts=contracts,
         # What is left to pay has a way to pay it: each unpaid installment links to its page.
         to_pay=offline_queries.unpaid_installments(group.id, user_id=current_user.id),
+        fees_to_pay=offline_queries.unpaid_fees(group.id, user_id=current_user.id),
     )
 
 

@@ -81,6 +81,7 @@ RULES = {
     "cards.group_payments": LOGIN,
     "cards.pay_installment": LOGIN,
     "cards.pay_order": LOGIN,
+    "cards.pay_membership": LOGIN,
     "cards.payment_return": LOGIN,
     "cards.refund": LOGIN,
     "cards.remove_method": LOGIN,
