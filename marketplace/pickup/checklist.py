@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from marketplace.catalogue.quantities import format_quantity
 from marketplace.db import utcnow
+from marketplace.pickup.list_cache import cached
 from marketplace.pickup.roster import DayCounts, HouseholdLine, day_counts
 from marketplace.pickup.sources import ChecklistSource, Heading
 
@@ -36,19 +37,47 @@ class Checklist:
     as_of_us: int = field(default_factory=lambda: server_instant_us())
 
 
+@dataclass(frozen=True)
+class _Built:
+    """What a checklist holds that depends only on the version of its list (kept in cache)."""
+
+    heading: Heading
+    lines: list[HouseholdLine]
+    counts: DayCounts
+    closed_message: str
+    version: str
+
+
 def checklist_for(source: ChecklistSource, subject: Any) -> Checklist:
-    lines = source.lines(subject)
-    closed_message = source.closed_reason(subject) or ""
-    closed = bool(closed_message)
+    """The list, built once per version of it: a source that reads its version cheaply
+    (`cache_version`) is built only when that version is not kept yet (list_cache.py)."""
+    version = source.cache_version(subject)
+    if version is None:
+        built = _build(source, subject)
+    else:
+        key = (source.segment, id_of(subject), str(get_locale()), version)
+        built = cached(key, lambda: _build(source, subject))
     return Checklist(
         source=source,
         subject=subject,
+        heading=built.heading,
+        lines=built.lines,
+        counts=built.counts,
+        closed=bool(built.closed_message),
+        closed_message=built.closed_message,
+        version=built.version,
+    )
+
+
+def _build(source: ChecklistSource, subject: Any) -> _Built:
+    lines = source.lines(subject)
+    closed_message = source.closed_reason(subject) or ""
+    return _Built(
         heading=source.heading(subject),
         lines=lines,
         counts=day_counts(lines),
-        closed=closed,
         closed_message=closed_message,
-        version=_version(lines, closed),
+        version=_version(lines, bool(closed_message)),
     )
 
 
