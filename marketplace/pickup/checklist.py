@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -13,12 +14,19 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from marketplace.catalogue.quantities import format_quantity
 from marketplace.db import utcnow
 from marketplace.pickup.list_cache import cached
-from marketplace.pickup.roster import DayCounts, HouseholdLine, day_counts
+from marketplace.pickup.roster import (
+    DayCounts,
+    HouseholdLine,
+    basket_count_key,
+    day_counts,
+    extra_count_key,
+)
 from marketplace.pickup.sources import ChecklistSource, Heading
 
 
@@ -164,6 +172,49 @@ def rows_html(checklist: Checklist, template: str, **context: Any) -> Markup:
         key, lambda: render_template(template, checklist=checklist, **context)
     )
     return Markup(html)  # noqa: S704 - rendered by our own autoescaping template
+
+
+def rows_json(checklist: Checklist) -> Markup:
+    """The lines as compact JSON for the page's script (safe inside a <script> element).
+
+    {"labels": [[text, meta, count key], ...],
+     "lines": [[key, name, meta, note, [[target, state, label index, quantity], ...]], ...]}
+    `meta` is "pour <household>" on a delivery given to someone else, else ""."""
+    labels: dict[tuple[str, str, str], int] = {}
+    lines = []
+    for line in checklist.lines:
+        items = []
+        for basket in line.baskets:
+            label = (
+                f"{basket.quantity} × {basket.size_name} — {basket.offer_name}",
+                f"({basket.producer_name})",
+                basket_count_key(basket),
+            )
+            index = labels.setdefault(label, len(labels))
+            items.append([f"delivery:{basket.delivery_id}", basket.state, index, basket.quantity])
+        for extra in line.extras:
+            label = (
+                f"{quantity_text(extra.quantity_milli, extra.unit)} {extra.product_name}",
+                f"({extra.producer_name})" if extra.producer_name else "",
+                extra_count_key(extra),
+            )
+            index = labels.setdefault(label, len(labels))
+            items.append(
+                [f"{extra.order_kind}:{extra.order_id}", extra.state, index, extra.quantity_milli]
+            )
+        if line.given_to:
+            name, meta = line.given_to, _("pour %(household)s", household=line.household_name)
+        else:
+            name, meta = line.name, ""
+        lines.append([line.key, name, meta, line.note, items])
+    text = json.dumps(
+        {"labels": [list(label) for label in labels], "lines": lines},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    for character, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(character, escaped)
+    return Markup(text)  # noqa: S704 - JSON with every character HTML cares about escaped
 
 
 def id_of(subject: Any) -> Any:

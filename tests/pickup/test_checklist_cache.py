@@ -80,3 +80,26 @@ def test_a_tap_an_order_or_a_closing_gives_a_new_version(client, app, monkeypatc
     db.session.commit()
     third = client.get(api_url(day_id)).get_json()
     assert third["closed"] is True and len(builds) == 3
+
+
+def test_the_page_at_1000_households_stays_under_200_kb(client, app):
+    setup = _warm_day(client, households=1000)
+
+    response = client.get(page_url(setup.day.id))
+
+    assert response.status_code == 200
+    assert len(response.data) < 200_000
+    page = response.get_data(as_text=True)
+    assert page.count('["u') == 1000 and "Foyer 0999" in page
+
+
+def test_a_name_cannot_break_out_of_the_pages_data(client, app):
+    setup = _warm_day(client, households=1)
+    household = factories.UserFactory(name="</script><script>alert(1)</script> & co")
+    scenario.add_basket(setup, user=household)
+    db.session.commit()
+
+    page = client.get(page_url(setup.day.id)).get_data(as_text=True)
+
+    assert "<script>alert" not in page and "</script><script>" not in page
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)" in page
