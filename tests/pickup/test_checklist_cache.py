@@ -103,3 +103,32 @@ def test_a_name_cannot_break_out_of_the_pages_data(client, app):
 
     assert "<script>alert" not in page and "</script><script>" not in page
     assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)" in page
+
+
+def test_replicas_share_the_built_list_through_redis(client, app, monkeypatch, redis_url):
+    from redis import Redis
+
+    shared = Redis.from_url(redis_url)
+    shared.delete(*shared.keys("checklist:*") or ["none"])
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
+    monkeypatch.delitem(app.extensions, "redis", raising=False)
+    setup = _warm_day(client)
+    builds = _built(monkeypatch)
+
+    first = client.get(api_url(setup.day.id)).get_json()
+    again = client.get(api_url(setup.day.id)).get_json()
+
+    assert len(builds) == 1 and first["lines"] == again["lines"]
+    assert shared.keys("checklist:*")
+    assert "pickup_checklist_lists" not in app.extensions  # nothing kept in the worker
+    shared.delete(*shared.keys("checklist:*"))
+
+
+def test_without_its_redis_the_list_is_still_served(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.delitem(app.extensions, "redis", raising=False)
+    setup = _warm_day(client)
+
+    response = client.get(api_url(setup.day.id))
+
+    assert response.status_code == 200 and len(response.get_json()["lines"]) == 3
