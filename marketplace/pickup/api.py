@@ -17,8 +17,9 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any
 
-from flask import url_for
+from flask import Response, current_app, url_for
 from flask.views import MethodView
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -27,6 +28,7 @@ from flask_wtf.csrf import generate_csrf
 from marketplace.extensions import db
 from marketplace.pickup.api_schemas import ChecklistSchema, TapBatchResultSchema, TapBatchSchema
 from marketplace.pickup.checklist import Checklist, checklist_for
+from marketplace.pickup.list_cache import cached
 from marketplace.pickup.sources import ChecklistSource, source_for
 from marketplace.pickup.taps import TapIn, apply_taps
 from marketplace.security import public
@@ -82,10 +84,28 @@ def _subject(segment: str, subject_id: int) -> tuple[ChecklistSource, Any]:
     return source, subject
 
 
-def _read(segment: str, subject_id: int) -> Checklist:
+_PER_REQUEST = ("as_of_us", "csrf_token")
+
+
+def _read(segment: str, subject_id: int) -> Response:
+    """The list as JSON, serialised once per version of the list and language (the schema's
+    dump of hundreds of lines costs more than the rest of the request); what changes on every
+    request (the instant, the CSRF token) is added to the kept text."""
     checklist = checklist_for(*_subject(segment, subject_id))
-    checklist.csrf_token = generate_csrf()
-    return checklist
+    key = (segment, subject_id, str(get_locale()), checklist.version, "json")
+    kept = cached(key, lambda: _serialised(checklist))
+    extra = current_app.json.dumps({"as_of_us": checklist.as_of_us, "csrf_token": generate_csrf()})
+    separator = "," if kept != "{}" else ""
+    return current_app.response_class(
+        kept[:-1] + separator + extra[1:], mimetype="application/json"
+    )
+
+
+def _serialised(checklist: Checklist) -> str:
+    dumped = ChecklistSchema().dump(checklist)
+    for name in _PER_REQUEST:
+        dumped.pop(name, None)
+    return current_app.json.dumps(dumped)
 
 
 def _apply(segment: str, subject_id: int, batch: dict) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -13,11 +14,19 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from marketplace.catalogue.quantities import format_quantity
 from marketplace.db import utcnow
-from marketplace.pickup.roster import DayCounts, HouseholdLine, day_counts
+from marketplace.pickup.list_cache import cached
+from marketplace.pickup.roster import (
+    DayCounts,
+    HouseholdLine,
+    basket_count_key,
+    day_counts,
+    extra_count_key,
+)
 from marketplace.pickup.sources import ChecklistSource, Heading
 
 
@@ -36,19 +45,47 @@ class Checklist:
     as_of_us: int = field(default_factory=lambda: server_instant_us())
 
 
+@dataclass(frozen=True)
+class _Built:
+    """What a checklist holds that depends only on the version of its list (kept in cache)."""
+
+    heading: Heading
+    lines: list[HouseholdLine]
+    counts: DayCounts
+    closed_message: str
+    version: str
+
+
 def checklist_for(source: ChecklistSource, subject: Any) -> Checklist:
-    lines = source.lines(subject)
-    closed_message = source.closed_reason(subject) or ""
-    closed = bool(closed_message)
+    """The list, built once per version of it: a source that reads its version cheaply
+    (`cache_version`) is built only when that version is not kept yet (list_cache.py)."""
+    version = source.cache_version(subject)
+    if version is None:
+        built = _build(source, subject)
+    else:
+        key = (source.segment, id_of(subject), str(get_locale()), version)
+        built = cached(key, lambda: _build(source, subject))
     return Checklist(
         source=source,
         subject=subject,
+        heading=built.heading,
+        lines=built.lines,
+        counts=built.counts,
+        closed=bool(built.closed_message),
+        closed_message=built.closed_message,
+        version=built.version,
+    )
+
+
+def _build(source: ChecklistSource, subject: Any) -> _Built:
+    lines = source.lines(subject)
+    closed_message = source.closed_reason(subject) or ""
+    return _Built(
         heading=source.heading(subject),
         lines=lines,
         counts=day_counts(lines),
-        closed=closed,
         closed_message=closed_message,
-        version=_version(lines, closed),
+        version=_version(lines, bool(closed_message)),
     )
 
 
@@ -135,6 +172,49 @@ def rows_html(checklist: Checklist, template: str, **context: Any) -> Markup:
         key, lambda: render_template(template, checklist=checklist, **context)
     )
     return Markup(html)  # noqa: S704 - rendered by our own autoescaping template
+
+
+def rows_json(checklist: Checklist) -> Markup:
+    """The lines as compact JSON for the page's script (safe inside a <script> element).
+
+    {"labels": [[text, meta, count key], ...],
+     "lines": [[key, name, meta, note, [[target, state, label index, quantity], ...]], ...]}
+    `meta` is "pour <household>" on a delivery given to someone else, else ""."""
+    labels: dict[tuple[str, str, str], int] = {}
+    lines = []
+    for line in checklist.lines:
+        items = []
+        for basket in line.baskets:
+            label = (
+                f"{basket.quantity} × {basket.size_name} — {basket.offer_name}",
+                f"({basket.producer_name})",
+                basket_count_key(basket),
+            )
+            index = labels.setdefault(label, len(labels))
+            items.append([f"delivery:{basket.delivery_id}", basket.state, index, basket.quantity])
+        for extra in line.extras:
+            label = (
+                f"{quantity_text(extra.quantity_milli, extra.unit)} {extra.product_name}",
+                f"({extra.producer_name})" if extra.producer_name else "",
+                extra_count_key(extra),
+            )
+            index = labels.setdefault(label, len(labels))
+            items.append(
+                [f"{extra.order_kind}:{extra.order_id}", extra.state, index, extra.quantity_milli]
+            )
+        if line.given_to:
+            name, meta = line.given_to, _("pour %(household)s", household=line.household_name)
+        else:
+            name, meta = line.name, ""
+        lines.append([line.key, name, meta, line.note, items])
+    text = json.dumps(
+        {"labels": [list(label) for label in labels], "lines": lines},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    for character, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(character, escaped)
+    return Markup(text)  # noqa: S704 - JSON with every character HTML cares about escaped
 
 
 def id_of(subject: Any) -> Any:

@@ -11,11 +11,12 @@ What a tap changes:
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, case, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import User
@@ -25,11 +26,11 @@ from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.extensions import db
 from marketplace.organisations.models import Membership, Role
 from marketplace.pickup.access import may_use_checklist
-from marketplace.pickup.models import DayClosing, TapAction, TapTarget
+from marketplace.pickup.models import ChecklistTap, DayClosing, TapAction, TapTarget
 from marketplace.pickup.roster import LISTED_DELIVERY_STATES, HouseholdLine, household_lines
 from marketplace.pickup.sources import ChecklistSource, Heading, ListEntry, ListSection, Wording
 from marketplace.shifts.models import ShiftSignup, ShiftState
-from marketplace.shop.models import Order, OrderStatus, PickupState
+from marketplace.shop.models import Order, OrderLine, OrderStatus, PickupState
 
 _DELIVERY_STATE_AFTER = {
     TapAction.COLLECTED.value: DeliveryState.COLLECTED.value,
@@ -88,6 +89,11 @@ class DaySource(ChecklistSource):
         db.session.execute(
             select(DistributionDay.id).where(DistributionDay.id == day.id).with_for_update()
         )
+
+    def cache_version(self, day: DistributionDay) -> tuple:
+        """The day's deliveries and orders (how many, their latest change), its order lines,
+        its taps and its closing: one aggregate query, cheap beside building the list."""
+        return tuple(db.session.execute(_version_statement(), {"day_id": day.id}).one())
 
     def lines(self, day: DistributionDay) -> list[HouseholdLine]:
         return household_lines(day.id)
@@ -188,6 +194,46 @@ class DaySource(ChecklistSource):
                 for day in db.session.scalars(query)
             ],
         )
+
+
+@functools.cache
+def _version_statement():
+    """Built once: constructing the statement costs more than running it."""
+    day_id = bindparam("day_id")
+    deliveries = (
+        select(
+            func.count(Delivery.id),
+            func.max(Delivery.updated_at),
+            func.sum(case((Subscription.status == SubscriptionStatus.ACTIVE.value, 1), else_=0)),
+        )
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(Delivery.distribution_day_id == day_id)
+    ).subquery()
+    orders = (
+        select(func.count(Order.id), func.max(Order.updated_at))
+        .where(Order.distribution_day_id == day_id)
+        .subquery()
+    )
+    order_lines = (
+        select(func.count(OrderLine.id), func.sum(OrderLine.quantity_milli), func.max(OrderLine.id))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.distribution_day_id == day_id)
+    ).subquery()
+    taps = (
+        select(func.count(ChecklistTap.id), func.max(ChecklistTap.id))
+        .where(ChecklistTap.distribution_day_id == day_id)
+        .subquery()
+    )
+    closings = (
+        select(func.count(DayClosing.id)).where(DayClosing.distribution_day_id == day_id).subquery()
+    )
+    joined = (
+        deliveries.join(orders, true())
+        .join(order_lines, true())
+        .join(taps, true())
+        .join(closings, true())
+    )
+    return select(deliveries, orders, order_lines, taps, closings).select_from(joined)
 
 
 DAYS = DaySource()

@@ -117,6 +117,11 @@ class ChecklistSource(ABC):
     def list_section(self, user: User, first: date, last: date) -> ListSection:
         """The person's lists of this kind between two days (one query)."""
 
+    def cache_version(self, subject: Any) -> tuple | None:
+        """What moves whenever a line, a count or the closing would change, read by one narrow
+        query; None: the list is built on every request (never cached)."""
+        return None
+
     def page_context(self, subject: Any) -> dict[str, Any]:
         """What the source's page template needs besides the checklist."""
         return {}

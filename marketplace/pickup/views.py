@@ -24,15 +24,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.pickup.api import api_urls
-from marketplace.pickup.checklist import checklist_for, quantity_text, rows_html
+from marketplace.pickup.checklist import checklist_for, rows_html, rows_json
 from marketplace.pickup.roster import (
     COLLECTED,
     NOT_COLLECTED,
     PARTLY,
     TO_HAND_OVER,
-    basket_count_key,
-    extra_count_key,
-    sort_key,
 )
 from marketplace.pickup.sources import registered_sources, source_for
 from marketplace.security import public
@@ -78,11 +75,7 @@ def _checklist_page(segment: str, subject_id: int):
     rows = rows_html(
         checklist,
         "pickup/_checklist_rows.html",
-        state_labels=state_labels(),
-        search_text=lambda line: sort_key(f"{line.name} {line.household_name}")[0],
-        basket_count_key=basket_count_key,
-        extra_count_key=extra_count_key,
-        quantity_text=quantity_text,
+        rows_json=rows_json,
     )
     return render_template(
         source.page_template,

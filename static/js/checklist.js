@@ -122,6 +122,85 @@
     statusBox.textContent = text;
   }
 
+  // --- The lines, built from the page's compact data (pickup/checklist.py rows_json) ---------
+
+  function element(tag, attributes, text) {
+    var node = document.createElement(tag);
+    Object.keys(attributes).forEach(function (name) { node.setAttribute(name, attributes[name]); });
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function withMeta(node, meta) {
+    if (meta) {
+      node.appendChild(document.createTextNode(" "));
+      node.appendChild(element("span", { class: "meta" }, meta));
+    }
+    return node;
+  }
+
+  function actionButton(kind, action, text) {
+    return element("button", { type: "button", class: kind, "data-action": action }, text);
+  }
+
+  // row: [key, name, meta, note, items]; item: [target, state, label index, quantity];
+  // label: [text, meta, count key].
+  function buildLine(row, labels) {
+    var key = row[0];
+    var note = row[3];
+    var line = element("li", {
+      class: "checklist-line",
+      id: "line-" + key,
+      "data-key": key,
+      "data-search": fold(row[1] + " " + row[2]),
+    });
+    var head = element("div", { class: "line-head" });
+    head.appendChild(withMeta(element("h2", { class: "line-name" }, row[1]), row[2]));
+    head.appendChild(element("span", { class: "badge line-state", "data-line-state": "" }));
+    line.appendChild(head);
+    var list = element("ul", { class: "line-items" });
+    row[4].forEach(function (item) {
+      var label = labels[item[2]];
+      list.appendChild(withMeta(element("li", {
+        "data-target": item[0],
+        "data-state": item[1],
+        "data-count-key": label[2],
+        "data-qty": String(item[3]),
+      }, label[0]), label[1]));
+    });
+    line.appendChild(list);
+    var noteBox = element("p", { class: "line-note", "data-line-note": "" }, note);
+    noteBox.hidden = !note;
+    line.appendChild(noteBox);
+    if (!closed) {
+      var actions = element("div", { class: "line-actions" });
+      actions.appendChild(actionButton("primary", "collected", data.labelCollected));
+      actions.appendChild(actionButton("secondary", "not_collected", data.labelNot_collected));
+      actions.appendChild(actionButton("link-button", "pending", data.textUndo));
+      line.appendChild(actions);
+      var form = element("details", { class: "line-note-form" });
+      form.appendChild(element("summary", {}, data.textAddNote));
+      form.appendChild(element("label", { for: "note-" + key }, data.textNoteLabel));
+      var area = element("textarea", { id: "note-" + key, maxlength: "300" });
+      area.value = note;
+      form.appendChild(area);
+      form.appendChild(actionButton("secondary", "note", data.textSaveNote));
+      line.appendChild(form);
+    }
+    paintLine(line);
+    return line;
+  }
+
+  function buildLines() {
+    var source = document.getElementById("checklist-rows");
+    var box = document.getElementById("checklist-lines");
+    if (!source || !box) return;
+    var rows = JSON.parse(source.textContent);
+    var fragment = document.createDocumentFragment();
+    rows.lines.forEach(function (row) { fragment.appendChild(buildLine(row, rows.labels)); });
+    box.appendChild(fragment);
+  }
+
   // --- Taps -----------------------------------------------------------------------------------
 
   function targetsOf(line) {
@@ -321,6 +400,7 @@
   window.addEventListener("offline", showStatus);
   setInterval(function () { sync(); }, 15000);
 
+  buildLines();
   readQueue().forEach(applyLocally);
   recount();
   showStatus();

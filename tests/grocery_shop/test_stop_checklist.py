@@ -63,7 +63,7 @@ def test_staff_see_the_stops_households_and_what_they_collect(client, login, sto
     assert lines.index("Élodie Martin") < lines.index("Farid Benali")
     assert "1,5 kg Carottes" in lines and "(Ferme du Coteau)" in lines
     assert "2 pièces Pain de campagne" in lines and "(Don)" in lines
-    assert f'data-target="pre_order:{stop.pre_orders[0].id}"' in lines
+    assert f'"pre_order:{stop.pre_orders[0].id}"' in lines
     assert "Village A — Place de l&#39;église" in lines and "09:00–09:30" in lines
     assert "Liste de l'arrêt" in page and "Feuille de route" in page
     for private in ("€", "%", "tarif", "Maison du Rhône"):  # no price, tier nor referrer
