@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
+from marketplace.cards import gateway
 from marketplace.cards.gateway import as_dict
 from marketplace.cards.models import (
     LIVE_CARD_PAYMENT_STATES,
@@ -182,6 +183,8 @@ def record_intent(payment: CardPayment, intent: Any) -> None:
         return
     payment.state = state.value
     if state == CardPaymentState.SUCCEEDED:
+        if payment.fee_cents is None:
+            payment.fee_cents = gateway.fee_cents(intent)
         _book_success(payment)
     elif state == CardPaymentState.PROCESSING and _installment_unpaid(payment):
         payment.installment.state = InstallmentState.PENDING.value
