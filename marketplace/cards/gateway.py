@@ -183,8 +183,9 @@ def fee_cents(intent: Any) -> int | None:
     """What Stripe kept of a succeeded intent: the fee of its charge's balance transaction.
 
     Read from the intent when its charge came expanded, else from Stripe (the charge with its
-    balance transaction). None when unknown (no charge, no balance transaction yet, Stripe
-    unreachable): the fee is information, reading it never stops a payment being booked.
+    balance transaction, or the balance transaction alone). None when unknown (no charge, no
+    balance transaction yet, Stripe unreachable): the fee is information, reading it never
+    stops a payment being booked.
     """
     intent = as_dict(intent)
     try:
@@ -200,6 +201,10 @@ def fee_cents(intent: Any) -> int | None:
                 )
             )
         transaction = charge.get("balance_transaction")
+        if isinstance(transaction, str):
+            transaction = as_dict(
+                _call(lambda: client().v1.balance_transactions.retrieve(transaction))
+            )
         if not isinstance(transaction, dict) or transaction.get("fee") is None:
             return None
         return max(int(transaction["fee"]), 0)

@@ -26,7 +26,8 @@ def scene(app):
 def intent(payment, *, fee=None, charge=True):
     found = {"id": f"pi_fee{payment.id:06d}", "status": "succeeded"}
     if charge:
-        transaction = {"id": "txn_1", "fee": fee} if fee is not None else "txn_1"
+        # No fee given: the balance transaction is not there yet (a SEPA debit on its way).
+        transaction = {"id": "txn_1", "fee": fee} if fee is not None else None
         found["latest_charge"] = {"id": "ch_1", "balance_transaction": transaction}
     return found
 
@@ -58,7 +59,7 @@ def test_a_fee_read_from_the_charge_lowers_what_the_producer_is_owed(scene):
 
 def test_an_unknown_fee_never_blocks_the_payment(scene):
     without_charge = card_paid(scene, 3000, charge=False)
-    unexpanded = card_paid(scene, 2000)  # the balance transaction not expanded: unknown
+    unexpanded = card_paid(scene, 2000)  # no balance transaction yet: unknown
     for payment in (without_charge, unexpanded):
         assert payment.state == "succeeded" and payment.ledger_entry_id is not None
         assert payment.fee_cents is None
@@ -119,4 +120,17 @@ def test_reading_the_fee_of_a_localstripe_payment_does_not_fail():
 
     payment = db.session.scalars(select(CardPayment)).one()
     assert payment.state == "succeeded" and payment.ledger_entry_id is not None
-    assert payment.fee_cents in (None, 0)  # localstripe keeps no fee
+    assert payment.fee_cents == 0  # localstripe keeps no fee
+
+
+@pytest.mark.usefixtures("stripe_server")
+def test_a_charge_stripe_cannot_find_leaves_the_fee_unknown_and_books_the_payment(scene):
+    user, row = scenes.installment(scene.farm_offer, "Denis Carte", 4000)
+    payment = settlement.new_payment(
+        user=user, group_id=scene.group.id, amount_cents=4000, installment=row
+    )
+    found = {"id": "pi_lost000001", "status": "succeeded", "latest_charge": "ch_missing"}
+    settlement.record_intent(payment, found)
+    db.session.commit()
+    assert payment.state == "succeeded" and payment.ledger_entry_id is not None
+    assert payment.fee_cents is None
