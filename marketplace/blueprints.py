@@ -76,11 +76,13 @@ def register_card_fees(app: Flask) -> None:
 
 
 def register_payment_offers(app: Flask) -> None:
-    """Other ways to pay a contract, shown on its page (baskets/payment_offers.py)."""
-    from marketplace.baskets.payment_offers import register
-    from marketplace.direct_debit.mandates import payment_offer
+    """Other ways to pay a contract, shown on its page and on its sign-up form
+    (baskets/payment_offers.py)."""
+    from marketplace.baskets.payment_offers import register, register_signup_choice
+    from marketplace.direct_debit.mandates import payment_offer, signup_choice
 
     register("direct_debit", payment_offer)
+    register_signup_choice(signup_choice())
 
 
 def register_blueprints(app: Flask) -> None:

@@ -73,7 +73,14 @@ class SubscribeForm(BaseForm):
     preview = SubmitField(_l("Voir le récapitulatif"))
     confirm = SubmitField(_l("Confirmer mon inscription"))
 
-    def __init__(self, offer: BasketOffer, points: list[PickupPoint], *args, **kwargs):
+    def __init__(
+        self,
+        offer: BasketOffer,
+        points: list[PickupPoint],
+        *args,
+        other_methods: list[tuple[str, str]] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.size_id.choices = [
             SelectChoice(
@@ -100,7 +107,7 @@ class SubscribeForm(BaseForm):
         self.plan.choices = [SelectChoice(code, PLAN_LABELS[code]) for code in offer.allowed_plans]
         self.method.choices = [
             SelectChoice(code, METHOD_LABELS[code]) for code in offer.allowed_methods
-        ]
+        ] + [SelectChoice(code, label) for code, label in other_methods]
         if not self.is_submitted():
             self._preselect(offer, points)
 

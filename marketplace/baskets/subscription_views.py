@@ -67,25 +67,34 @@ def new(offer_id: int):
         return redirect(url_for(".detail", subscription_id=existing.id))
 
     now = utcnow()
-    form = SubscribeForm(offer, _open_points(offer))
+    # Other ways to pay, from more specific domains (e.g. the group's own direct debit).
+    others = {choice.code: choice for choice in payment_offers.signup_choices(offer)}
+    form = SubscribeForm(
+        offer,
+        _open_points(offer),
+        other_methods=[(choice.code, choice.label()) for choice in others.values()],
+    )
     if not form.is_submitted() and request.args.get("renew"):
         # "Renouveler avec les mêmes choix": last season's choices that still exist here.
         for name, value in renewal.prefill(offer, current_user).items():
             form[name].data = value
     preview = None
+    chosen = None
     if form.validate_on_submit():
+        chosen = others.get(form.method.data)
         choices = dict(
             size=_get(BasketSize, form.size_id.data),
             pickup_point=_get(PickupPoint, form.pickup_point_id.data),
             tier=_get(PriceTier, form.tier_id.data),
             plan=form.plan.data,
-            method=form.method.data,
+            method=payment_offers.standing_method(offer) if chosen else form.method.data,
             now=now,
             donation_per_delivery_cents=form.donation_per_delivery.data or 0,
         )
         try:
             if form.confirm.data:
                 subscription = subscribing.subscribe(offer, current_user, **choices)
+                next_url = chosen.after(subscription) if chosen else None
             else:
                 preview = subscribing.subscription_preview(offer, current_user, **choices)
         except DomainError as error:
@@ -96,12 +105,13 @@ def new(offer_id: int):
                 db.session.commit()
                 signup_followers.signed_up(subscription.id)
                 flash(_("Votre inscription est enregistrée. Merci !"), "success")
-                return redirect(url_for(".detail", subscription_id=subscription.id))
+                return redirect(next_url or url_for(".detail", subscription_id=subscription.id))
     return render_template(
         "baskets/subscribe/new.html",
         offer=offer,
         form=form,
         preview=preview,
+        chosen_method_label=chosen.label() if chosen else None,
         signup_open=subscribing.signup_is_open(offer, now),
         labels=LABELS,
         waiting=waiting_list.panel(offer, current_user, now),

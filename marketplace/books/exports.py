@@ -16,6 +16,7 @@ from marketplace.payments.money import format_money
 KIND_LABELS = {
     "collected": lambda: _("Encaissé"),
     "refunded": lambda: _("Remboursé"),
+    "fees": lambda: _("Frais de paiement"),
     "handed_over": lambda: _("Remis au producteur"),
     "paid_out": lambda: _("Virement au producteur"),
 }

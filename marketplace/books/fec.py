@@ -6,7 +6,7 @@ named `<SIREN>FEC<closing date>.txt`. Every entry (EcritureNum) has one debit an
 line of the same amount, so each balances. Entries come from:
   VE  sales: what households committed to (contracts, orders, gifts), credits given back;
   BQ  bank: card payments, transfers, cheques received, refunds, deposits, payouts, cheques
-      and cash handed to producers;
+      and cash handed to producers, the payment provider's fees (bank services);
   CA  cash: cash received;
   PR  direct debit: SEPA payments and their returns.
 Money collected for a producer is credited to its account (467, auxiliary P<id>) when the
@@ -57,6 +57,7 @@ ACCOUNTS = {
     "511200": "Chèques à encaisser",
     "530000": "Caisse",
     "580000": "Virements internes",
+    "627000": "Services bancaires",
     "708000": "Produits des activités annexes",
 }
 
@@ -258,10 +259,36 @@ def _payout_entries(group_id: int, year: int) -> list[Entry]:
     ]  # fmt: skip
 
 
+def _fee_entries(group_id: int, year: int) -> list[Entry]:
+    """What the payment provider kept of card and SEPA payments, out of the bank on the day
+    the payment was booked: borne by the producer whose contract it paid (its account 467,
+    as its statement deducts it), else by the association (627000, bank services)."""
+    rows = db.session.execute(
+        select(CardPayment.id, CardPayment.fee_cents, LedgerEntry.occurred_on, LedgerEntry.label,
+               Producer.id, Producer.name)
+        .join(LedgerEntry, LedgerEntry.id == CardPayment.ledger_entry_id)
+        .outerjoin(BasketOffer, BasketOffer.id == LedgerEntry.offer_id)
+        .outerjoin(Producer, Producer.id == BasketOffer.producer_id)
+        .where(
+            LedgerEntry.group_id == group_id,
+            extract("year", LedgerEntry.occurred_on) == year,
+            CardPayment.fee_cents > 0,
+        )
+        .order_by(LedgerEntry.occurred_on, CardPayment.id)
+    )  # fmt: skip
+    return [
+        Entry("BQ", on, f"F{payment_id}", _("Frais de paiement : %(label)s", label=label),
+              _producer_side(producer_id, name) if producer_id else Side("627000"),
+              Side("512000"), fee)
+        for payment_id, fee, on, label, producer_id, name in rows
+    ]  # fmt: skip
+
+
 def entries(group_id: int, year: int) -> list[Entry]:
-    """Every entry of the group's year, in date order (four queries)."""
+    """Every entry of the group's year, in date order (five queries)."""
     found = (
         _ledger_entries(group_id, year)
+        + _fee_entries(group_id, year)
         + _remittance_entries(group_id, year)
         + _handed_over_entries(group_id, year)
         + _payout_entries(group_id, year)

@@ -1,7 +1,8 @@
 """What the association owes each producer: the money collected on its behalf (card, SEPA,
 transfers, cheques, cash — ledger payments on its contracts), minus refunds and reversals
-(a bounced cheque, a dispute), minus what was already settled: payouts, and cheques or cash
-handed to the producer. Stripe's fees are not recorded by the app, so none is deducted.
+(a bounced cheque, a dispute), minus the payment fees Stripe kept on card and SEPA payments
+(when known), minus what was already settled: payouts, and cheques or cash handed to the
+producer.
 
 Amounts here are signed from the producer's side: what it is owed is positive.
 """
@@ -16,6 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from marketplace.accounts.models import User
 from marketplace.baskets.models import BasketOffer, Subscription
 from marketplace.books.models import Payout
+from marketplace.cards.models import CardPayment
 from marketplace.extensions import db
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.payments.models import (
@@ -50,6 +52,7 @@ class ProducerBalance:
     producer_name: str
     collected_cents: int = 0
     refunded_cents: int = 0  # positive: given back to households
+    fees_cents: int = 0  # positive: kept by the payment provider
     handed_over_cents: int = 0  # cheques and cash handed to the producer
     paid_out_cents: int = 0  # transfers of payout runs
 
@@ -59,7 +62,32 @@ class ProducerBalance:
 
     @property
     def owed_cents(self) -> int:
-        return self.collected_cents - self.refunded_cents - self.settled_cents
+        return self.collected_cents - self.refunded_cents - self.fees_cents - self.settled_cents
+
+
+def _fees(group_id: int, until: date, producer_id: int | None = None):
+    """(producer id, day, payment label, household, fee) of each payment with a fee on the
+    group's contracts up to `until`."""
+    query = (
+        select(
+            BasketOffer.producer_id,
+            LedgerEntry.occurred_on,
+            LedgerEntry.label,
+            User.name,
+            CardPayment.fee_cents,
+        )
+        .join(LedgerEntry, LedgerEntry.id == CardPayment.ledger_entry_id)
+        .join(BasketOffer, BasketOffer.id == LedgerEntry.offer_id)
+        .join(User, User.id == LedgerEntry.user_id)
+        .where(
+            LedgerEntry.group_id == group_id,
+            LedgerEntry.occurred_on <= until,
+            CardPayment.fee_cents > 0,
+        )
+    )
+    if producer_id is not None:
+        query = query.where(BasketOffer.producer_id == producer_id)
+    return db.session.execute(query)
 
 
 def _end_instant(until: date) -> datetime:
@@ -68,7 +96,7 @@ def _end_instant(until: date) -> datetime:
 
 def balances(group_id: int, *, until: date | None = None) -> list[ProducerBalance]:
     """Every producer supplying the group (or paid by it), what it is owed at the end of
-    `until` (default: now). Four queries whatever the number of producers and payments."""
+    `until` (default: now). Five queries whatever the number of producers and payments."""
     until = until or paris_today()
     rows: dict[int, ProducerBalance] = {
         producer_id: ProducerBalance(producer_id, name)
@@ -110,6 +138,8 @@ def balances(group_id: int, *, until: date | None = None) -> list[ProducerBalanc
     )
     for producer_id, total in handed:
         row(producer_id).handed_over_cents += total
+    for producer_id, _on, _label, _household, fee in _fees(group_id, until):
+        row(producer_id).fees_cents += fee
     paid = db.session.execute(
         select(Payout.producer_id, func.sum(Payout.amount_cents))
         .where(Payout.group_id == group_id, Payout.paid_on <= until)
@@ -126,7 +156,7 @@ def balances(group_id: int, *, until: date | None = None) -> list[ProducerBalanc
 @dataclass(frozen=True)
 class StatementLine:
     on: date
-    kind: str  # "collected", "refunded", "handed_over", "paid_out"
+    kind: str  # "collected", "refunded", "fees", "handed_over", "paid_out"
     label: str
     household: str
     amount_cents: int  # signed from the producer's side
@@ -192,6 +222,8 @@ def _movements(group_id: int, producer_id: int, end: date) -> list[StatementLine
         )
     )
 
+    for _producer, on, label, household, fee in _fees(group_id, end, producer_id):
+        lines.append(StatementLine(on, "fees", label, household, -fee))
     for at, method, bank, number, household, amount in handed:
         label = cheque_label(bank, number) if number else str(METHOD_LABELS[method])
         lines.append(StatementLine(paris_today(at), "handed_over", label, household, -amount))
@@ -208,7 +240,7 @@ def _movements(group_id: int, producer_id: int, end: date) -> list[StatementLine
 
 def statement(group_id: int, producer_id: int, *, start: date, end: date) -> Statement:
     """The producer's account with the group from `start` to `end`: the balance owed before,
-    each movement, the balance owed after (three queries)."""
+    each movement, the balance owed after (four queries)."""
     result = Statement(group_id, producer_id, start, end)
     for line in _movements(group_id, producer_id, end):
         if line.on < start:

@@ -181,6 +181,42 @@ def _metadata(payment: CardPayment) -> dict[str, str]:
     return metadata
 
 
+def fee_cents(intent: Any) -> int | None:
+    """What Stripe kept of a succeeded intent: the fee of its charge's balance transaction.
+
+    Read from the intent when its charge came expanded, else from Stripe (the charge with its
+    balance transaction, or the balance transaction alone). None when unknown (no charge, no
+    balance transaction yet, Stripe unreachable): the fee is information, reading it never
+    stops a payment being booked.
+    """
+    intent = as_dict(intent)
+    try:
+        charge = intent.get("latest_charge")
+        if not charge:
+            return None
+        if isinstance(charge, str):
+            charge = as_dict(
+                _call(
+                    lambda: client().v1.charges.retrieve(
+                        charge, params={"expand": ["balance_transaction"]}
+                    )
+                )
+            )
+        transaction = charge.get("balance_transaction")
+        if isinstance(transaction, str):
+            transaction = as_dict(
+                _call(lambda: client().v1.balance_transactions.retrieve(transaction))
+            )
+        if not isinstance(transaction, dict) or transaction.get("fee") is None:
+            return None
+        return max(int(transaction["fee"]), 0)
+    except Exception:  # noqa: BLE001 - any surprise: the fee stays unknown
+        current_app.logger.warning(
+            "Could not read the fee of intent %s", intent.get("id"), exc_info=True
+        )
+        return None
+
+
 def retrieve_intent(intent_id: str) -> stripe.PaymentIntent:
     return _call(lambda: client().v1.payment_intents.retrieve(intent_id))
 

@@ -112,6 +112,7 @@ class CardPayment(Base):
         ),
         # Exactly one thing paid: an installment, an order or a yearly membership's fee.
         CheckConstraint(ONE_TARGET, name="one_target"),
+        CheckConstraint("fee_cents IS NULL OR fee_cents >= 0", name="fee_not_negative"),
         # Never two attempts under way for the same installment, order or fee: no double charge.
         Index(
             "uq_card_payments_live_per_order",
@@ -159,6 +160,8 @@ class CardPayment(Base):
     failure_code: Mapped[str] = mapped_column(String(80), default="")
     failure_message: Mapped[str] = mapped_column(String(300), default="")
     refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # What Stripe kept of it (its balance transaction's fee); NULL while unknown.
+    fee_cents: Mapped[int | None] = mapped_column(Integer)
     # The ledger payment booked when it succeeded (external reference: the intent's id).
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
-from marketplace.cards import fees
+from marketplace.cards import fees, gateway
 from marketplace.cards.gateway import as_dict
 from marketplace.cards.models import (
     LIVE_CARD_PAYMENT_STATES,
@@ -190,6 +190,8 @@ def record_intent(payment: CardPayment, intent: Any) -> None:
         return
     payment.state = state.value
     if state == CardPaymentState.SUCCEEDED:
+        if payment.fee_cents is None:
+            payment.fee_cents = gateway.fee_cents(intent)
         _book_success(payment)
         if not payment.off_session:
             _vouched_for(payment.user_id, intent.get("payment_method"))

@@ -44,6 +44,8 @@ class SignForm(BaseForm):
     bic = HiddenField(validators=[Length(max=11)])
     reference = HiddenField(validators=[Length(max=35)])
     shown_text = TextAreaField(validators=[Length(max=4000)])
+    # The contract just signed up for, to put on the mandate once signed (may be empty).
+    contract = HiddenField(validators=[Length(max=10)])
 
 
 class BatchForm(BaseForm):

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from marketplace import unique
 from marketplace.accounts.models import User
 from marketplace.baskets.models import Subscription, SubscriptionStatus
-from marketplace.baskets.payment_offers import PaymentOffer
+from marketplace.baskets.payment_offers import PaymentOffer, SignupChoice
 from marketplace.direct_debit.identifiers import bic_of, clean_bic, clean_iban, clean_ics
 from marketplace.direct_debit.models import (
     MAX_NOTICE_DAYS,
@@ -265,4 +265,26 @@ def payment_offer(subscription: Subscription) -> PaymentOffer | None:
         text=_("Votre groupe peut prélever lui-même les échéances de ce contrat."),
         link_label=_("Payer ce contrat par prélèvement"),
         url=url_for("direct_debit.mandate", slug=group.slug),
+    )
+
+
+def _after_signup(subscription: Subscription) -> str:
+    """Chosen on the sign-up form: a live mandate pays the new contract at once; otherwise the
+    household signs one next, and the contract goes on it (the mandate page carries its id)."""
+    group = db.session.get(Organisation, subscription.group_id)
+    live = live_mandate(subscription.group_id, subscription.user_id)
+    if live is not None:
+        choose_for(subscription, live)
+        return url_for("direct_debit.mandate", slug=group.slug)
+    return url_for("direct_debit.mandate", slug=group.slug, contract=subscription.id)
+
+
+def signup_choice() -> SignupChoice:
+    """The group's own direct debit, offered on its contracts' sign-up forms
+    (baskets.payment_offers) when the group collects debits."""
+    return SignupChoice(
+        code=PaymentMethod.DIRECT_DEBIT.value,
+        label=lambda: _("Prélèvement sur mon compte (mandat SEPA)"),
+        offered=lambda group_id: settings_of(group_id) is not None,
+        after=_after_signup,
     )

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.baskets.models import Subscription
+from marketplace.bounds import bounded_int
 from marketplace.db import utcnow
 from marketplace.direct_debit import mandates
 from marketplace.direct_debit.forms import MandateForm, SignForm
@@ -76,9 +77,28 @@ def mandate(slug: str):
                 bic=bic,
                 reference=reference,
                 shown_text=text,
+                contract=str(_contract_id(request.args.get("contract")) or ""),
             )
             return render_template("direct_debit/sign.html", group=group, text=text, form=sign_form)
-    return render_template("direct_debit/new_mandate.html", group=group, form=form)
+    return render_template(
+        "direct_debit/new_mandate.html",
+        group=group,
+        form=form,
+        contract=_own_contract(group, request.args.get("contract")),
+    )
+
+
+def _contract_id(value) -> int | None:
+    return bounded_int(value or "", minimum=1)
+
+
+def _own_contract(group: Group, value) -> Subscription | None:
+    """The household's own contract in this group, from an id carried by the page."""
+    contract_id = _contract_id(value)
+    subscription = db.session.get(Subscription, contract_id) if contract_id else None
+    if subscription is None or subscription.user_id != current_user.id:
+        return None
+    return subscription if subscription.group_id == group.id else None
 
 
 @bp.post("/mandate/sign")
@@ -87,8 +107,9 @@ def sign(slug: str):
     form = SignForm()
     if not form.validate_on_submit():
         abort(400)
+    contract = _own_contract(group, form.contract.data)
     try:
-        mandates.sign(
+        signed = mandates.sign(
             group=group,
             user=current_user,
             signer_name=form.signer_name.data,
@@ -100,12 +121,18 @@ def sign(slug: str):
             now=utcnow(),
             today=paris_today(),
         )
+        if contract is not None:
+            # Signed right after subscribing: the new contract goes on the mandate.
+            mandates.choose_for(contract, signed)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for(".mandate", slug=slug))
     db.session.commit()
-    flash(_("Votre mandat est signé. Choisissez les contrats qu'il paiera."), "success")
+    if contract is not None:
+        flash(_("Votre mandat est signé : votre contrat sera prélevé."), "success")
+    else:
+        flash(_("Votre mandat est signé. Choisissez les contrats qu'il paiera."), "success")
     return redirect(url_for(".mandate", slug=slug))
 
 

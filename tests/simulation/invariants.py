@@ -694,7 +694,8 @@ def producers_settled_plus_owed_equal_collected(ctx: CheckContext) -> Violations
     """For each group G and producer P, with C = Σ ledger payments on P's contracts in G minus
     the refunds and reversals (kind refund, or adjustment with an external reference other
     than an absence taken back, "absence:…"):
-    Σ payouts(G, P) + Σ offline payments handed over (G, P) + owed(G, P) = C, where owed is
+    Σ payouts(G, P) + Σ offline payments handed over (G, P) + Σ payment fees (G, P)
+    + owed(G, P) = C, where owed is
     the figure of the producer's statement (marketplace.books.owed). A remitted payment is
     booked (received or handed over, never still recorded), and remitted once."""
     found: Violations = []
@@ -731,6 +732,15 @@ def producers_settled_plus_owed_equal_collected(ctx: CheckContext) -> Violations
         .join(BasketOffer, BasketOffer.id == Subscription.offer_id)
         .where(OfflinePayment.state == "handed_over")
         .group_by(OfflinePayment.group_id, BasketOffer.producer_id)
+    ):
+        settled[(group_id, producer_id)] += int(total)
+    # The payment provider's fees are settled too: kept by it, never owed to the producer.
+    for group_id, producer_id, total in db.session.execute(
+        select(LedgerEntry.group_id, BasketOffer.producer_id, func.sum(CardPayment.fee_cents))
+        .join(LedgerEntry, LedgerEntry.id == CardPayment.ledger_entry_id)
+        .join(BasketOffer, BasketOffer.id == LedgerEntry.offer_id)
+        .where(CardPayment.fee_cents.is_not(None))
+        .group_by(LedgerEntry.group_id, BasketOffer.producer_id)
     ):
         settled[(group_id, producer_id)] += int(total)
     group_ids = set(db.session.scalars(select(BasketOffer.group_id).distinct()))
