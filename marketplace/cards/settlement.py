@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
 from marketplace.cards import fees, gateway
+from marketplace.cards.entry_labels import offer_of, payment_label, refund_label
 from marketplace.cards.gateway import as_dict
 from marketplace.cards.models import (
     LIVE_CARD_PAYMENT_STATES,
@@ -30,7 +31,6 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, Installment, InstallmentState, LedgerEntry
-from marketplace.payments.statements import subscriptions_table
 from marketplace.timezones import paris_today
 
 _RANK = {
@@ -274,7 +274,7 @@ def _book_success(payment: CardPayment) -> None:
             kind=EntryKind.PAYMENT,
             amount_cents=payment.amount_cents,
             reference=payment.stripe_payment_intent_id,
-            label=_payment_label,
+            label=payment_label,
         ).id
     if settled_before:
         # Paid another way (or given up) meanwhile: the money goes back to the household.
@@ -313,7 +313,7 @@ def _book_fee(payment: CardPayment) -> None:
         kind=EntryKind.PAYMENT,
         amount_cents=payment.amount_cents,
         reference=payment.stripe_payment_intent_id,
-        label=_payment_label,
+        label=payment_label,
     ).id
     db.session.flush()
     from marketplace.cards.duplicates import give_back
@@ -341,42 +341,13 @@ def _book_once(payment: CardPayment, *, kind: EntryKind, amount_cents: int, refe
         occurred_on=paris_today(),
         label=text,
         # The contract the euros go to: the producer's prefinancing statement counts them.
-        offer_id=_offer_of(subscription_id),
+        offer_id=offer_of(subscription_id),
         subscription_id=subscription_id,
         installment_id=payment.installment_id,
         order_id=payment.order_id,
         external_reference=reference,
     )
     return entry
-
-
-def _offer_of(subscription_id: int | None) -> int | None:
-    if subscription_id is None:
-        return None
-    subscriptions = subscriptions_table()
-    return db.session.scalar(
-        select(subscriptions.c.offer_id).where(subscriptions.c.id == subscription_id)
-    )
-
-
-def _method_name(payment: CardPayment) -> str:
-    return _("prélèvement SEPA") if payment.method == "sepa_debit" else _("carte bancaire")
-
-
-def _payment_label(payment: CardPayment) -> str:
-    if payment.membership_id is not None:
-        return _("Paiement d'une adhésion par %(method)s", method=_method_name(payment))
-    if payment.order_id is not None:
-        return _(
-            "Paiement de la commande n° %(id)s par %(method)s",
-            id=payment.order_id,
-            method=_method_name(payment),
-        )
-    return _("Paiement d'une échéance par %(method)s", method=_method_name(payment))
-
-
-def _refund_label(payment: CardPayment) -> str:
-    return _("Remboursement sur %(method)s", method=_method_name(payment))
 
 
 # --- Refunds -----------------------------------------------------------------------------------
@@ -397,7 +368,7 @@ def record_refund(payment: CardPayment, *, refund_id: str, amount_cents: int) ->
         kind=EntryKind.REFUND,
         amount_cents=-amount_cents,
         reference=refund_id,
-        label=_refund_label,
+        label=refund_label,
     )
     payment.refunded_cents += amount_cents
     db.session.flush()
