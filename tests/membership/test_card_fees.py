@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from marketplace.extensions import db
 from marketplace.membership import services
 from marketplace.payments.ledger import balance_cents
 from marketplace.payments.models import LedgerEntry
+from marketplace.timezones import paris_today
 from tests import factories
 from tests.cards.stripe_helpers import (
     CARD_DECLINED,
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.usefixtures("stripe_server")
 def unpaid(login):
     group = group_with_membership(amount_cents=1500)
     household = member_of(group)
-    membership = services.join(group, household, today=date(2026, 12, 7))
+    membership = services.join(group, household, today=paris_today())
     db.session.commit()
     login(household)
     return group, household, membership
@@ -44,7 +44,7 @@ def _money_invariants_hold() -> None:
     """The season simulation's money invariants agree with fees paid by card."""
     ctx = invariants.CheckContext(
         now=utcnow(),
-        today=date(2026, 12, 8),
+        today=paris_today(),
         simulated_days=[],
         daily_jobs=[],
         unticked_day_ids=set(),
@@ -114,7 +114,7 @@ def test_paying_by_card_marks_the_membership_paid_and_books_one_payment(client, 
             membership,
             method="cash",
             recorded_by=factories.UserFactory(),
-            today=date(2026, 12, 8),
+            today=paris_today(),
             now=utcnow(),
         )
 
@@ -197,7 +197,7 @@ def test_cash_is_refused_while_a_card_payment_waits(client, unpaid):
             membership,
             method="cash",
             recorded_by=factories.UserFactory(),
-            today=date(2026, 12, 8),
+            today=paris_today(),
             now=utcnow(),
         )
     db.session.rollback()
@@ -208,7 +208,7 @@ def test_cash_is_refused_while_a_card_payment_waits(client, unpaid):
             membership,
             method="card",
             recorded_by=factories.UserFactory(),
-            today=date(2026, 12, 8),
+            today=paris_today(),
             now=utcnow(),
         )
     db.session.rollback()
@@ -228,7 +228,7 @@ def test_card_money_arriving_after_cash_is_not_booked_as_the_fee(client, app, un
         membership,
         method="cash",
         recorded_by=factories.UserFactory(),
-        today=date(2026, 12, 8),
+        today=paris_today(),
         now=utcnow(),
     )
     db.session.commit()
@@ -259,7 +259,7 @@ def test_an_already_paid_membership_is_refused(client, unpaid):
         membership,
         method="transfer",
         recorded_by=factories.UserFactory(),
-        today=date(2026, 12, 8),
+        today=paris_today(),
         now=utcnow(),
     )
     db.session.commit()

@@ -16,6 +16,7 @@ from marketplace.membership.models import YearlyMembership
 from marketplace.membership.periods import period_containing
 from marketplace.payments.ledger import balance_cents
 from marketplace.payments.models import LedgerEntry
+from marketplace.timezones import paris_today
 from tests import factories
 from tests.helpers import login_id
 from tests.membership.helpers import counts, group_with_membership, member_of
@@ -123,7 +124,8 @@ def test_the_join_page_and_a_double_submission(app, client, login):
     db.session.commit()
     url = f"/groups/{group.slug}/membership"
     text = page_text(client.get(url))
-    assert "Adhésion 2026-2027" in text and "Prix libre" in text
+    period = services.current_period(services.settings_of(group), paris_today())
+    assert f"Adhésion {period.label}" in text and "Prix libre" in text
 
     refused = client.post(url, data={"amount": "5"})
     assert refused.status_code == 200
@@ -279,7 +281,7 @@ def test_tampered_choices_get_a_french_message_and_the_month_stays_while_members
     app, client, user_with_role
 ):
     group = group_with_membership(start_month=9)
-    services.join(group, member_of(group), today=date(2026, 12, 7))
+    services.join(group, member_of(group), today=paris_today())  # the period the pages see
     user_with_role("coordinator", group)
     url = f"/groups/{group.slug}/manage/membership"
     base = {"start_month": "9", "pricing": "fixed", "amount": "15", "remind_days_before": "30"}
