@@ -93,12 +93,17 @@ def build(slug: str):
     return redirect(url_for(".batch", slug=slug, batch_id=batch.id))
 
 
-@bp.get("/batches/<int:batch_id>")
-def batch(slug: str, batch_id: int):
-    group = coordinated_group(slug)
+def _batch_or_404(group, batch_id: int):
     found = batches.group_batch(group.id, batch_id)
     if found is None:
         abort(404)
+    return found
+
+
+@bp.get("/batches/<int:batch_id>")
+def batch(slug: str, batch_id: int):
+    group = coordinated_group(slug)
+    found = _batch_or_404(group, batch_id)
     return render_template(
         "direct_debit/batch.html",
         group=group,
@@ -112,9 +117,7 @@ def batch(slug: str, batch_id: int):
 @bp.get("/batches/<int:batch_id>/pain008.xml")
 def batch_file(slug: str, batch_id: int):
     group = coordinated_group(slug)
-    found = batches.group_batch(group.id, batch_id)
-    if found is None:
-        abort(404)
+    found = _batch_or_404(group, batch_id)
     return Response(
         found.xml,
         mimetype="application/xml",
@@ -125,9 +128,7 @@ def batch_file(slug: str, batch_id: int):
 @bp.post("/batches/<int:batch_id>/collected")
 def collected(slug: str, batch_id: int):
     group = coordinated_group(slug)
-    found = batches.group_batch(group.id, batch_id)
-    if found is None:
-        abort(404)
+    found = _batch_or_404(group, batch_id)
     if ConfirmForm().validate_on_submit():
         batches.collect(found, today=paris_today(), now=utcnow())
         db.session.commit()

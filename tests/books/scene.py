@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from marketplace.books import accounts
 from marketplace.extensions import db
 from marketplace.organisations.models import Role
+from marketplace.timezones import paris_today
 from tests import factories
 
 GROUP_IBAN = "FR7630006000011234567890189"
@@ -35,7 +36,7 @@ def installment(offer, name, amount, *, sequence=1):
         subscription=subscription,
         sequence=sequence,
         amount_cents=amount,
-        due_on=date.today() + timedelta(days=10),
+        due_on=paris_today() + timedelta(days=10),
     )
     return user, row
 

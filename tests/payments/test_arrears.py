@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from marketplace.extensions import db
+from marketplace.timezones import paris_today
 from tests import factories
 from tests.helpers import count_queries
 from tests.organisations.pages import as_new_request
@@ -41,7 +42,7 @@ def rows_of(text: str) -> list[str]:
 
 
 def test_households_in_arrears_most_owed_first_with_totals(client, group, user_with_role):
-    today = date.today()
+    today = paris_today()
     offer = factories.BasketOfferFactory(supply__group=group)
     solidaire = factories.PriceTierFactory(offer=offer, name="Solidaire 50 %", percent=50)
     martin = household(group, "Foyer Martin", -30000, 10000)  # owes 200,00
@@ -146,7 +147,7 @@ def test_an_unknown_group_is_not_found(client, admin):
 def test_the_number_of_queries_does_not_grow_with_the_households(client, group, user_with_role):
     user_with_role("coordinator", group)
     offer = factories.BasketOfferFactory(supply__group=group)
-    late = date.today() - timedelta(days=5)
+    late = paris_today() - timedelta(days=5)
 
     def add(first: int, count: int) -> None:
         for index in range(first, first + count):

@@ -3,11 +3,12 @@ gives a page (the first when it is not a page number) or a 404 past the last, ne
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from marketplace.extensions import db
+from marketplace.timezones import paris_today
 from tests import factories
 from tests.helpers import count_queries
 from tests.organisations.pages import as_new_request
@@ -104,7 +105,7 @@ def test_offline_lists_page_apart_and_keep_their_filters(client, group, user_wit
 def test_the_pages_take_the_same_number_of_queries_whatever_the_page(client, group, user_with_role):
     user_with_role("coordinator", group)
     offer = factories.BasketOfferFactory(supply__group=group)
-    late = date.today() - timedelta(days=5)
+    late = paris_today() - timedelta(days=5)
     for index in range(110):
         user = household(group, f"Foyer n{index:03d}", -1000)
         factories.InstallmentFactory(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from marketplace.extensions import db
 from marketplace.timezones import paris_today
@@ -87,7 +87,7 @@ def test_service_worker_and_manifest(client, app):
 
 
 def test_my_days_lists_roster_days_and_coordinated_groups(client, login, app):
-    today = date.today()
+    today = paris_today()
     on_duty = scenario.make_day(occurrence_date=today + timedelta(days=1))
     coordinated = scenario.make_day(occurrence_date=today + timedelta(days=2))
     unrelated = scenario.make_day(occurrence_date=today + timedelta(days=3))
