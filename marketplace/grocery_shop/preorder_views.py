@@ -12,20 +12,21 @@ from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import SelectField
+from wtforms import SelectField, StringField
+from wtforms.validators import Length
 
 from marketplace.catalogue.quantities import is_zero_text, parse_quantity
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.forms import ConfirmForm, SubForm, int_or_none
+from marketplace.forms import BaseForm, ConfirmForm, int_or_none
 from marketplace.groceries.access import grocery_for_staff, grocery_or_404
 from marketplace.groceries.models import Grocery
 from marketplace.grocery_shop import preorder_queries as queries
 from marketplace.grocery_shop.beneficiaries import (
+    beneficiaries_query,
     beneficiary_in,
     eligibility,
-    list_beneficiaries,
 )
 from marketplace.grocery_shop.models import Beneficiary, PreOrder, PreOrderStatus, StockItem
 from marketplace.grocery_shop.preorders import (
@@ -48,24 +49,40 @@ from marketplace.timezones import paris_today
 bp = Blueprint("preorders", __name__)
 
 
-class ChooseForm(SubForm):
-    """Whose pre-order, for which stop (a GET form: it only opens the order page)."""
+# At most this many households are offered after a search: the staff narrow it down.
+MAX_MATCHES = 20
+SEARCH_MAX = 100
 
+
+class ChooseForm(BaseForm):
+    """Whose pre-order, for which stop (a GET form: it only opens the order page). The staff
+    type part of a household's name or phone number, then choose among a few matches."""
+
+    class Meta:
+        csrf = False
+
+    recherche = StringField(
+        _l("Nom ou téléphone du foyer"),
+        validators=[Length(max=SEARCH_MAX, message=_l("%(max)d caractères au maximum."))],
+    )
     beneficiaire = SelectField(_l("Foyer"), coerce=int_or_none, validate_choice=False)
     arret = SelectField(_l("Arrêt de la tournée"), coerce=int_or_none, validate_choice=False)
 
 
 def _choose_form(grocery: Grocery, now, values=None) -> ChooseForm:
-    form = ChooseForm(values)
-    households = list_beneficiaries(grocery.id)
-    form.beneficiaire.choices = [("", _("Choisissez un foyer"))] + [
-        (row.beneficiary.id, row.beneficiary.household_name) for row in households
-    ]
+    form = ChooseForm(formdata=values)
+    form.beneficiaire.choices = []
     form.arret.choices = [("", _("Choisissez un arrêt"))] + [
         (choice.run_stop_id, stop_label(choice))
         for choice in queries.open_run_stops(grocery.id, now)
     ]
     return form
+
+
+def _matches(grocery: Grocery, search: str) -> list[Beneficiary]:
+    """The grocery's current households matching `search`, one more than shown (one query)."""
+    query = beneficiaries_query(grocery.id, search=search).limit(MAX_MATCHES + 1)
+    return [row[0] for row in db.session.execute(query)]
 
 
 def stop_label(choice: queries.StopChoice) -> str:
@@ -89,13 +106,18 @@ def staff_index(slug: str):
     return _render_index(grocery, _choose_form(grocery, now), now)
 
 
-def _render_index(grocery: Grocery, form: ChooseForm, now, status: int = 200):
+def _render_index(
+    grocery: Grocery, form: ChooseForm, now, status: int = 200, *, matches=None, too_many=False
+):
     today = paris_today(now)
-    searched = request.args.get("foyer", "")[:100]
+    searched = request.args.get("foyer", "")[:SEARCH_MAX]
     return render_template(
         "grocery_shop/preorders/staff_index.html",
         grocery=grocery,
         form=form,
+        matches=matches,
+        too_many=too_many,
+        max_matches=MAX_MATCHES,
         runs=queries.coming_runs(grocery.id, today),
         # 50 rows a page, so that the page stays small whatever the number of households.
         pre_orders=paginate_query(
@@ -113,6 +135,9 @@ def staff_order(slug: str):
     grocery = grocery_for_staff(slug)
     now = utcnow()
     form = _choose_form(grocery, now, request.args)
+    if "beneficiaire" not in request.args or request.args.get("etape") == "chercher":
+        return _search(grocery, form, now)
+    # The household's id comes back from the browser: it must be one of this grocery's.
     beneficiary = beneficiary_in(grocery.id, form.beneficiaire.data or 0)
     run_stop = queries.run_stop_of_grocery(grocery.id, form.arret.data or 0)
     if beneficiary is None:
@@ -131,6 +156,38 @@ def staff_order(slug: str):
         cancel_endpoint=".staff_cancel",
         staff=True,
     )
+
+
+def _search(grocery: Grocery, form: ChooseForm, now):
+    """The households matching what the staff typed (a few at most), to choose from; the stop
+    chosen stays selected."""
+    if not form.recherche.validate(form):
+        return _render_index(grocery, form, now, 422)
+    search = (form.recherche.data or "").strip()
+    if not search:
+        form.recherche.errors = [_("Tapez une partie du nom ou du numéro de téléphone du foyer.")]
+        return _render_index(grocery, form, now, 422)
+    found = _matches(grocery, search)
+    if not found:
+        form.recherche.errors = [
+            _(
+                "Aucun foyer de l'épicerie ne correspond à « %(search)s » : vérifiez "
+                "l'orthographe ou cherchez par son téléphone.",
+                search=search,
+            )
+        ]
+        return _render_index(grocery, form, now, 200, matches=[])
+    shown = found[:MAX_MATCHES]
+    form.beneficiaire.choices = [(row.id, _household_choice(row)) for row in shown]
+    if form.beneficiaire.data not in {row.id for row in shown}:
+        form.beneficiaire.data = shown[0].id
+    return _render_index(grocery, form, now, 200, matches=shown, too_many=len(found) > MAX_MATCHES)
+
+
+def _household_choice(beneficiary: Beneficiary) -> str:
+    if beneficiary.phone:
+        return f"{beneficiary.household_name} · {beneficiary.phone}"
+    return beneficiary.household_name
 
 
 @bp.post("/epiceries/<slug>/precommandes/<int:pre_order_id>/annuler")

@@ -45,9 +45,11 @@ def test_staff_take_a_pre_order_by_phone(client, user_with_role, van):
 
     index = client.get(f"/epiceries/{van.grocery.slug}/precommandes")
     assert index.status_code == 200
-    page = index.get_data(as_text=True)
-    assert "Foyer Martin" in page
-    assert "Village A" in page
+    assert "Village A" in index.get_data(as_text=True)
+    found = client.get(
+        f"/epiceries/{van.grocery.slug}/precommandes/saisie?recherche=martin&etape=chercher"
+    )
+    assert found.status_code == 200 and "Foyer Martin" in found.get_data(as_text=True)
 
     url = staff_order_url(van, family, van.stops[0])
     form = client.get(url)
