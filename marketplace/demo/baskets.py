@@ -80,16 +80,22 @@ PLANS = ("season", "monthly", "monthly", "per_delivery")
 METHODS = ("cheque", "transfer", "card")
 
 
+# Households signed up a week before the season began (the season started 4 weeks ago), so
+# the demo has past distributions with baskets handed over and installments paid.
+SIGNED_WEEKS_AGO = 5
+
+
 def seed_demo_baskets(today: date) -> int:
     """Create the missing demo offers, then subscribe about two households in three."""
     now = local_instant(today, time(12, 0))
+    signed_at = local_instant(today - timedelta(weeks=SIGNED_WEEKS_AGO), time(12, 0))
     created = 0
     # Offers and ledger labels are the groups' own data, written in French.
     with force_locale("fr"):
         for data in OFFERS:
             offer, is_new = _offer(data, today, now)
             created += is_new
-            created += _subscribe_households(offer, now)
+            created += _subscribe_households(offer, signed_at)
     return created
 
 
@@ -125,6 +131,7 @@ def _offer(data: DemoOffer, today: date, now: datetime) -> tuple[BasketOffer, bo
 
 
 def _subscribe_households(offer: BasketOffer, now: datetime) -> int:
+    """Sign up the households at `now` (their sign-up's date, as if made then)."""
     if offer.status != OfferStatus.PUBLISHED:
         return 0
     members = db.session.scalars(
@@ -153,7 +160,7 @@ def _subscribe_households(offer: BasketOffer, now: datetime) -> int:
         # fortnightly contract at a monthly point) is skipped for the next one.
         for shift in range(len(points)):
             try:
-                subscribe(
+                subscription = subscribe(
                     offer,
                     user,
                     offer.sizes[index % len(offer.sizes)],
@@ -165,6 +172,7 @@ def _subscribe_households(offer: BasketOffer, now: datetime) -> int:
                 )
             except DomainError:
                 continue
+            subscription.created_at = now  # the season follows what was open when signing
             break
         else:
             continue

@@ -96,18 +96,35 @@ def seed_demo_catalogue(today: date) -> int:
                 item for item in coming_dates(producer.id, group.id, now) if not item.frozen
             ]
             changes = [
-                CellChange(
-                    product_id=product.id,
-                    day=item.day,
-                    offered=True,
-                    quantity_milli=None if row[4] is None else row[4] * MILLI,
-                    max_per_household_milli=None if row[5] is None else row[5] * MILLI,
-                )
+                _cell(product, row, item.day)
                 for item in open_dates[:DATES_AHEAD]
                 for product, row in products
             ]
             added += _publish_missing(producer, group, changes, now)
     return added
+
+
+def publish_day(producer: Producer, group, day: date, now: datetime) -> int:
+    """The producer's demo products offered on one date, published at `now` (while its order
+    window is open); the cells already there are kept. Returns the cells published."""
+    changes = []
+    for row in PRODUCTS.get(producer.slug, ()):
+        product = db.session.scalar(
+            select(Product).where(Product.producer_id == producer.id, Product.name == row[0])
+        )
+        if product is not None:
+            changes.append(_cell(product, row, day))
+    return _publish_missing(producer, group, changes, now)
+
+
+def _cell(product: Product, row, day: date) -> CellChange:
+    return CellChange(
+        product_id=product.id,
+        day=day,
+        offered=True,
+        quantity_milli=None if row[4] is None else row[4] * MILLI,
+        max_per_household_milli=None if row[5] is None else row[5] * MILLI,
+    )
 
 
 def _publish_missing(producer, group, changes: list[CellChange], now: datetime) -> int:

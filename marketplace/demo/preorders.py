@@ -37,6 +37,8 @@ def seed_demo_preorders(today: date) -> int:
             Route.grocery_id == grocery.id,
             RouteRun.day >= today,
             RouteRun.status == RunStatus.SCHEDULED,
+            # Today's round gets no stops once the van has left (a Tuesday afternoon).
+            RouteRun.id.in_(select(RunStop.run_id)),
         )
         .order_by(RouteRun.day, RouteRun.id)
         .limit(1)

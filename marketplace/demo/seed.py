@@ -26,8 +26,10 @@ from marketplace.demo.catalogue import seed_demo_catalogue
 from marketplace.demo.fund import seed_demo_fund
 from marketplace.demo.grocery import seed_demo_grocery
 from marketplace.demo.grocery_purchases import seed_demo_grocery_purchases
+from marketplace.demo.history import materialise_history, seed_demo_extras, seed_demo_history
 from marketplace.demo.membership import seed_demo_membership
 from marketplace.demo.messages import seed_demo_messages
+from marketplace.demo.pickup_day import seed_demo_day_today, seed_demo_volunteer_today
 from marketplace.demo.preorders import seed_demo_preorders
 from marketplace.demo.routes import seed_demo_routes
 from marketplace.demo.shifts import seed_demo_shifts
@@ -62,7 +64,9 @@ def seed_demo_territory(today: date, horizon_weeks: int) -> SeedReport:
         points = _seed_pickup_points(group, group_data, report)
         _seed_calendars(group, group_data, points, today, report)
     db.session.flush()
+    materialise_history(today, horizon_weeks)
     materialise_all(today, horizon_weeks)
+    report.add(seed_demo_day_today(today, horizon_weeks))
     report.add(seed_demo_baskets(today))
     report.add(seed_demo_card_followup(today))
     report.add(seed_demo_catalogue(today))
@@ -71,6 +75,9 @@ def seed_demo_territory(today: date, horizon_weeks: int) -> SeedReport:
     report.add(seed_demo_grocery_purchases(today))
     report.add(seed_demo_preorders(today))
     report.add(seed_demo_shifts(today))
+    report.add(seed_demo_volunteer_today(today))
+    report.add(seed_demo_extras(today))
+    report.add(seed_demo_history(today))
     report.add(seed_demo_membership(today))
     report.add(seed_demo_association(today))
     report.add(seed_demo_fund(today))
