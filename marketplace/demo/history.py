@@ -35,8 +35,8 @@ from marketplace.shop.queries import shop_rows
 from marketplace.timezones import local_instant
 
 SEASON_WEEKS_AGO = 4  # the demo calendars and seasons start then (seed.py, baskets.py)
-EXTRA_HOUSEHOLDS = 5  # households ordering extras for each day
-PRODUCTS_PER_ORDER = 2
+EXTRA_HOUSEHOLDS = 8  # households ordering extras for each day
+PRODUCTS_PER_ORDER = 3
 DEMO_BANK = "Crédit Mutuel"
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
 from marketplace.baskets.models import Delivery
-from marketplace.baskets.prefinancing import group_statement
+from marketplace.baskets.prefinancing import group_statement, producer_statement
 from marketplace.catalogue.models import Product, ProductPhoto
 from marketplace.db import utcnow
 from marketplace.delivery.models import DayStatus, DistributionDay
@@ -156,3 +156,6 @@ def _check_the_history(client, today) -> None:
     _log_in(client, "ferme.coteau")
     response = client.get(f"/producteurs/{coteau.id}/tableau-de-bord")
     assert response.status_code == 200
+    received = producer_statement(coteau.id, now=utcnow()).total("received_cents")
+    page = client.get(f"/producers/{coteau.slug}/prefinancing").get_data(as_text=True)
+    assert received > 0 and format_money(received) in page
