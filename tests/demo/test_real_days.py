@@ -159,3 +159,16 @@ def _check_the_history(client, today) -> None:
     received = producer_statement(coteau.id, now=utcnow()).total("received_cents")
     page = client.get(f"/producers/{coteau.slug}/prefinancing").get_data(as_text=True)
     assert received > 0 and format_money(received) in page
+
+
+def test_seeding_again_days_later_gives_that_day_its_distribution(client):
+    """`make run` seeds the same database again on another day: that day has its list too."""
+    with time_machine.travel(datetime(2026, 12, 3, 9, 0, tzinfo=PARIS), tick=True):
+        seed_demo_territory(paris_today(), horizon_weeks=8)
+        db.session.commit()
+    with time_machine.travel(datetime(2026, 12, 11, 9, 0, tzinfo=PARIS), tick=True):
+        today = paris_today()
+        seed_demo_territory(today, horizon_weeks=8)
+        db.session.commit()
+        _check_the_day_today(client, today)
+        _check_the_history(client, today)
