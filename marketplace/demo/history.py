@@ -21,6 +21,8 @@ from marketplace.delivery.days import materialise_all
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.demo import catalogue
 from marketplace.demo.pickup_day import DEMO_GROUP
+from marketplace.demo.territory import GROUPS
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership, Role
@@ -48,9 +50,16 @@ def materialise_history(today: date, horizon_weeks: int) -> None:
     """The distribution days from the season's start, for groups that have none before today
     (as the nightly run made them then); past days are never changed afterwards."""
     with_past = select(DistributionDay.group_id).where(DistributionDay.day < today)
-    group_ids = list(db.session.scalars(select(Group.id).where(Group.id.not_in(with_past))))
+    group_ids = list(
+        db.session.scalars(select(Group.id).where(_demo_group(), Group.id.not_in(with_past)))
+    )
     if group_ids:
         materialise_all(season_start(today), horizon_weeks, group_ids=group_ids)
+
+
+def _demo_group():
+    """Only the demo groups: a real group in the same database is never touched."""
+    return Group.slug.in_([group.slug for group in GROUPS])
 
 
 def _held_days(group_id: int, first: date, last: date) -> list[DistributionDay]:
@@ -110,15 +119,20 @@ def seed_demo_extras(today: date) -> int:
         for turn in range(EXTRA_HOUSEHOLDS):
             user = households[(position * EXTRA_HOUSEHOLDS + turn) * 2 % len(households)]
             quantities = _extras(day, turn)
-            if quantities and ordering.live_order(user.id, day.id) is None:
-                ordering.place_order(user, day, quantities, now=when)
-                placed += 1
+            if not quantities or ordering.live_order(user.id, day.id) is not None:
+                continue
+            try:
+                with db.session.begin_nested():
+                    ordering.place_order(user, day, quantities, now=when)
+            except DomainError:
+                continue  # sold out meanwhile: the other households' orders are enough
+            placed += 1
     db.session.flush()
     return placed
 
 
 def _extras(day: DistributionDay, turn: int) -> dict[int, int]:
-    """One unit of a couple of the day's products, different for each household."""
+    """One unit of a few of the day's products, different for each household."""
     rows = [
         row
         for row in shop_rows(day)
@@ -134,11 +148,11 @@ def _extras(day: DistributionDay, turn: int) -> dict[int, int]:
 
 
 def seed_demo_history(today: date) -> int:
-    """For every demo group: the baskets and extras of past days ticked collected on the day's
+    """For each demo group: the baskets and extras of past days ticked collected on the day's
     list by a coordinator, and the installments due before today paid by cheque, cash or
     transfer; returns the taps and payments added."""
     added = 0
-    for group in db.session.scalars(select(Group).order_by(Group.id)):
+    for group in db.session.scalars(select(Group).where(_demo_group()).order_by(Group.id)):
         coordinators = _members(group.id, Role.COORDINATOR)
         if not coordinators:
             continue
