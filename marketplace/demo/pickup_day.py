@@ -58,8 +58,8 @@ def day_today(group_id: int, today: date) -> DistributionDay | None:
 
 
 def seed_demo_day_today(today: date, horizon_weeks: int) -> int:
-    """Move the soonest coming date of the demo group's rules to today when no distribution is
-    held today; 1 if a date was moved."""
+    """When no distribution is held today, move to today the first coming date of the demo
+    group's rules whose orders are not open yet; 1 if a date was moved."""
     group = demo_group()
     if group is None or day_today(group.id, today) is not None:
         return 0
