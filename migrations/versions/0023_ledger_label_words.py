@@ -2,7 +2,9 @@
 
 Each ledger entry keeps its French label and gains what it says: a kind of label and its
 parameters, written in the reader's language at display. Existing entries whose French label
-is recognised get their kind; the others keep their label only (shown as stored).
+is recognised get their kind; the others keep their label only (shown as stored). Distribution
+days likewise: the calendar's own notes (a public holiday, a suspended calendar) get their kind,
+a coordinator's reason stays as typed.
 
 Revision ID: 0023
 Revises: 0022
@@ -202,14 +204,60 @@ def _backfill(connection) -> None:
             connection.execute(update, found)
 
 
+HOLIDAYS = {
+    "Jour de l'an": "new_year",
+    "Lundi de Pâques": "easter_monday",
+    "Fête du Travail": "labour_day",
+    "Victoire 1945": "victory_1945",
+    "Ascension": "ascension",
+    "Lundi de Pentecôte": "whit_monday",
+    "Fête nationale": "national_day",
+    "Assomption": "assumption",
+    "Toussaint": "all_saints",
+    "Armistice 1918": "armistice_1918",
+    "Noël": "christmas",
+}
+DAY_NOTES = {
+    "Distribution annulée.": "cancelled",
+    "Cette date ne fait plus partie du calendrier.": "not_in_calendar",
+    "Calendrier suspendu.": "schedule_suspended",
+    "Lieu de distribution fermé.": "point_closed",
+}
+DAYS = sa.table(
+    "distribution_days",
+    sa.column("note", sa.String),
+    sa.column("note_key", sa.String),
+    sa.column("note_params", sa.JSON(none_as_null=True)),
+)
+
+
+def _backfill_days(connection) -> None:
+    """A few fixed notes: one UPDATE each, whatever the number of days."""
+    for note, key in DAY_NOTES.items():
+        connection.execute(sa.update(DAYS).where(DAYS.c.note == note).values(note_key=key))
+    for name, key in HOLIDAYS.items():
+        connection.execute(
+            sa.update(DAYS)
+            .where(DAYS.c.note == f"Jour férié : {name}")
+            .values(note_key="public_holiday", note_params={"holiday": key})
+        )
+
+
 def upgrade():
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("label_key", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("label_params", sa.JSON(), nullable=True))
+    with op.batch_alter_table("distribution_days", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("note_key", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("note_params", sa.JSON(), nullable=True))
     _backfill(op.get_bind())
+    _backfill_days(op.get_bind())
 
 
 def downgrade():
+    with op.batch_alter_table("distribution_days", schema=None) as batch_op:
+        batch_op.drop_column("note_params")
+        batch_op.drop_column("note_key")
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.drop_column("label_params")
         batch_op.drop_column("label_key")
