@@ -4,7 +4,7 @@ Each ledger entry keeps its French label and gains what it says: a kind of label
 parameters, written in the reader's language at display. Existing entries whose French label
 is recognised get their kind; the others keep their label only (shown as stored). Distribution
 days likewise: the calendar's own notes (a public holiday, a suspended calendar) get their kind,
-a coordinator's reason stays as typed.
+a coordinator's reason stays as typed; and the mobile grocery's runs.
 
 Revision ID: 0023
 Revises: 0022
@@ -243,6 +243,19 @@ def _backfill_days(connection) -> None:
         )
 
 
+RUN_NOTES = {
+    "Tournée annulée.": "cancelled",
+    "Cette date ne fait plus partie de la tournée.": "not_in_timetable",
+    "Tournée suspendue.": "route_suspended",
+}
+RUNS = sa.table("route_runs", sa.column("note", sa.String), sa.column("note_key", sa.String))
+
+
+def _backfill_runs(connection) -> None:
+    for note, key in RUN_NOTES.items():
+        connection.execute(sa.update(RUNS).where(RUNS.c.note == note).values(note_key=key))
+
+
 def upgrade():
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("label_key", sa.String(length=40), nullable=True))
@@ -250,11 +263,16 @@ def upgrade():
     with op.batch_alter_table("distribution_days", schema=None) as batch_op:
         batch_op.add_column(sa.Column("note_key", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("note_params", sa.JSON(), nullable=True))
+    with op.batch_alter_table("route_runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("note_key", sa.String(length=40), nullable=True))
     _backfill(op.get_bind())
     _backfill_days(op.get_bind())
+    _backfill_runs(op.get_bind())
 
 
 def downgrade():
+    with op.batch_alter_table("route_runs", schema=None) as batch_op:
+        batch_op.drop_column("note_key")
     with op.batch_alter_table("distribution_days", schema=None) as batch_op:
         batch_op.drop_column("note_params")
         batch_op.drop_column("note_key")
