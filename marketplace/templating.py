@@ -8,9 +8,12 @@ from flask_babel import format_date, format_datetime, format_time, get_locale
 from marketplace.accounts.passwords import MIN_LENGTH
 from marketplace.catalogue.labels import category_name, unit_name
 from marketplace.catalogue.quantities import format_quantity
+from marketplace.delivery.day_notes import day_note
 from marketplace.labels import email_status_label, label_name, role_label, trade_label
 from marketplace.list_pages import page_url
+from marketplace.payments.entry_words import entry_label
 from marketplace.payments.money import format_money
+from marketplace.routes.run_notes import run_note
 
 
 def init_templating(app: Flask) -> None:
@@ -20,6 +23,9 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["message_status"] = email_status_label
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["entry_label"] = entry_label  # a ledger entry's words, translated
+    app.jinja_env.filters["day_note"] = day_note  # a distribution day's note, translated
+    app.jinja_env.filters["run_note"] = run_note  # a mobile grocery run's note, translated
     app.jinja_env.filters["quantity"] = format_quantity  # {{ line.quantity_milli|quantity(unit) }}
     app.jinja_env.globals["unit_name"] = unit_name
     app.jinja_env.globals["category_name"] = category_name

@@ -29,6 +29,7 @@ from marketplace.baskets.models import (
 from marketplace.delivery.models import DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.payments.entry_words import words
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, LedgerEntry
 from marketplace.timezones import paris_today
@@ -308,10 +309,9 @@ def _book_absence_entry(delivery: Delivery, kind: EntryKind, amount: int, now: d
             LedgerEntry.external_reference.startswith(prefix, autoescape=True),
         )
     )
-    label = (
-        _("Absence du %(date)s", date=_day_text(delivery))
-        if kind == EntryKind.CREDIT
-        else _("Absence du %(date)s annulée", date=_day_text(delivery))
+    label = words(
+        "absence" if kind == EntryKind.CREDIT else "absence_cancelled",
+        date=delivery.distribution_day.day,
     )
     book_entry(
         user_id=subscription.user_id,
@@ -319,7 +319,7 @@ def _book_absence_entry(delivery: Delivery, kind: EntryKind, amount: int, now: d
         kind=kind,
         amount_cents=amount,
         occurred_on=paris_today(now),
-        label=label,
+        **label.fields(),
         offer_id=subscription.offer_id,
         subscription_id=subscription.id,
         external_reference=f"{prefix}{previous + 1}",

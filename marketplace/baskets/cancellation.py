@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
@@ -33,6 +32,7 @@ from marketplace.delivery.models import DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.payments.credits import open_credit_if_overpaid
+from marketplace.payments.entry_words import words
 from marketplace.payments.fund import withdraw_donation
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind
@@ -133,7 +133,7 @@ def _cancel(subscription: Subscription, now: datetime) -> CancellationPlan:
             kind=EntryKind.CREDIT,
             amount_cents=credit,
             occurred_on=paris_today(now),
-            label=cancellation_label(len(plan.dropped)),
+            **words("cancellation", num=len(plan.dropped)).fields(),
             offer_id=subscription.offer_id,
             subscription_id=subscription.id,
         )
@@ -143,7 +143,7 @@ def _cancel(subscription: Subscription, now: datetime) -> CancellationPlan:
             subscription.user_id,
             plan.donation_cents,
             paris_today(now),
-            _("Don non dû — livraisons résiliées"),
+            words("donation_withdrawn"),
             subscription_id=subscription.id,
         )
     if plan.credit_cents > 0:
@@ -177,14 +177,6 @@ def _cancel(subscription: Subscription, now: datetime) -> CancellationPlan:
         on=paris_today(now),
     )
     return replace(plan, overpaid_cents=credit.amount_cents) if credit else plan
-
-
-def cancellation_label(delivery_count: int) -> str:
-    return ngettext(
-        "Résiliation — %(num)d livraison non due",
-        "Résiliation — %(num)d livraisons non dues",
-        delivery_count,
-    )
 
 
 def subscription_in_group(group_id: int, subscription_id: int) -> Subscription | None:

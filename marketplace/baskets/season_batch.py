@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask_babel import force_locale, ngettext
 from sqlalchemy import func, insert, select
 
 from marketplace.baskets.models import BasketOffer, Delivery, Subscription
 from marketplace.baskets.schedule import installment_plan
 from marketplace.delivery.models import DistributionDay
 from marketplace.extensions import db
+from marketplace.payments.entry_words import Words, words
 from marketplace.payments.ledger import book_entries
 from marketplace.payments.models import EntryKind, Installment
 
@@ -79,14 +79,9 @@ def added_change(days: list[DistributionDay]) -> str:
     )
 
 
-def completed_label(offer: BasketOffer, count: int) -> str:
-    """The commitment's label, in the locale in force."""
-    return ngettext(
-        "%(offer)s — saison complétée, %(num)d livraison ajoutée",
-        "%(offer)s — saison complétée, %(num)d livraisons ajoutées",
-        count,
-        offer=offer.name,
-    )
+def completed_label(offer: BasketOffer, count: int) -> Words:
+    """The commitment's words, written in the reader's language."""
+    return words("season_completed", offer=offer.name, num=count)
 
 
 class SeasonBatch:
@@ -98,7 +93,6 @@ class SeasonBatch:
         self.deliveries: list[dict] = []
         self.entries: list[dict] = []
         self.schedules: list[tuple[int, list]] = []
-        self._labels: dict[tuple[str, int], str] = {}
 
     def add(self, row: SubscriptionRow, days: list[DistributionDay], price_cents: int) -> int:
         """Plan `days` for the subscription at `price_cents` a basket; return the total."""
@@ -121,7 +115,7 @@ class SeasonBatch:
                     "kind": EntryKind.COMMITMENT,
                     "amount_cents": -total,
                     "occurred_on": self.today,
-                    "label": self._label(row.language, len(days)),
+                    **completed_label(self.offer, len(days)).fields(),
                     "offer_id": self.offer.id,
                     "subscription_id": row.id,
                 }
@@ -132,13 +126,6 @@ class SeasonBatch:
         if planned:
             self.schedules.append((row.id, planned))
         return total
-
-    def _label(self, language: str, count: int) -> str:
-        key = (language, count)
-        if key not in self._labels:
-            with force_locale(language):
-                self._labels[key] = completed_label(self.offer, count)
-        return self._labels[key]
 
     def write(self) -> None:
         """One INSERT of many rows per table; installments follow each subscription's last."""

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
-
 from marketplace.baskets.installments import append_installments, lower_unpaid_installments
 from marketplace.baskets.models import (
     BasketOffer,
@@ -22,6 +19,7 @@ from marketplace.baskets.schedule import CandidateDay, installment_plan, tier_pr
 from marketplace.baskets.season_batch import PlanReport, added_change, completed_label
 from marketplace.delivery.models import DistributionDay
 from marketplace.extensions import db
+from marketplace.payments.entry_words import Words, words
 from marketplace.payments.fund import (
     fund_balance_cents,
     lock_fund,
@@ -97,11 +95,7 @@ class SubscriptionPlanner:
             return
         amount = delivery.price_cents * delivery.quantity
         gift = self.subscription.donation_per_delivery_cents
-        with force_locale(self.subscription.user.language):
-            label = _(
-                "Distribution du %(date)s annulée — panier crédité",
-                date=format_date(day.day, "long"),
-            )
+        label = words("day_cancelled", date=day.day)
         if amount > 0:
             self._book(EntryKind.CREDIT, amount, label)
         if gift > 0:
@@ -183,8 +177,7 @@ class SubscriptionPlanner:
         subscription = self.subscription
         total = sum(delivery.price_cents * delivery.quantity for _day, delivery in added)
         gift = subscription.donation_per_delivery_cents
-        with force_locale(subscription.user.language):
-            label = completed_label(self.offer, len(added))
+        label = completed_label(self.offer, len(added))
         support = self._fund_support_cents(added)
         # As at a tier's approval: committed at the standard price, the fund's part credited.
         if total + support > 0:
@@ -195,7 +188,7 @@ class SubscriptionPlanner:
                 subscription.group_id,
                 support,
                 self.today,
-                label,
+                label.french(),
                 user_id=subscription.user_id,
                 subscription_id=subscription.id,
                 ledger_entry_id=entry.id,
@@ -234,14 +227,14 @@ class SubscriptionPlanner:
             return 0
         return difference
 
-    def _book(self, kind: EntryKind, amount_cents: int, label: str):
+    def _book(self, kind: EntryKind, amount_cents: int, label: Words):
         return book_entry(
             user_id=self.subscription.user_id,
             group_id=self.subscription.group_id,
             kind=kind,
             amount_cents=amount_cents,
             occurred_on=self.today,
-            label=label,
+            **label.fields(),
             offer_id=self.offer.id,
             subscription_id=self.subscription.id,
         )

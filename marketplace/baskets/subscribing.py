@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
@@ -46,6 +45,7 @@ from marketplace.extensions import db
 from marketplace.membership.requirement import check_may_subscribe
 from marketplace.organisations.access import has_role
 from marketplace.organisations.models import Role
+from marketplace.payments.entry_words import Words, words
 from marketplace.payments.fund import record_donation
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, Installment
@@ -196,7 +196,7 @@ def subscribe(
         kind=EntryKind.COMMITMENT,
         amount_cents=-preview.total_cents,
         occurred_on=preview.signed_on,
-        label=commitment_label(offer, preview.delivery_count),
+        **commitment_label(offer, preview.delivery_count).fields(),
         offer_id=offer.id,
         subscription_id=subscription.id,
     )
@@ -212,25 +212,18 @@ def subscribe(
     return subscription
 
 
-def commitment_label(offer: BasketOffer, delivery_count: int) -> str:
+def commitment_label(offer: BasketOffer, delivery_count: int) -> Words:
     start, end = offer.season_starts_on.year, offer.season_ends_on.year
     season = str(start) if start == end else f"{start}-{end}"
-    return ngettext(
-        "%(offer)s — saison %(season)s, %(num)d livraison",
-        "%(offer)s — saison %(season)s, %(num)d livraisons",
-        delivery_count,
-        offer=offer.name,
-        season=season,
-    )
+    return words("commitment", offer=offer.name, season=season, num=delivery_count)
 
 
-def donation_label(offer: BasketOffer, preview: Preview) -> str:
-    return ngettext(
-        "Panier suspendu — %(offer)s, %(amount)s × %(num)d livraison",
-        "Panier suspendu — %(offer)s, %(amount)s × %(num)d livraisons",
-        preview.delivery_count,
+def donation_label(offer: BasketOffer, preview: Preview) -> Words:
+    return words(
+        "donation_pledge",
         offer=offer.name,
-        amount=format_money(preview.donation_per_delivery_cents),
+        amount_cents=preview.donation_per_delivery_cents,
+        num=preview.delivery_count,
     )
 
 

@@ -35,6 +35,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groups.models import Group
 from marketplace.mail import absolute_url, send_email
+from marketplace.payments.entry_words import words
 from marketplace.payments.fund import (
     fund_balance_cents,
     lock_fund,
@@ -253,15 +254,13 @@ def _book_support(group: Group, subscription: Subscription, difference: int, tod
     offer: BasketOffer = subscription.offer
     user: User = subscription.user
     # The household reads this line on its statement, in its own language.
-    with force_locale(user.language):
-        label = _("Tarif solidaire accordé — %(offer)s", offer=offer.name)
     entry = book_entry(
         user_id=user.id,
         group_id=group.id,
         kind=EntryKind.CREDIT,
         amount_cents=difference,
         occurred_on=today,
-        label=label,
+        **words("tier_support", offer=offer.name).fields(),
         offer_id=offer.id,
         subscription_id=subscription.id,
     )

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import extract, select
 from sqlalchemy.orm import aliased
@@ -285,14 +287,17 @@ def _fee_entries(group_id: int, year: int) -> list[Entry]:
 
 
 def entries(group_id: int, year: int) -> list[Entry]:
-    """Every entry of the group's year, in date order (five queries)."""
-    found = (
-        _ledger_entries(group_id, year)
-        + _fee_entries(group_id, year)
-        + _remittance_entries(group_id, year)
-        + _handed_over_entries(group_id, year)
-        + _payout_entries(group_id, year)
-    )
+    """Every entry of the group's year, in date order (five queries). Its words are French
+    whatever the treasurer's language: ledger entries' stored French `label`, the others
+    written here in French (a legal accounting file, read by a French accountant)."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        found = (
+            _ledger_entries(group_id, year)
+            + _fee_entries(group_id, year)
+            + _remittance_entries(group_id, year)
+            + _handed_over_entries(group_id, year)
+            + _payout_entries(group_id, year)
+        )
     return sorted(found, key=lambda entry: (entry.on, entry.journal))
 
 

@@ -19,6 +19,7 @@ from marketplace.baskets.models import BasketOffer, Subscription
 from marketplace.books.models import Payout
 from marketplace.cards.models import CardPayment
 from marketplace.extensions import db
+from marketplace.payments.entry_words import label_text
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.payments.models import (
     EntryKind,
@@ -66,13 +67,15 @@ class ProducerBalance:
 
 
 def _fees(group_id: int, until: date, producer_id: int | None = None):
-    """(producer id, day, payment label, household, fee) of each payment with a fee on the
-    group's contracts up to `until`."""
+    """(producer id, day, payment label (stored, key, parameters), household, fee) of each
+    payment with a fee on the group's contracts up to `until`."""
     query = (
         select(
             BasketOffer.producer_id,
             LedgerEntry.occurred_on,
             LedgerEntry.label,
+            LedgerEntry.label_key,
+            LedgerEntry.label_params,
             User.name,
             CardPayment.fee_cents,
         )
@@ -138,7 +141,7 @@ def balances(group_id: int, *, until: date | None = None) -> list[ProducerBalanc
     )
     for producer_id, total in handed:
         row(producer_id).handed_over_cents += total
-    for producer_id, _on, _label, _household, fee in _fees(group_id, until):
+    for producer_id, _on, _label, _key, _params, _household, fee in _fees(group_id, until):
         row(producer_id).fees_cents += fee
     paid = db.session.execute(
         select(Payout.producer_id, func.sum(Payout.amount_cents))
@@ -186,6 +189,8 @@ def _movements(group_id: int, producer_id: int, end: date) -> list[StatementLine
             LedgerEntry.occurred_on,
             LedgerEntry.kind,
             LedgerEntry.label,
+            LedgerEntry.label_key,
+            LedgerEntry.label_params,
             User.name,
             LedgerEntry.amount_cents,
         )
@@ -198,9 +203,11 @@ def _movements(group_id: int, producer_id: int, end: date) -> list[StatementLine
             MONEY_RULE,
         )
     )
-    for on, kind, label, household, amount in entries:
+    for on, kind, label, key, params, household, amount in entries:
         kind_name = "collected" if kind == EntryKind.PAYMENT else "refunded"
-        lines.append(StatementLine(on, kind_name, label, household, amount))
+        lines.append(
+            StatementLine(on, kind_name, label_text(label, key, params), household, amount)
+        )
     handed = db.session.execute(
         select(
             OfflinePayment.handed_over_at,
@@ -222,8 +229,8 @@ def _movements(group_id: int, producer_id: int, end: date) -> list[StatementLine
         )
     )
 
-    for _producer, on, label, household, fee in _fees(group_id, end, producer_id):
-        lines.append(StatementLine(on, "fees", label, household, -fee))
+    for _producer, on, label, key, params, household, fee in _fees(group_id, end, producer_id):
+        lines.append(StatementLine(on, "fees", label_text(label, key, params), household, -fee))
     for at, method, bank, number, household, amount in handed:
         label = cheque_label(bank, number) if number else str(METHOD_LABELS[method])
         lines.append(StatementLine(paris_today(at), "handed_over", label, household, -amount))

@@ -24,6 +24,7 @@ from marketplace.cards.models import CardPayment, CardPaymentState
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.mail import absolute_url, send_email
+from marketplace.payments.entry_words import Words, words
 from marketplace.payments.models import InstallmentState, LedgerEntry
 from marketplace.payments.money import format_money
 
@@ -48,10 +49,8 @@ def on_dispute(event_type: str, dispute: dict[str, Any]) -> None:
         _reinstated(payment, dispute)
 
 
-def _label(payment: CardPayment) -> str:
-    if payment.method == "sepa_debit":
-        return _("Prélèvement SEPA rejeté par la banque")
-    return _("Paiement par carte contesté auprès de la banque")
+def _label(payment: CardPayment) -> Words:
+    return words("debit_returned" if payment.method == "sepa_debit" else "card_disputed")
 
 
 def _withdrawn(payment: CardPayment, dispute: dict[str, Any]) -> None:
@@ -77,7 +76,7 @@ def _reinstated(payment: CardPayment, dispute: dict[str, Any]) -> None:
         payment,
         amount_cents=amount,
         reference=f"{dispute['id']}:reinstated",
-        label=lambda _payment: _("Contestation gagnée : paiement rétabli"),
+        label=lambda _payment: words("dispute_won"),
     ):
         return  # already booked back
     installment = payment.installment

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace.cards.models import CardPayment
 from marketplace.extensions import db
+from marketplace.payments.entry_words import Words, words
 from marketplace.payments.statements import subscriptions_table
 
 
@@ -19,21 +19,13 @@ def offer_of(subscription_id: int | None) -> int | None:
     )
 
 
-def method_name(payment: CardPayment) -> str:
-    return _("prélèvement SEPA") if payment.method == "sepa_debit" else _("carte bancaire")
-
-
-def payment_label(payment: CardPayment) -> str:
+def payment_label(payment: CardPayment) -> Words:
     if payment.membership_id is not None:
-        return _("Paiement d'une adhésion par %(method)s", method=method_name(payment))
+        return words("card_fee_payment", method=payment.method)
     if payment.order_id is not None:
-        return _(
-            "Paiement de la commande n° %(id)s par %(method)s",
-            id=payment.order_id,
-            method=method_name(payment),
-        )
-    return _("Paiement d'une échéance par %(method)s", method=method_name(payment))
+        return words("card_order_payment", id=payment.order_id, method=payment.method)
+    return words("card_installment_payment", method=payment.method)
 
 
-def refund_label(payment: CardPayment) -> str:
-    return _("Remboursement sur %(method)s", method=method_name(payment))
+def refund_label(payment: CardPayment) -> Words:
+    return words("card_refund", method=payment.method)

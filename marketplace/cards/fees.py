@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from marketplace.payments.entry_words import Words
+
 
 @dataclass(frozen=True)
 class FeeToPay:
@@ -28,9 +30,9 @@ class FeeHooks:
     describe: Callable[[int], FeeToPay | None]
     # Lock the fee's row; its amount, or a DomainError if it is no longer to pay.
     lock_unpaid: Callable[[int], int]
-    # Lock and mark it paid by card: the (ledger reference, label) to book its payment with,
+    # Lock and mark it paid by card: the (ledger reference, words) to book its payment with,
     # or None if it was already paid another way (the card money then goes back).
-    settle: Callable[[int], tuple[str, str] | None]
+    settle: Callable[[int], tuple[str, Words] | None]
 
 
 _hooks: list[FeeHooks] = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -296,8 +295,7 @@ def _book_fee(payment: CardPayment) -> None:
     if payment.ledger_entry_id is not None:
         return
     assert payment.membership_id is not None
-    with force_locale(payment.user.language):
-        settled = fees.hooks().settle(payment.membership_id)
+    settled = fees.hooks().settle(payment.membership_id)
     if settled is not None:
         reference, label = settled
         payment.ledger_entry_id = _book_once(
@@ -331,15 +329,13 @@ def _book_once(payment: CardPayment, *, kind: EntryKind, amount_cents: int, refe
         return existing
     installment = payment.installment
     subscription_id = installment.subscription_id if installment is not None else None
-    with force_locale(payment.user.language):
-        text = label(payment)
     entry = book_entry(
         user_id=payment.user_id,
         group_id=payment.group_id,
         kind=kind,
         amount_cents=amount_cents,
         occurred_on=paris_today(),
-        label=text,
+        **label(payment).fields(),
         # The contract the euros go to: the producer's prefinancing statement counts them.
         offer_id=offer_of(subscription_id),
         subscription_id=subscription_id,

@@ -27,14 +27,12 @@ from marketplace.delivery.models import (
 from marketplace.delivery.timing import Occurrence, Timing, expand
 from marketplace.extensions import db
 
-# Notes the calendar writes on days it cancels by itself. They are stored data, in French
-# like the reasons coordinators type, and shown as they are.
-
 MAX_ACCESS_NOTES = 2000
 MAX_LABEL = 120
 MAX_REASON = 200
 
-# Notes stored on cancelled days, in French like the reasons coordinators type.
+# Notes the calendar writes on days it cancels by itself: stored in French with their kind
+# (delivery.day_notes), shown in the reader's language; a coordinator's reason is shown as typed.
 NOTE_CANCELLED = "Distribution annulée."
 NOTE_NOT_IN_CALENDAR = "Cette date ne fait plus partie du calendrier."
 NOTE_SCHEDULE_SUSPENDED = "Calendrier suspendu."
@@ -67,8 +65,11 @@ class MaterialiseResult:
 
 
 def _target_values(schedule: DistributionSchedule, item: Occurrence) -> dict:
+    key, params = (item.note_key, dict(item.note_params) or None) if item.reason else (None, None)
     if item.cancelled:
-        status, note = DayStatus.CANCELLED.value, item.reason or NOTE_CANCELLED
+        status, note = DayStatus.CANCELLED.value, item.reason
+        if not note:
+            note, key = NOTE_CANCELLED, "cancelled"
     else:
         status, note = DayStatus.SCHEDULED.value, item.reason
     return {
@@ -80,6 +81,8 @@ def _target_values(schedule: DistributionSchedule, item: Occurrence) -> dict:
         "order_closes_at": item.order_closes_at,
         "status": status,
         "note": note[:MAX_REASON],
+        "note_key": key,
+        "note_params": params,
     }
 
 
@@ -153,16 +156,16 @@ def _materialise(
             result.updated += 1
         for name, value in changes.items():
             setattr(row, name, value)
-    orphan_note = NOTE_NOT_IN_CALENDAR
+    orphan_note, orphan_key = NOTE_NOT_IN_CALENDAR, "not_in_calendar"
     if not schedule.active:
-        orphan_note = NOTE_SCHEDULE_SUSPENDED
+        orphan_note, orphan_key = NOTE_SCHEDULE_SUSPENDED, "schedule_suspended"
     elif not schedule.pickup_point.active:
-        orphan_note = NOTE_POINT_CLOSED
+        orphan_note, orphan_key = NOTE_POINT_CLOSED, "point_closed"
     for row in coming:
         if row.occurrence_date not in expected and row.status != DayStatus.CANCELLED:
             # Never deleted: orders or volunteer shifts may hang on the row.
             row.status = DayStatus.CANCELLED.value
-            row.note = orphan_note
+            row.note, row.note_key, row.note_params = orphan_note, orphan_key, None
             result.cancelled += 1
     return result, to_insert
 

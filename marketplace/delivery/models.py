@@ -11,6 +11,7 @@ import enum
 from datetime import date, datetime, time
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -200,7 +201,11 @@ class DistributionDay(Base):
     order_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     order_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=DayStatus.SCHEDULED.value)
+    # A coordinator's reason as typed; or the calendar's own note, in French, with its kind and
+    # parameters (`note_key`, `note_params`) written in the reader's language (delivery.day_notes).
     note: Mapped[str] = mapped_column(String(200), default="")
+    note_key: Mapped[str | None] = mapped_column(String(40))
+    note_params: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     pickup_point: Mapped[PickupPoint] = relationship(

@@ -121,6 +121,9 @@ class Occurrence:
     cancelled: bool = False
     moved: bool = False
     reason: str = ""
+    # The calendar's own note (a public holiday): its kind and parameters (delivery.day_notes).
+    note_key: str | None = None
+    note_params: tuple[tuple[str, str], ...] = ()
 
     @property
     def starts_at(self) -> datetime:
@@ -160,6 +163,8 @@ def occurrence(day: date, timing: Timing, exception: ExceptionLike | None = None
             instants_on(day, timing),
             cancelled=True,
             reason=exception.reason,
+            note_key=getattr(exception, "note_key", None),
+            note_params=getattr(exception, "note_params", ()),
         )
     moved_timing = exception_timing(timing, exception)
     moved_to = exception.moved_to or day
@@ -171,6 +176,8 @@ def occurrence(day: date, timing: Timing, exception: ExceptionLike | None = None
         instants_on(moved_to, moved_timing),
         moved=True,
         reason=exception.reason,
+        note_key=getattr(exception, "note_key", None),
+        note_params=getattr(exception, "note_params", ()),
     )
 
 

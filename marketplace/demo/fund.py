@@ -12,6 +12,7 @@ from marketplace.accounts.models import User
 from marketplace.extensions import db
 from marketplace.groups.models import Group
 from marketplace.organisations.models import Membership, Role
+from marketplace.payments.entry_words import words
 from marketplace.payments.fund import record_donation
 from marketplace.payments.models import FundMovement, FundMovementKind
 
@@ -43,7 +44,7 @@ def seed_demo_fund(today: date) -> int:
             user,
             cents,
             today - timedelta(days=30 - 7 * index),
-            "Don à la caisse de solidarité",
+            words("donation_gift"),
         )
     db.session.flush()
     return len(givers)

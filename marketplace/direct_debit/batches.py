@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sepaxml import SepaDD
 from sepaxml.validation import ValidationError
@@ -35,6 +34,7 @@ from marketplace.direct_debit.models import (
 from marketplace.direct_debit.returns import reason_of
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.payments.entry_words import words
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, Installment, InstallmentState, PaymentMethod
 
@@ -197,11 +197,6 @@ def _offer_id(installment: Installment) -> int:
     return db.session.get(Subscription, installment.subscription_id).offer_id
 
 
-def _label(item: DebitBatchItem, text) -> str:
-    with force_locale(item.user.language):
-        return text()
-
-
 def collect(
     batch: DebitBatch, *, today: date, now: datetime, only: DebitBatchItem | None = None
 ) -> int:
@@ -218,7 +213,7 @@ def collect(
             kind=EntryKind.PAYMENT,
             amount_cents=item.amount_cents,
             occurred_on=today,
-            label=_label(item, lambda: _("Prélèvement SEPA par le groupe")),
+            **words("group_debit").fields(),
             offer_id=_offer_id(installment),
             subscription_id=installment.subscription_id,
             installment_id=installment.id,
@@ -252,7 +247,7 @@ def record_return(item: DebitBatchItem, *, code: str, today: date) -> bool:
             kind=EntryKind.ADJUSTMENT,
             amount_cents=-item.amount_cents,
             occurred_on=today,
-            label=_label(item, lambda: _("Prélèvement SEPA rejeté par la banque")),
+            **words("debit_returned").fields(),
             offer_id=_offer_id(installment),
             subscription_id=installment.subscription_id,
             installment_id=installment.id,

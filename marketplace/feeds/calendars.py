@@ -24,6 +24,7 @@ from marketplace.baskets.models import (
     Subscription,
 )
 from marketplace.db import utcnow
+from marketplace.delivery.day_notes import day_note
 from marketplace.delivery.models import DayStatus, DistributionDay, PickupPoint
 from marketplace.extensions import db
 from marketplace.organisations.models import Organisation
@@ -81,7 +82,7 @@ def _event(uid: str, day: DistributionDay, point: PickupPoint, summary: str, lin
     if point.access_notes:
         description.append(point.access_notes)
     if day.note:
-        description.append(day.note)
+        description.append(day_note(day))
     event.add("description", "\n".join(description))
     return event
 

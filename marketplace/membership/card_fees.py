@@ -19,7 +19,7 @@ from marketplace.extensions import db
 from marketplace.groups.models import Group
 from marketplace.membership.models import FeeMethod, YearlyMembership
 from marketplace.membership.periods import Period
-from marketplace.membership.services import fee_label
+from marketplace.membership.services import fee_label, fee_words
 
 
 def _locked(membership_id: int) -> YearlyMembership:
@@ -68,7 +68,10 @@ def settle(membership_id: int) -> tuple[str, str] | None:
     with db.session.no_autoflush:
         membership.method, membership.paid_at = FeeMethod.CARD.value, utcnow()
     db.session.flush()
-    return membership.payment_reference, _label(membership)
+    group = db.session.get(Group, membership.group_id)
+    assert group is not None
+    period = Period(membership.period_starts_on, membership.period_ends_on)
+    return membership.payment_reference, fee_words(group, period)
 
 
 def register_hooks() -> None:

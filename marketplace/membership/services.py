@@ -36,6 +36,7 @@ from marketplace.membership.models import (
 from marketplace.membership.periods import Period, period_containing
 from marketplace.organisations.access import has_role
 from marketplace.organisations.models import Role
+from marketplace.payments.entry_words import Words, words
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind
 from marketplace.payments.money import format_money
@@ -233,14 +234,19 @@ def join(
         kind=EntryKind.COMMITMENT,
         amount_cents=-fee.amount_cents,
         occurred_on=today,
-        label=fee_label(group, period),
+        **fee_words(group, period).fields(),
         external_reference=membership.commitment_reference,
     )
     return membership
 
 
+def fee_words(group: Group, period: Period) -> Words:
+    """The fee's ledger words: « Adhésion 2026 à AMAP du Coteau », in the reader's language."""
+    return words("membership_fee", period=period.label, group=group.name)
+
+
 def fee_label(group: Group, period: Period) -> str:
-    return _("Adhésion %(period)s à %(group)s", period=period.label, group=group.name)
+    return fee_words(group, period).text()
 
 
 def record_payment(
@@ -290,7 +296,7 @@ def record_payment(
             kind=EntryKind.PAYMENT,
             amount_cents=locked.amount_cents,
             occurred_on=today,
-            label=fee_label(group, Period(locked.period_starts_on, locked.period_ends_on)),
+            **fee_words(group, Period(locked.period_starts_on, locked.period_ends_on)).fields(),
             external_reference=locked.payment_reference,
         )
     return locked

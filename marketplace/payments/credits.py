@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -36,6 +36,7 @@ from marketplace.payments.credit_models import (
     RefundMethod,
     SettlementKind,
 )
+from marketplace.payments.entry_words import Words, words
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, Installment, InstallmentState, LedgerEntry
 from marketplace.payments.money import format_money
@@ -268,10 +269,8 @@ def record_refund(
         reference=reference.strip(),
     )
     if new:
-        label = (
-            _("Remboursement de l'avoir par chèque")
-            if method == RefundMethod.CHEQUE
-            else _("Remboursement de l'avoir par virement")
+        label = words(
+            "credit_refund_cheque" if method == RefundMethod.CHEQUE else "credit_refund_transfer"
         )
         _book(credit, settlement, EntryKind.REFUND, -amount_cents, label, now)
     return settlement
@@ -321,38 +320,37 @@ def carry_credit(
     if not new:
         return settlement
     names = offer_names({credit.subscription_id, target_subscription_id})
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        out_label = _("Avoir reporté sur le contrat « %(offer)s »", offer=names[target])
-        # Booked as money out of one contract and into the other, so that each producer's
-        # prefinancing statement follows the euros; the household's balance does not move.
-        _book(credit, settlement, EntryKind.REFUND, -amount_cents, out_label, now)
-        remaining = amount_cents
-        for installment in unpaid:
-            if remaining == 0:
-                break
-            part = min(remaining, installment.amount_cents)
-            in_label = _(
-                "Avoir du contrat « %(offer)s » — échéance du %(date)s",
-                offer=names[credit.subscription_id],
-                date=format_date(installment.due_on, "long"),
-            )
-            if part == installment.amount_cents:
-                installment.state = InstallmentState.PAID.value
-                installment.paid_at = now
-                installment.charge_retry_on = None
-            else:
-                installment.amount_cents -= part
-            _book(
-                credit,
-                settlement,
-                EntryKind.PAYMENT,
-                part,
-                in_label,
-                now,
-                subscription_id=target,
-                installment_id=installment.id,
-            )
-            remaining -= part
+    out_label = words("credit_carried_out", offer=names[target])
+    # Booked as money out of one contract and into the other, so that each producer's
+    # prefinancing statement follows the euros; the household's balance does not move.
+    _book(credit, settlement, EntryKind.REFUND, -amount_cents, out_label, now)
+    remaining = amount_cents
+    for installment in unpaid:
+        if remaining == 0:
+            break
+        part = min(remaining, installment.amount_cents)
+        in_label = words(
+            "credit_carried_in",
+            offer=names[credit.subscription_id],
+            date=installment.due_on,
+        )
+        if part == installment.amount_cents:
+            installment.state = InstallmentState.PAID.value
+            installment.paid_at = now
+            installment.charge_retry_on = None
+        else:
+            installment.amount_cents -= part
+        _book(
+            credit,
+            settlement,
+            EntryKind.PAYMENT,
+            part,
+            in_label,
+            now,
+            subscription_id=target,
+            installment_id=installment.id,
+        )
+        remaining -= part
     db.session.flush()
     return settlement
 
@@ -389,7 +387,7 @@ def _book(
     settlement: CreditSettlement,
     kind: EntryKind,
     amount_cents: int,
-    label: str,
+    label: Words,
     now: datetime,
     *,
     subscription_id: int | None = None,
@@ -407,7 +405,7 @@ def _book(
         kind=kind,
         amount_cents=amount_cents,
         occurred_on=paris_today(now),
-        label=label[:200],
+        **label.fields(),
         offer_id=offer_id,
         subscription_id=subscription_id,
         installment_id=installment_id,

@@ -17,6 +17,7 @@ from marketplace.accounts.models import User
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.organisations.models import Organisation
+from marketplace.payments.entry_words import Words, fields_of, stored_text, words
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, FundMovement, FundMovementKind, LedgerEntry
 from marketplace.payments.money import format_money
@@ -50,7 +51,7 @@ def record_donation(
     user: User,
     amount_cents: int,
     occurred_on: date,
-    label: str,
+    label: Words | str,
     *,
     subscription_id: int | None = None,
     external_reference: str | None = None,
@@ -65,7 +66,7 @@ def record_donation(
         kind=EntryKind.DONATION,
         amount_cents=-amount_cents,
         occurred_on=occurred_on,
-        label=label,
+        **fields_of(label),
         subscription_id=subscription_id,
         external_reference=external_reference,
     )
@@ -74,7 +75,7 @@ def record_donation(
         FundMovementKind.DONATION,
         amount_cents,
         occurred_on,
-        label,
+        stored_text(label),
         user_id=user.id,
         subscription_id=subscription_id,
         ledger_entry_id=entry.id,
@@ -86,7 +87,7 @@ def withdraw_donation(
     user_id: int,
     amount_cents: int,
     occurred_on: date,
-    label: str,
+    label: Words | str,
     *,
     subscription_id: int | None = None,
 ) -> FundMovement:
@@ -98,7 +99,7 @@ def withdraw_donation(
         kind=EntryKind.CREDIT,
         amount_cents=amount_cents,
         occurred_on=occurred_on,
-        label=label,
+        **fields_of(label),
         subscription_id=subscription_id,
     )
     return _add_movement(
@@ -106,7 +107,7 @@ def withdraw_donation(
         FundMovementKind.ADJUSTMENT,
         -amount_cents,
         occurred_on,
-        label,
+        stored_text(label),
         user_id=user_id,
         subscription_id=subscription_id,
         ledger_entry_id=entry.id,
@@ -138,7 +139,7 @@ def give_once(
         user,
         amount_cents,
         occurred_on,
-        _("Don au fonds de solidarité"),
+        words("donation_gift"),
         external_reference=external_reference,
     )
 

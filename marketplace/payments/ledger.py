@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import func, insert, select
 
 from marketplace.extensions import db
+from marketplace.payments.entry_words import KEY_MAX, LABEL_MAX, french_text, words
 from marketplace.payments.models import NEGATIVE_KINDS, POSITIVE_KINDS, EntryKind, LedgerEntry
 
 
@@ -17,22 +18,29 @@ def book_entry(
     kind: EntryKind,
     amount_cents: int,
     occurred_on: date,
-    label: str,
+    label_key: str | None = None,
+    label_params: dict | None = None,
+    label: str | None = None,
     offer_id: int | None = None,
     subscription_id: int | None = None,
     installment_id: int | None = None,
     order_id: int | None = None,
     external_reference: str | None = None,
 ) -> LedgerEntry:
-    """Add one entry. `amount_cents` is signed from the household's side (see the models)."""
+    """Add one entry. `amount_cents` is signed from the household's side (see the models).
+
+    Its words: a kind of label and its parameters (`label_key`, `label_params`, see
+    `entry_words`), written in the reader's language when read; or `label`, text typed by a
+    person, kept and shown as typed."""
     _check_amount(kind, amount_cents)
+    label_fields = _label_fields(label_key, label_params, label)
     entry = LedgerEntry(
         user_id=user_id,
         group_id=group_id,
         kind=str(kind),
         amount_cents=amount_cents,
         occurred_on=occurred_on,
-        label=label,
+        **label_fields,
         offer_id=offer_id,
         subscription_id=subscription_id,
         installment_id=installment_id,
@@ -46,13 +54,36 @@ def book_entry(
 
 def book_entries(entries: list[dict]) -> None:
     """Add many entries in one statement (planning a season for thousands of households).
-    Each dict carries `book_entry`'s keyword arguments; ids are not returned."""
+    Each dict carries `book_entry`'s keyword arguments; ids are not returned. The French
+    sentence of each kind of label is written once per distinct parameters."""
     rows = []
+    french: dict[str, dict] = {}
     for entry in entries:
         _check_amount(entry["kind"], entry["amount_cents"])
-        rows.append({**entry, "kind": str(entry["kind"])})
+        key, params = entry.get("label_key"), entry.get("label_params")
+        cache_key = repr((key, sorted((params or {}).items()), entry.get("label")))
+        if cache_key not in french:
+            french[cache_key] = _label_fields(key, params, entry.get("label"))
+        rows.append({**entry, **french[cache_key], "kind": str(entry["kind"])})
     if rows:
         db.session.execute(insert(LedgerEntry), rows)
+
+
+def _label_fields(key: str | None, params: dict | None, label: str | None) -> dict:
+    if key is None:
+        if params or not label or not label.strip():
+            raise ValueError("A ledger entry needs a kind of label, or a person's own words.")
+        return {"label": label.strip()[:LABEL_MAX], "label_key": None, "label_params": None}
+    if label is not None:
+        raise ValueError("A ledger entry has a kind of label or free words, not both.")
+    if len(key) > KEY_MAX:
+        raise ValueError(f"Label kind {key!r} is longer than {KEY_MAX} characters.")
+    checked = words(key, **(params or {}))
+    return {
+        "label": french_text(checked.key, checked.params),
+        "label_key": checked.key,
+        "label_params": checked.params or None,
+    }
 
 
 def _check_amount(kind: EntryKind, amount_cents: int) -> None:

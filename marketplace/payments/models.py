@@ -11,6 +11,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -79,7 +80,11 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(20))
     amount_cents: Mapped[int] = mapped_column(Integer)
     occurred_on: Mapped[date] = mapped_column(Date)
+    # The French words, written at booking (the FEC reads them); `label_key` and
+    # `label_params` say what happened, written in the reader's language (payments.entry_words).
     label: Mapped[str] = mapped_column(String(200))
+    label_key: Mapped[str | None] = mapped_column(String(40))
+    label_params: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     external_reference: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
@@ -23,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from marketplace import unique
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.payments.labels import METHOD_LABELS
+from marketplace.payments.entry_words import Words, words
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import (
     EntryKind,
@@ -282,11 +281,15 @@ def _offer_ids(installments: Iterable[Installment]) -> dict[int, int]:
     return {subscription_id: offer_id for subscription_id, offer_id in rows}
 
 
-def payment_label(payment: OfflinePayment) -> str:
-    """How the payment reads on the household's statement (in the current language)."""
+def payment_label(payment: OfflinePayment) -> Words:
+    """How the payment reads on the household's statement (in the reader's language)."""
+    return words("offline_payment", **_payment_params(payment))
+
+
+def _payment_params(payment: OfflinePayment) -> dict:
     if payment.method == OfflineMethod.CHEQUE:
-        return cheque_label(payment.bank, payment.cheque_number)
-    return str(METHOD_LABELS[payment.method])
+        return {"method": payment.method, "bank": payment.bank, "number": payment.cheque_number}
+    return {"method": payment.method}
 
 
 def _book(
@@ -295,21 +298,18 @@ def _book(
     kind: EntryKind,
     amount_cents: int,
     reference: str,
-    label: Callable[[OfflinePayment], str],
+    label: Callable[[OfflinePayment], Words],
     today: date,
     offer_ids: dict[int, int],
 ) -> LedgerEntry:
     installment = payment.installment
-    # Written in the household's language: the label is read on its own statement.
-    with force_locale(payment.user.language):
-        text = label(payment)
     return book_entry(
         user_id=payment.user_id,
         group_id=payment.group_id,
         kind=kind,
         amount_cents=amount_cents,
         occurred_on=today,
-        label=text,
+        **label(payment).fields(),
         offer_id=offer_ids.get(installment.subscription_id),
         subscription_id=installment.subscription_id,
         installment_id=installment.id,
@@ -368,8 +368,8 @@ def mark_handed_over(*, group_id: int, payment_ids: Iterable[int], now: datetime
     return BulkOutcome(changed=len(ready), skipped=len(ids) - len(ready))
 
 
-def _cancellation_label(payment: OfflinePayment) -> str:
-    return _("Paiement annulé (impayé) : %(payment)s", payment=payment_label(payment))
+def _cancellation_label(payment: OfflinePayment) -> Words:
+    return words("offline_cancelled", **_payment_params(payment))
 
 
 def cancel_payments(*, group_id: int, payment_ids: Iterable[int], today: date) -> BulkOutcome:

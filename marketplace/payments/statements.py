@@ -69,10 +69,12 @@ def offers_table() -> Table:
 @dataclass(frozen=True)
 class StatementLine:
     occurred_on: date
-    label: str
+    label: str  # the stored French words; shown through `entry_label`
     kind: str
     amount_cents: int
     balance_cents: int  # the running balance after this entry
+    label_key: str | None = None
+    label_params: dict | None = None
 
     @property
     def kind_label(self) -> str:
@@ -107,16 +109,21 @@ def member_statement(user_id: int, group_id: int, *, today: date) -> MemberState
     installments not yet paid (two queries, whatever the number of entries)."""
     entries = db.session.execute(
         select(
-            LedgerEntry.occurred_on, LedgerEntry.label, LedgerEntry.kind, LedgerEntry.amount_cents
+            LedgerEntry.occurred_on,
+            LedgerEntry.label,
+            LedgerEntry.kind,
+            LedgerEntry.amount_cents,
+            LedgerEntry.label_key,
+            LedgerEntry.label_params,
         )
         .where(LedgerEntry.user_id == user_id, LedgerEntry.group_id == group_id)
         .order_by(LedgerEntry.occurred_on, LedgerEntry.id)
     ).all()
     lines = []
     running = 0
-    for occurred_on, label, kind, amount in entries:
+    for occurred_on, label, kind, amount, key, params in entries:
         running += amount
-        lines.append(StatementLine(occurred_on, label, kind, amount, running))
+        lines.append(StatementLine(occurred_on, label, kind, amount, running, key, params))
     return MemberStatement(lines=lines, installments=_open_installments(user_id, group_id, today))
 
 

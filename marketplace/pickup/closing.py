@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import contains_eager, selectinload
@@ -38,6 +38,7 @@ from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.groceries.models import Grocery
+from marketplace.payments.entry_words import words
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, LedgerEntry
 from marketplace.pickup import roster
@@ -330,11 +331,7 @@ def _credit(delivery: Delivery, day: DistributionDay, amount: int, reference: st
         kind=EntryKind.CREDIT,
         amount_cents=amount,
         occurred_on=day.day,
-        label=_(
-            "Panier non retiré le %(date)s — %(offer)s",
-            date=format_date(day.day, "long"),
-            offer=subscription.offer.name,
-        )[:200],
+        **words("uncollected_basket", date=day.day, offer=subscription.offer.name).fields(),
         offer_id=subscription.offer_id,
         subscription_id=subscription.id,
         external_reference=reference,

@@ -25,6 +25,7 @@ from marketplace.catalogue.models import MILLI, Availability, Product
 from marketplace.delivery.models import DistributionDay
 from marketplace.extensions import db
 from marketplace.organisations.models import Organisation
+from marketplace.payments.entry_words import label_text
 from marketplace.payments.models import LedgerEntry
 from marketplace.pickup import roster
 from marketplace.pickup.closing import credit_reference_prefix
@@ -207,7 +208,13 @@ def _donated_extras(distribution_day_id: int):
 
 def _credits(day: DistributionDay) -> list[CreditLine]:
     rows = db.session.execute(
-        select(User.name, LedgerEntry.amount_cents, LedgerEntry.label)
+        select(
+            User.name,
+            LedgerEntry.amount_cents,
+            LedgerEntry.label,
+            LedgerEntry.label_key,
+            LedgerEntry.label_params,
+        )
         .join(User, User.id == LedgerEntry.user_id)
         .where(
             LedgerEntry.group_id == day.group_id,
@@ -217,4 +224,7 @@ def _credits(day: DistributionDay) -> list[CreditLine]:
         )
         .order_by(User.name, LedgerEntry.id)
     )
-    return [CreditLine(name, amount, label) for name, amount, label in rows]
+    return [
+        CreditLine(name, amount, label_text(label, key, params))
+        for name, amount, label, key, params in rows
+    ]

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from marketplace.db import utcnow
 from marketplace.routes.models import Route, RouteRun, RouteStop, RunStatus
+from marketplace.routes.run_notes import run_note
 from marketplace.routes.timetable import StopVisit
 from marketplace.timezones import to_paris
 
@@ -75,7 +76,7 @@ def route_feed(route: Route, runs: Iterable[RouteRun], uid_domain: str) -> bytes
             if s.stop_id in stops
         ]
         if run.note:
-            lines.append(run.note)
+            lines.append(run_note(run))
         event.add("description", "\n".join(lines))
         calendar.add_component(event)
     return _finish(calendar)
@@ -99,7 +100,7 @@ def stop_feed(stop: RouteStop, visits: Iterable[StopVisit], uid_domain: str) -> 
         event.add("dtend", to_paris(visit.run_stop.departs_at))
         event.add("location", _place(stop))
         event.add("geo", (float(stop.latitude), float(stop.longitude)))
-        event.add("description", visit.run.note or route.name)
+        event.add("description", run_note(visit.run) or route.name)
         calendar.add_component(event)
     return _finish(calendar)
 

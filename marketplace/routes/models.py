@@ -192,7 +192,10 @@ class RouteRun(Base):
     day: Mapped[date] = mapped_column(Date, index=True)  # differs when the run was moved
     departs_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=RunStatus.SCHEDULED.value)
+    # Staff's reason as typed; or the timetable's own note in French, with its kind
+    # (`note_key`), written in the reader's language (routes.run_notes).
     note: Mapped[str] = mapped_column(String(200), default="")
+    note_key: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     route: Mapped[Route] = relationship()

@@ -32,7 +32,8 @@ from marketplace.timezones import local_instant, paris_today
 HORIZON_WEEKS = 8  # default for ROUTE_HORIZON_WEEKS
 MAX_NOTE = 200
 
-# Notes stored on runs the timetable cancels by itself, in French like the reasons staff type.
+# Notes stored on runs the timetable cancels by itself: in French, with their kind
+# (routes.run_notes) so that they read in the reader's language; staff's reasons read as typed.
 NOTE_CANCELLED = "Tournée annulée."
 NOTE_NOT_IN_TIMETABLE = "Cette date ne fait plus partie de la tournée."
 NOTE_ROUTE_SUSPENDED = "Tournée suspendue."
@@ -45,14 +46,16 @@ class _Target:
     day: date
     status: str
     note: str
+    note_key: str | None = None
 
 
 def _target(occurrence_date: date, exception: RouteException | None) -> _Target:
     if exception is None:
         return _Target(occurrence_date, RunStatus.SCHEDULED.value, "")
     if exception.kind == RouteExceptionKind.CANCELLED:
-        note = exception.reason or NOTE_CANCELLED
-        return _Target(occurrence_date, RunStatus.CANCELLED.value, note[:MAX_NOTE])
+        if not exception.reason:
+            return _Target(occurrence_date, RunStatus.CANCELLED.value, NOTE_CANCELLED, "cancelled")
+        return _Target(occurrence_date, RunStatus.CANCELLED.value, exception.reason[:MAX_NOTE])
     day = exception.moved_to or occurrence_date
     return _Target(day, RunStatus.SCHEDULED.value, exception.reason[:MAX_NOTE])
 
@@ -142,7 +145,11 @@ def materialise_runs(
         for occurrence_date, target in expected_runs(route, exceptions, today, scan_until).items()
         if target.day >= today
     }
-    orphan_note = NOTE_NOT_IN_TIMETABLE if route.active else NOTE_ROUTE_SUSPENDED
+    orphan_note, orphan_key = (
+        (NOTE_NOT_IN_TIMETABLE, "not_in_timetable")
+        if route.active
+        else (NOTE_ROUTE_SUSPENDED, "route_suspended")
+    )
     for run in coming:
         if run.departs_at <= now or run.day < today:
             continue  # started or past: never rewritten
@@ -150,9 +157,11 @@ def materialise_runs(
         if target is None:
             if run.status != RunStatus.CANCELLED:
                 run.status, run.note = RunStatus.CANCELLED.value, orphan_note
+                run.note_key = orphan_key
             continue
-        if (run.day, run.status, run.note) != (target.day, target.status, target.note):
-            run.day, run.status, run.note = target.day, target.status, target.note
+        wanted = (target.day, target.status, target.note, target.note_key)
+        if (run.day, run.status, run.note, run.note_key) != wanted:
+            run.day, run.status, run.note, run.note_key = wanted
             run.departs_at = local_instant(target.day, route.departs_at)
     known = {run.occurrence_date for run in coming}
     created_at = utcnow()
@@ -164,6 +173,7 @@ def materialise_runs(
             "departs_at": local_instant(target.day, route.departs_at),
             "status": target.status,
             "note": target.note,
+            "note_key": target.note_key,
             "created_at": created_at,
         }
         for occurrence_date, target in expected.items()

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -28,6 +27,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.organisations.access import has_role
 from marketplace.organisations.models import Organisation, Role
+from marketplace.payments.entry_words import words
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind
 from marketplace.shop import stock
@@ -314,14 +314,13 @@ def _book(order: Order, amount_cents: int, now: datetime, kind: EntryKind) -> No
     user = order.user
     day = order.distribution_day
     # The household reads this line on its statement, in its own language.
-    with force_locale(user.language):
-        label = _("Commande d'extras pour la distribution du %(date)s", date=format_date(day.day))
+    label = words("extras_order", date=day.day)
     book_entry(
         user_id=user.id,
         group_id=order.group_id,
         kind=kind,
         amount_cents=amount_cents,
         occurred_on=paris_today(now),
-        label=label,
+        **label.fields(),
         order_id=order.id,
     )

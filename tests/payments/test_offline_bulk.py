@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from marketplace.extensions import db
+from marketplace.payments.entry_words import entry_label
 from marketplace.payments.ledger import balance_cents
 from marketplace.payments.models import Installment, LedgerEntry, OfflinePayment
 from marketplace.timezones import paris_today
@@ -116,7 +118,7 @@ def test_the_statement_shows_the_cheque(client, group, user_with_role, login):
     assert "Vous êtes à jour." in statement
 
 
-def test_the_ledger_label_is_in_the_households_language(client, group, user_with_role):
+def test_the_ledger_label_is_read_in_the_readers_language(client, group, user_with_role):
     user, installments = household_with_installments(group, "Foyer Smith", [4550])
     user.language = "en"
     payments = recorded(installments)
@@ -126,7 +128,13 @@ def test_the_ledger_label_is_in_the_households_language(client, group, user_with
 
     act(client, group, "receive", payments)
 
-    assert ledger(user, group)[-1].label == "Cash"
+    entry = db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.user_id == user.id).order_by(LedgerEntry.id.desc())
+    ).first()
+    assert entry.label == "Espèces"  # stored in French, for the accounting files
+    assert entry.label_key == "offline_payment"
+    with force_locale("en"):
+        assert entry_label(entry) == "Cash"
 
 
 def test_hand_over_received_payments_only(client, group, user_with_role):

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import force_locale
 from sqlalchemy import and_, case, func, or_, select
 
 from marketplace.baskets.models import BasketOffer, Delivery, Subscription
@@ -49,6 +50,7 @@ from marketplace.delivery.models import DistributionDay
 from marketplace.direct_debit.models import DebitBatchItem
 from marketplace.extensions import db
 from marketplace.membership.models import YearlyMembership
+from marketplace.payments.entry_words import french_text, label_text
 from marketplace.payments.models import FundMovement, Installment, LedgerEntry, OfflinePayment
 from marketplace.pickup.models import ChecklistTap, DayClosing, DonatedItem
 from marketplace.scheduler.models import JobRun
@@ -810,6 +812,33 @@ def each_installment_in_one_batch_and_each_debit_booked_once(ctx: CheckContext) 
     return found
 
 
+def ledger_entries_say_what_happened(ctx: CheckContext) -> Violations:
+    """Every entry the site books has a kind of label (the simulation types no free text);
+    the latest ones read in English, and their stored French is what their kind writes."""
+    found = [
+        f"ledger entry {entry_id} has no kind of label: {label!r}"
+        for entry_id, label in db.session.execute(
+            select(LedgerEntry.id, LedgerEntry.label)
+            .where(LedgerEntry.label_key.is_(None))
+            .limit(5)
+        )
+    ]
+    latest = db.session.execute(
+        select(LedgerEntry.id, LedgerEntry.label, LedgerEntry.label_key, LedgerEntry.label_params)
+        .order_by(LedgerEntry.id.desc())
+        .limit(50)
+    ).all()
+    for entry_id, label, key, params in latest:
+        if key is None:
+            continue
+        if french_text(key, params) != label:
+            found.append(f"ledger entry {entry_id}: {label!r} is not what {key} writes")
+        with force_locale("en"):
+            if label_text(label, key, params) == label:
+                found.append(f"ledger entry {entry_id} ({key}) does not read in English")
+    return found
+
+
 INVARIANTS: list[Callable[[CheckContext], Violations]] = [
     one_delivery_per_covered_day,
     deliveries_equal_commitment_minus_credits,
@@ -826,4 +855,5 @@ INVARIANTS: list[Callable[[CheckContext], Violations]] = [
     producers_documents_equal_what_households_owe_them,
     producers_settled_plus_owed_equal_collected,
     each_installment_in_one_batch_and_each_debit_booked_once,
+    ledger_entries_say_what_happened,
 ]
