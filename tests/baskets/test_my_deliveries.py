@@ -17,7 +17,7 @@ from marketplace.timezones import paris_today
 from tests import factories
 from tests.helpers import count_queries
 
-PAGE = "/my/baskets"
+PAGE = "/mes-paniers"
 
 
 def in_weeks(weeks: int) -> date:
@@ -78,9 +78,9 @@ def reload(delivery: Delivery) -> Delivery:
 
 def test_visitors_are_sent_to_log_in(client):
     response = client.get(PAGE)
-    assert response.status_code == 302 and "/account/login" in response.location
+    assert response.status_code == 302 and "/compte/connexion" in response.location
     response = client.post(f"{PAGE}/1/absent")
-    assert response.status_code == 302 and "/account/login" in response.location
+    assert response.status_code == 302 and "/compte/connexion" in response.location
 
 
 def test_the_page_lists_coming_baskets_by_day_with_what_can_still_be_done(client, subscription):
@@ -102,11 +102,11 @@ def test_the_page_lists_coming_baskets_by_day_with_what_can_still_be_done(client
         assert format_date(delivery.distribution_day.day, "full") in text
         assert f'id="panier-{delivery.id}"' in text
     assert "Donné à Awa Diallo" in text and "Absent·e" in text
-    assert f"/my/baskets/{planned.id}/absent" in text
-    assert f"/my/baskets/{planned.id}/give" in text
-    assert f"/my/baskets/{absent.id}/absent/cancel" in text
-    assert f"/my/baskets/{given.id}/give/cancel" in text
-    assert f"/my/baskets/{closed.id}/" not in text
+    assert f"/mes-paniers/{planned.id}/absence" in text
+    assert f"/mes-paniers/{planned.id}/donner" in text
+    assert f"/mes-paniers/{absent.id}/absence/annuler" in text
+    assert f"/mes-paniers/{given.id}/donner/annuler" in text
+    assert f"/mes-paniers/{closed.id}/" not in text
     assert "ce panier n'est plus modifiable" in text
     # The order of days is the calendar's.
     assert text.index(f'id="panier-{closed.id}"') < text.index(f'id="panier-{planned.id}"')
@@ -120,8 +120,8 @@ def test_the_absence_button_disappears_at_the_contract_maximum(client, household
 
     text = shown(client.get(PAGE))
 
-    assert f"/my/baskets/{planned.id}/absent" not in text
-    assert f"/my/baskets/{planned.id}/give" in text
+    assert f"/mes-paniers/{planned.id}/absence" not in text
+    assert f"/mes-paniers/{planned.id}/donner" in text
     assert "le nombre maximum d'absences" in text
 
 
@@ -138,7 +138,7 @@ def test_past_baskets_of_the_last_eight_weeks_show_what_became_of_them(client, s
     assert "Récupéré" in text and "Donné à l'épicerie solidaire" in text
     assert f'id="panier-{donated.id}"' in text
     assert f'id="panier-{too_old.id}"' not in text
-    assert "/absent" not in text  # nothing to change in the past
+    assert "/absence" not in text  # nothing to change in the past
 
 
 def test_other_households_baskets_and_cancelled_subscriptions_are_not_listed(client, subscription):
@@ -163,7 +163,7 @@ def test_an_empty_page_says_so(client, household):
 
 def test_the_dashboard_links_members_to_their_baskets(client, user_with_role):
     user_with_role("member", factories.GroupFactory())
-    assert 'href="/my/baskets"' in shown(client.get("/dashboard"))
+    assert 'href="/mes-paniers"' in shown(client.get("/tableau-de-bord"))
 
 
 def test_the_page_runs_the_same_number_of_queries_whatever_the_number_of_baskets(client, household):
@@ -272,7 +272,7 @@ def test_an_absence_on_a_cancelled_day_is_refused(client, subscription):
     db.session.commit()
 
     page = shown(client.get(PAGE))
-    assert "Distribution annulée" in page and f"{delivery.id}/absent" not in page
+    assert "Distribution annulée" in page and f"{delivery.id}/absence" not in page
     response = client.post(f"{PAGE}/{delivery.id}/absent", follow_redirects=True)
     assert "est annulée" in shown(response)
     assert reload(delivery).state == "planned"

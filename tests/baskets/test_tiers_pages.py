@@ -44,7 +44,7 @@ def fill_fund(scenario, cents: int) -> None:
     db.session.commit()
 
 
-BASE = "/groups/amap-des-canuts/manage/tiers"
+BASE = "/groupes/amap-des-canuts/gestion/tarifs"
 
 
 def test_coordinators_see_pending_requests_with_their_cost(client, scenario, user_with_role):
@@ -87,7 +87,7 @@ def test_approving_from_the_page_emails_the_household(client, scenario, user_wit
     body = message_text(message)
     assert "a été acceptée" in body and "7,50" in body
     assert "Bonne saison à vous !" in body
-    assert f"/subscriptions/{subscription.id}" in body
+    assert f"/contrats/{subscription.id}" in body
 
 
 def test_refusing_emails_the_household_in_its_language(client, scenario, user_with_role, outbox):
@@ -181,7 +181,7 @@ def test_another_groups_coordinator_is_refused(client, scenario, user_with_role)
     assert client.get(BASE).status_code == 403
     assert client.post(f"{BASE}/{subscription.id}/approve").status_code == 403
     # Through their own group's screen, the request is not theirs to decide.
-    client.post(f"/groups/{other.slug}/manage/tiers/{subscription.id}/approve")
+    client.post(f"/groupes/{other.slug}/gestion/tarifs/{subscription.id}/approuver")
     as_new_request()
     assert db.session.get(Subscription, subscription.id).tier_status == "pending"
 

@@ -39,7 +39,7 @@ def refused_installment(group=None, *, code="insufficient_funds", retry_in=2):
 
 
 def url(group, *parts):
-    return "/".join([f"/groups/{group.slug}/manage/card-payments", *map(str, parts)])
+    return "/".join([f"/groupes/{group.slug}/gestion/paiements-carte", *map(str, parts)])
 
 
 def test_coordinator_sees_refused_and_pending_payments(client, user_with_role):
@@ -190,7 +190,7 @@ def test_dashboard_links_coordinators_to_the_follow_up(client, user_with_role):
     db.session.commit()
     user_with_role(Role.COORDINATOR, group)
 
-    html = client.get("/dashboard").get_data(as_text=True)
+    html = client.get("/tableau-de-bord").get_data(as_text=True)
 
     assert url(group) in html
 
@@ -200,4 +200,4 @@ def test_anonymous_visitor_must_log_in(client):
     db.session.commit()
     response = client.get(url(group))
     assert response.status_code == 302
-    assert "/login" in response.headers["Location"]
+    assert "/connexion" in response.headers["Location"]

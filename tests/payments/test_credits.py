@@ -30,7 +30,7 @@ def text(response) -> str:
 
 
 def url(scene, action: str = "") -> str:
-    base = f"/groups/{scene.group.slug}/manage/credits"
+    base = f"/groupes/{scene.group.slug}/gestion/avoirs"
     return f"{base}/{scene.credit.id}/{action}" if action else base
 
 
@@ -64,7 +64,7 @@ def test_the_coordinator_sees_the_credit_and_records_a_cheque_refund(client, log
     assert "Aucun avoir à régler." in text(client.get(url(scene)))
 
     login(scene.member)
-    statement = text(client.get(f"/groups/{scene.group.slug}/my-statement"))
+    statement = text(client.get(f"/groupes/{scene.group.slug}/mon-releve"))
     assert "Avoir en votre faveur" in statement
     assert "vous aviez payé 40,00" in statement
     assert "40,00 € remboursés par chèque" in statement.replace("\u202f", " ").replace("\xa0", " ")
@@ -104,7 +104,7 @@ def test_carrying_pays_the_next_installments_exactly_then_the_rest_is_refunded(c
     )
     assert household_credit_cents(scene.member.id, scene.group.id) == 0
     login(scene.member)
-    statement = text(client.get(f"/groups/{scene.group.slug}/my-statement"))
+    statement = text(client.get(f"/groupes/{scene.group.slug}/mon-releve"))
     assert "reportés sur le contrat « Fruits du verger »" in statement
     assert "remboursés par virement" in statement
 
@@ -205,7 +205,7 @@ def test_another_groups_coordinator_is_refused(client, login):
     form = {"amount": "40", "method": "cheque", "request_key": "x"}
     assert client.post(url(scene, "refund"), data=form).status_code == 403
     # Through their own group's address, the credit is not found.
-    foreign = f"/groups/{other_group.slug}/manage/credits/{scene.credit.id}/refund"
+    foreign = f"/groupes/{other_group.slug}/gestion/avoirs/{scene.credit.id}/rembourser"
     assert client.post(foreign, data=form).status_code == 404
     assert household_credit_cents(scene.member.id, scene.group.id) == 4000
 
