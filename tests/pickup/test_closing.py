@@ -262,7 +262,7 @@ def test_a_volunteer_who_is_not_the_lead_cannot_close_before_the_end(client, log
     assert db.session.get(Delivery, delivery.id).state == "planned"
 
 
-@pytest.mark.parametrize("page", ["close", "report", "signoff"])
+@pytest.mark.parametrize("page", ["cloturer", "bilan", "emargement"])
 def test_only_the_days_team_may_open_the_closing_pages(client, login, page):
     scene = make_scene()
     member = factories.UserFactory()
