@@ -2,7 +2,7 @@
 
 - The "people and roles" screen: `MembersScreen(...).register(bp)` adds the endpoints
   `<blueprint>.members`, `<blueprint>.add_member_role` and `<blueprint>.remove_member_role`
-  under `/<slug>/manage/members`.
+  under `/<slug>/gestion/membres`.
 - `edit_profile(...)`: the body of each kind's "edit the profile" view.
 """
 

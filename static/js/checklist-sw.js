@@ -8,7 +8,7 @@
 "use strict";
 
 // v3: the offline page, walk-in sales and the list of lists are kept too.
-// v4: the pages moved from /pickup/ to /distributions/ (French addresses).
+// v4: the pages moved to /distributions/ (French addresses); older copies are dropped.
 var CACHE = "checklist-v4";
 var OFFLINE_URL = new URL("hors-ligne", self.registration.scope).pathname;
 
