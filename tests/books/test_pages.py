@@ -24,7 +24,7 @@ def scene(app):
 
 
 def books(scene, path=""):
-    return f"/groupes/{scene.group.slug}/gestion/books{path}"
+    return f"/groupes/{scene.group.slug}/gestion/comptabilite{path}"
 
 
 def count(model) -> int:

@@ -94,7 +94,7 @@ def test_archiving_withdraws_coming_offers_without_orders(client, farm, staff):
         reserved_milli=2000,
     )
     db.session.commit()
-    response = client.post(f"{farm.catalogue_url}/{product.id}/archive", follow_redirects=True)
+    response = client.post(f"{farm.catalogue_url}/{product.id}/archiver", follow_redirects=True)
     assert "ces commandes seront honorées" in response.text
     db.session.expire_all()
     assert product.archived
@@ -102,7 +102,7 @@ def test_archiving_withdraws_coming_offers_without_orders(client, farm, staff):
     assert db.session.get(Availability, ordered.id).published
     assert "Produits archivés" in response.text
 
-    response = client.post(f"{farm.catalogue_url}/{product.id}/restore", follow_redirects=True)
+    response = client.post(f"{farm.catalogue_url}/{product.id}/restaurer", follow_redirects=True)
     assert "est de retour dans le catalogue" in response.text
     db.session.refresh(product)
     assert not product.archived

@@ -168,11 +168,11 @@ def test_a_tampered_pickup_point_of_another_group_is_refused(client, point):
 def test_edit_a_rule_moves_coming_days_and_cancels_orphans(client, point):
     client.post(f"{BASE}/nouveau", data=rule_form(point))
     schedule = db.session.scalar(select(DistributionSchedule))
-    page = client.get(f"{BASE}/{schedule.id}/edit").text
+    page = client.get(f"{BASE}/{schedule.id}/modifier").text
     assert 'value="Mardi soir"' in page
 
     response = client.post(
-        f"{BASE}/{schedule.id}/edit", data=rule_form(point, weekdays=["TH"], label="Jeudi")
+        f"{BASE}/{schedule.id}/modifier", data=rule_form(point, weekdays=["TH"], label="Jeudi")
     )
 
     assert response.status_code == 302
@@ -186,7 +186,7 @@ def test_edit_a_rule_moves_coming_days_and_cancels_orphans(client, point):
 def test_edit_a_rule_of_another_group_is_not_found(client, group):
     foreign = factories.DistributionScheduleFactory()
     db.session.commit()
-    assert client.get(f"{BASE}/{foreign.id}/edit").status_code == 404
+    assert client.get(f"{BASE}/{foreign.id}/modifier").status_code == 404
     assert client.get(f"{BASE}/{foreign.id}/exceptions").status_code == 404
 
 
@@ -194,13 +194,13 @@ def test_suspend_and_resume_a_rule(client, point):
     client.post(f"{BASE}/nouveau", data=rule_form(point))
     schedule = db.session.scalar(select(DistributionSchedule))
 
-    client.post(f"{BASE}/{schedule.id}/suspend")
+    client.post(f"{BASE}/{schedule.id}/suspendre")
     db.session.expire_all()
     assert not schedule.active
     assert set(db.session.scalars(select(DistributionDay.status))) == {"cancelled"}
     assert "Suspendu" in client.get(BASE).text
 
-    client.post(f"{BASE}/{schedule.id}/resume")
+    client.post(f"{BASE}/{schedule.id}/reprendre")
     db.session.expire_all()
     assert set(db.session.scalars(select(DistributionDay.status))) == {"scheduled"}
 
@@ -229,7 +229,7 @@ def test_cancel_a_date_then_remove_the_exception(client, point):
     assert (day.status, day.note) == ("cancelled", "Jour férié")
 
     exception = db.session.scalar(select(ScheduleException))
-    client.post(f"{url}/{exception.id}/remove")
+    client.post(f"{url}/{exception.id}/retirer")
     db.session.expire_all()
     assert count(ScheduleException) == 0
     assert db.session.get(DistributionDay, day.id).status == "scheduled"

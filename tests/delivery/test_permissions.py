@@ -38,7 +38,7 @@ def urls(slug: str, ids: dict) -> list[tuple[str, str]]:
         ("post", f"{rule}/suspendre"),
         ("post", f"{rule}/reprendre"),
         ("get", f"{rule}/exceptions"),
-        ("post", f"{rule}/exceptions/{ids['exc']}/remove"),
+        ("post", f"{rule}/exceptions/{ids['exc']}/retirer"),
     ]
 
 

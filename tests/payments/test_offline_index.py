@@ -24,7 +24,7 @@ def group():
 
 
 def index_url(group, query: str = "") -> str:
-    return f"/groupes/{group.slug}/gestion/payments{query}"
+    return f"/groupes/{group.slug}/gestion/paiements{query}"
 
 
 def section(text: str, title: str) -> str:
