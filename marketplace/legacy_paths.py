@@ -16,10 +16,10 @@ This list is data: do not rewrite it (the URL rename script leaves this file alo
 from __future__ import annotations
 
 from flask import Flask, current_app, redirect, request, url_for
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from marketplace.errors import http_error
+from marketplace.errors import on_unrouted_request
 
 # The old rules, as `flask routes` listed them before the addresses became French:
 # endpoint, methods, rule.
@@ -223,19 +223,19 @@ def legacy_target(path: str, method: str) -> str | None:
     return target
 
 
-def _redirect_old_path(error: NotFound):
-    """Before the 404 page: an old address is sent, for good, to the new one."""
-    if request.url_rule is None and not request.path.startswith("/api/"):
-        target = legacy_target(request.path, request.method)
-        if target is not None:
-            if request.query_string:
-                target += "?" + request.query_string.decode("latin-1")
-            code = 301 if request.method in SAFE_METHODS else 308
-            return redirect(target, code=code)
-    return http_error(error)
+def _redirect_old_path():
+    """Before the 404 page: an old address is sent, for good, to the new one (None: not one)."""
+    if request.path.startswith("/api/"):
+        return None
+    target = legacy_target(request.path, request.method)
+    if target is None:
+        return None
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, code=301 if request.method in SAFE_METHODS else 308)
 
 
 def init_app(app: Flask) -> None:
     """After the blueprints: the Map checks every old rule's converters at build time."""
     app.extensions[_EXTENSION] = build_legacy_map(app)
-    app.register_error_handler(NotFound, _redirect_old_path)
+    on_unrouted_request(app, _redirect_old_path)

@@ -49,7 +49,7 @@ def test_coordinators_set_the_creditor_and_wrong_values_change_nothing(app, clie
 def test_members_and_other_coordinators_are_refused(app, client, user_with_role):
     group = group_with_settings()
     db.session.commit()
-    pages = ["settings", "batches", "statements"]
+    pages = ["reglages", "lots", "releves"]
     user_with_role("member", group)
     for page in pages:
         assert client.get(f"/groupes/{group.slug}/gestion/prelevements/{page}").status_code == 403
@@ -157,7 +157,7 @@ def test_the_batch_and_statement_pages_keep_their_query_count(app, client, user_
     coordinator = user_with_role("coordinator", large)
     factories.MembershipFactory(user=coordinator, organisation=small, role="coordinator")
     db.session.commit()
-    for page in ("batches", "statements"):
+    for page in ("lots", "releves"):
         as_new_request()
         with count_queries() as few:
             assert (

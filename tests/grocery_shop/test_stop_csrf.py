@@ -37,7 +37,7 @@ def test_a_stops_taps_and_sales_need_the_checklist_token(make_app):
 
     refused_tap = client.post(f"{base}/taps", json={"taps": [tap]})
     refused_sale = client.post(f"{base}/sales", json={"sales": [sale]})
-    token = client.get(f"{base}/liste").get_json()["csrf_token"]
+    token = client.get(f"{base}/checklist").get_json()["csrf_token"]
     headers = {"X-CSRFToken": token}
     accepted_tap = client.post(f"{base}/taps", json={"taps": [tap]}, headers=headers)
     accepted_sale = client.post(f"{base}/sales", json={"sales": [sale]}, headers=headers)
