@@ -112,13 +112,13 @@ def test_carrying_pays_the_next_installments_exactly_then_the_rest_is_refunded(c
 @pytest.mark.parametrize(
     ("action", "data", "message"),
     [
-        ("refund", {"amount": "40,01", "method": "cheque"}, "ce qui reste de l'avoir"),
-        ("refund", {"amount": "abc", "method": "cheque"}, "par exemple 12,50"),
-        ("refund", {"amount": "0", "method": "transfer"}, "au moins 0,01"),
-        ("refund", {"amount": "10", "method": "card"}, "ne peuvent rembourser que 0,00"),
-        ("carry", {"amount": "40,00", "target": "other"}, "reportez au plus"),
-        ("carry", {"amount": "10", "target": "neighbour"}, "autre contrat de ce foyer"),
-        ("carry", {"amount": "10", "target": "itself"}, "autre contrat de ce foyer"),
+        ("rembourser", {"amount": "40,01", "method": "cheque"}, "ce qui reste de l'avoir"),
+        ("rembourser", {"amount": "abc", "method": "cheque"}, "par exemple 12,50"),
+        ("rembourser", {"amount": "0", "method": "transfer"}, "au moins 0,01"),
+        ("rembourser", {"amount": "10", "method": "card"}, "ne peuvent rembourser que 0,00"),
+        ("reporter", {"amount": "40,00", "target": "other"}, "reportez au plus"),
+        ("reporter", {"amount": "10", "target": "neighbour"}, "autre contrat de ce foyer"),
+        ("reporter", {"amount": "10", "target": "itself"}, "autre contrat de ce foyer"),
     ],
 )
 def test_bad_input_is_refused_clearly_and_changes_nothing(client, login, action, data, message):
