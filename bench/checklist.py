@@ -101,7 +101,7 @@ def main() -> None:
     with client.session_transaction() as session:
         session["_user_id"] = cookie
     floor = floor_timer(app, day_id)
-    page, page_floor = median_ms(client, f"/pickup/days/{day_id}/checklist", floor)
+    page, page_floor = median_ms(client, f"/distributions/{day_id}/liste", floor)
     listing, list_floor = median_ms(client, f"/api/pickup/days/{day_id}/checklist", floor)
     engine = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
     print(f"Checklist at {HOUSEHOLDS} households ({engine}), median of {RUNS} requests:")

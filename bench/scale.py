@@ -232,10 +232,10 @@ def page_urls(group: dict) -> dict[str, str]:
     day_id = first_day_id(group["point"])
     slug = group["slug"]
     return {
-        "arrears": f"/groups/{slug}/manage/arrears",
-        "offline payments": f"/groups/{slug}/manage/payments",
-        "sign-off sheet": f"/pickup/days/{day_id}/signoff",
-        "checklist": f"/pickup/days/{day_id}/checklist",
+        "arrears": f"/groupes/{slug}/gestion/impayes",
+        "offline payments": f"/groupes/{slug}/gestion/paiements",
+        "sign-off sheet": f"/distributions/{day_id}/emargement",
+        "checklist": f"/distributions/{day_id}/liste",
     }
 
 
@@ -372,7 +372,7 @@ def measure_checklist(app, households: int, requests: int) -> dict:
     client = log_in(app, volunteer_id)
     floor = checklist_bench.floor_timer(app, day_id)
     checklist_bench.RUNS = requests
-    page, page_floor = checklist_bench.median_ms(client, f"/pickup/days/{day_id}/checklist", floor)
+    page, page_floor = checklist_bench.median_ms(client, f"/distributions/{day_id}/liste", floor)
     return {"page": page, "floor": page_floor}
 
 

@@ -77,4 +77,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(app)
     register_commands(app)
+
+    from marketplace import legacy_paths
+
+    legacy_paths.init_app(app)  # after the blueprints: the old addresses redirect to theirs
     return app

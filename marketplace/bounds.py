@@ -1,7 +1,7 @@
 """The limits every value a person or a proxy sends must keep, checked in one place.
 
 - ids in URLs: the `int` converter of the app's URL map is `BoundedIntConverter` (at most
-  10 digits and within PostgreSQL's `integer`), so `/offers/9223372036854775808` is a 404;
+  10 digits and within PostgreSQL's `integer`), so `/offres/9223372036854775808` is a 404;
 - ids in query strings and posted lists: `forms.int_or_none` (None beyond the bounds);
 - form fields: `forms.BaseForm` cleans every text of control characters and checks every
   number, date and text against the bounds below (`check_bounds`).

@@ -23,7 +23,21 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _http_error(error: HTTPException):
+UNROUTED_HOOKS = "unrouted_request_hooks"
+
+
+def on_unrouted_request(app: Flask, hook) -> None:
+    """`hook()` is asked first when a request found no route (a 404 from routing): it returns
+    an answer (a redirect from an old address: legacy_paths.py) or None for the 404 page."""
+    app.extensions.setdefault(UNROUTED_HOOKS, []).append(hook)
+
+
+def http_error(error: HTTPException):
+    if error.code == 404 and request.url_rule is None and request_ctx.url_adapter is not None:
+        for hook in current_app.extensions.get(UNROUTED_HOOKS, ()):
+            answer = hook()
+            if answer is not None:
+                return answer
     if request_ctx.url_adapter is None:
         # The request was refused before routing (a Host the site does not answer to): no
         # page of ours can be built for it, werkzeug's plain one is enough.
@@ -46,7 +60,7 @@ def _out_of_bounds(error: Exception):
     text too long for its column or holding NUL: the request is refused and nothing kept."""
     db.session.rollback()
     current_app.logger.warning("Value out of bounds refused: %s", error)
-    return _http_error(ValueOutOfBounds())
+    return http_error(ValueOutOfBounds())
 
 
 def _refuse_nul_characters():
@@ -65,7 +79,7 @@ FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def init_error_pages(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(OverflowError, _out_of_bounds)
     app.register_error_handler(DataError, _out_of_bounds)
     app.before_request(_refuse_nul_characters)

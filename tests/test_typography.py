@@ -89,11 +89,11 @@ def test_pages_have_no_plain_space_before_french_punctuation(typeset_app):
         session["_user_id"] = login_id(member)
     pages = {
         "/": visitor,
-        "/account/login": visitor,
-        "/account/register": visitor,
-        "/dashboard": client,
-        "/groups/les-tilleuls": client,
-        "/account/profile": client,
+        "/compte/connexion": visitor,
+        "/compte/inscription": visitor,
+        "/tableau-de-bord": client,
+        "/groupes/les-tilleuls": client,
+        "/compte/profil": client,
     }
     for path, who in pages.items():
         response = who.get(path, headers={"Accept-Language": "fr"})
@@ -101,5 +101,5 @@ def test_pages_have_no_plain_space_before_french_punctuation(typeset_app):
         text = visible_text(response.get_data(as_text=True))
         text = text.replace("Foyer Martin : test", "")  # left as the person wrote it
         assert not PLAIN_SPACE_BEFORE.findall(text), (path, PLAIN_SPACE_BEFORE.findall(text))
-    dashboard = client.get("/dashboard").get_data(as_text=True)
+    dashboard = client.get("/tableau-de-bord").get_data(as_text=True)
     assert "Foyer Martin : test" in html.unescape(dashboard)  # people's words untouched

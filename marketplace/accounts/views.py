@@ -35,7 +35,7 @@ from marketplace.extensions import db, limiter
 from marketplace.forms import ConfirmForm, show_service_error
 from marketplace.security import public, safe_next_url
 
-bp = Blueprint("accounts", __name__, url_prefix="/account")
+bp = Blueprint("accounts", __name__, url_prefix="/compte")
 EMAIL_KEY_MAX_LENGTH = 254
 
 
@@ -68,7 +68,7 @@ def _open_session(user, *, remember: bool) -> None:
     login_user(user, remember=remember, duration=sessions.lifetime(remember))
 
 
-@bp.route("/register", methods=["GET", "POST"])
+@bp.route("/inscription", methods=["GET", "POST"])
 @public
 def register():
     if current_user.is_authenticated:
@@ -94,7 +94,7 @@ def register():
     return render_template("accounts/register.html", form=form)
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.route("/connexion", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_rate_limit, methods=["POST"])
 @limiter.limit(
@@ -129,7 +129,7 @@ def _login_link_rate_limit() -> str:
     return current_app.config["LOGIN_LINK_RATE_LIMIT"]
 
 
-@bp.route("/login/link", methods=["GET", "POST"])
+@bp.route("/connexion/lien", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_rate_limit, methods=["POST"])
 @limiter.limit(_login_link_rate_limit, key_func=_login_account_key, methods=["POST"])
@@ -149,7 +149,7 @@ def login_link_request():
     return render_template("accounts/login_link_request.html", form=form)
 
 
-@bp.route("/login/link/<token>", methods=["GET", "POST"])
+@bp.route("/connexion/lien/<token>", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_rate_limit, methods=["POST"])
 def use_login_link(token: str):
@@ -178,7 +178,7 @@ def use_login_link(token: str):
     return response
 
 
-@bp.post("/logout")
+@bp.post("/deconnexion")
 @public  # a stale tab logging out a session that already ended simply goes home
 def logout():
     if current_user.is_authenticated:
@@ -192,7 +192,7 @@ def logout():
     return redirect(url_for("territory.home"))
 
 
-@bp.route("/password/forgot", methods=["GET", "POST"])
+@bp.route("/mot-de-passe/oublie", methods=["GET", "POST"])
 @public
 @limiter.limit(_reset_rate_limit, methods=["POST"])
 def reset_request():
@@ -208,7 +208,7 @@ def reset_request():
     return render_template("accounts/reset_request.html", form=form)
 
 
-@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@bp.route("/mot-de-passe/nouveau/<token>", methods=["GET", "POST"])
 @public
 def reset_password(token: str):
     user = user_for_reset_token(token)
@@ -236,7 +236,7 @@ def reset_password(token: str):
     return response
 
 
-@bp.route("/profile", methods=["GET", "POST"])
+@bp.route("/profil", methods=["GET", "POST"])
 def profile():
     user = current_user._get_current_object()
     if request.method == "POST" and PasswordChangeForm.SUBMIT_NAME in request.form:
@@ -290,7 +290,7 @@ def my_sessions():
     )
 
 
-@bp.post("/sessions/<int:session_id>/end")
+@bp.post("/sessions/<int:session_id>/fermer")
 def end_session(session_id: int):
     if ConfirmForm().validate_on_submit() and sessions.end_session(current_user, session_id):
         db.session.commit()
@@ -298,7 +298,7 @@ def end_session(session_id: int):
     return redirect(url_for(".my_sessions"))
 
 
-@bp.post("/sessions/end-others")
+@bp.post("/sessions/fermer-les-autres")
 def end_other_sessions():
     if ConfirmForm().validate_on_submit():
         count = sessions.end_other_sessions(current_user)

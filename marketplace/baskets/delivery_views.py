@@ -34,7 +34,7 @@ from marketplace.extensions import db
 from marketplace.payments.money import format_money
 from marketplace.timezones import paris_today
 
-bp = Blueprint("my_deliveries", __name__, url_prefix="/my/baskets")
+bp = Blueprint("my_deliveries", __name__, url_prefix="/mes-paniers")
 
 PAST_WEEKS = 8
 
@@ -152,7 +152,7 @@ def _refused(error: DomainError, delivery_id: int):
     return _back(delivery_id)
 
 
-@bp.post("/<int:delivery_id>/absent")
+@bp.post("/<int:delivery_id>/absence")
 def mark_absent(delivery_id: int):
     delivery = _checked_action(delivery_id)
     try:
@@ -185,7 +185,7 @@ def _absence_message(delivery: Delivery, outcome: absences.AbsenceOutcome) -> st
     )
 
 
-@bp.post("/<int:delivery_id>/absent/cancel")
+@bp.post("/<int:delivery_id>/absence/annuler")
 def cancel_absence(delivery_id: int):
     delivery = _checked_action(delivery_id)
     try:
@@ -203,7 +203,7 @@ def cancel_absence(delivery_id: int):
     return _back(delivery_id)
 
 
-@bp.post("/<int:delivery_id>/give")
+@bp.post("/<int:delivery_id>/donner")
 def give(delivery_id: int):
     delivery = _own_delivery_or_404(delivery_id)
     form = GiftForm.for_delivery(delivery_id)
@@ -235,7 +235,7 @@ def give(delivery_id: int):
     return _back(delivery_id)
 
 
-@bp.post("/<int:delivery_id>/give/cancel")
+@bp.post("/<int:delivery_id>/donner/annuler")
 def cancel_gift(delivery_id: int):
     delivery = _checked_action(delivery_id)
     try:

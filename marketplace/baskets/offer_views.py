@@ -34,10 +34,10 @@ from marketplace.producers.models import Producer
 from marketplace.security import public
 from marketplace.timezones import paris_today
 
-# No URL prefix: the screens live under a group (/groups/<slug>/...) or a farm (/producers/...).
+# No URL prefix: the screens live under a group (/groupes/<slug>/...) or a farm (/producteurs/...).
 bp = Blueprint("offers", __name__)
 
-MANAGE = "/groups/<slug>/manage/offers"
+MANAGE = "/groupes/<slug>/gestion/offres"
 LABELS = {
     "frequency": FREQUENCY_LABELS,
     "absence_policy": ABSENCE_POLICY_LABELS,
@@ -107,7 +107,7 @@ def manage_list(slug: str):
     )
 
 
-@bp.route(f"{MANAGE}/new", methods=["GET", "POST"])
+@bp.route(f"{MANAGE}/nouveau", methods=["GET", "POST"])
 def new(slug: str):
     group = _managed_group(slug)
     producers = queries.supplying_producers(group)
@@ -163,7 +163,7 @@ def edit(slug: str, offer_id: int):
     )
 
 
-@bp.post(f"{MANAGE}/<int:offer_id>/publish")
+@bp.post(f"{MANAGE}/<int:offer_id>/publier")
 def publish(slug: str, offer_id: int):
     group = _managed_group(slug)
     offer = _offer_or_404(group, offer_id)
@@ -182,7 +182,7 @@ def publish(slug: str, offer_id: int):
     return _back_to_offer(group, offer)
 
 
-@bp.post(f"{MANAGE}/<int:offer_id>/archive")
+@bp.post(f"{MANAGE}/<int:offer_id>/archiver")
 def archive(slug: str, offer_id: int):
     return _change_status(slug, offer_id, services.archive_offer, _("Contrat archivé."))
 
@@ -202,13 +202,13 @@ def _change_status(slug: str, offer_id: int, change, done: str):
     return _back_to_offer(group, offer)
 
 
-@bp.route(f"{MANAGE}/<int:offer_id>/sizes/new", methods=["GET", "POST"])
+@bp.route(f"{MANAGE}/<int:offer_id>/tailles/nouveau", methods=["GET", "POST"])
 def new_size(slug: str, offer_id: int):
     group = _managed_group(slug)
     return _size_form(group, _offer_or_404(group, offer_id), None)
 
 
-@bp.route(f"{MANAGE}/<int:offer_id>/sizes/<int:size_id>", methods=["GET", "POST"])
+@bp.route(f"{MANAGE}/<int:offer_id>/tailles/<int:size_id>", methods=["GET", "POST"])
 def edit_size(slug: str, offer_id: int, size_id: int):
     group = _managed_group(slug)
     offer = _offer_or_404(group, offer_id)
@@ -235,7 +235,7 @@ def _size_form(group: Group, offer: BasketOffer, size: BasketSize | None):
     )
 
 
-@bp.post(f"{MANAGE}/<int:offer_id>/sizes/<int:size_id>/remove")
+@bp.post(f"{MANAGE}/<int:offer_id>/tailles/<int:size_id>/retirer")
 def remove_size(slug: str, offer_id: int, size_id: int):
     group = _managed_group(slug)
     offer = _offer_or_404(group, offer_id)
@@ -244,13 +244,13 @@ def remove_size(slug: str, offer_id: int, size_id: int):
     return _remove(group, offer, services.remove_size, size, _("Taille de panier retirée."))
 
 
-@bp.route(f"{MANAGE}/<int:offer_id>/tiers/new", methods=["GET", "POST"])
+@bp.route(f"{MANAGE}/<int:offer_id>/tarifs/nouveau", methods=["GET", "POST"])
 def new_tier(slug: str, offer_id: int):
     group = _managed_group(slug)
     return _tier_form(group, _offer_or_404(group, offer_id), None)
 
 
-@bp.route(f"{MANAGE}/<int:offer_id>/tiers/<int:tier_id>", methods=["GET", "POST"])
+@bp.route(f"{MANAGE}/<int:offer_id>/tarifs/<int:tier_id>", methods=["GET", "POST"])
 def edit_tier(slug: str, offer_id: int, tier_id: int):
     group = _managed_group(slug)
     offer = _offer_or_404(group, offer_id)
@@ -277,7 +277,7 @@ def _tier_form(group: Group, offer: BasketOffer, tier: PriceTier | None):
     )
 
 
-@bp.post(f"{MANAGE}/<int:offer_id>/tiers/<int:tier_id>/remove")
+@bp.post(f"{MANAGE}/<int:offer_id>/tarifs/<int:tier_id>/retirer")
 def remove_tier(slug: str, offer_id: int, tier_id: int):
     group = _managed_group(slug)
     offer = _offer_or_404(group, offer_id)
@@ -301,7 +301,7 @@ def _remove(group: Group, offer: BasketOffer, remove, item, done: str):
 # --- Producer staff ----------------------------------------------------------------------------
 
 
-@bp.get("/producers/<slug>/offers")
+@bp.get("/producteurs/<slug>/offres")
 def producer_offers(slug: str):
     producer = db.session.scalar(select(Producer).where(Producer.slug == slug))
     if producer is None:
@@ -317,7 +317,7 @@ def producer_offers(slug: str):
 # --- Members and visitors ----------------------------------------------------------------------
 
 
-@bp.get("/groups/<slug>/offers")
+@bp.get("/groupes/<slug>/offres")
 @public
 def group_offers(slug: str):
     group = _group_or_404(slug)
@@ -330,7 +330,7 @@ def group_offers(slug: str):
     )
 
 
-@bp.get("/groups/<slug>/offers/<int:offer_id>")
+@bp.get("/groupes/<slug>/offres/<int:offer_id>")
 @public
 def detail(slug: str, offer_id: int):
     group = _group_or_404(slug)

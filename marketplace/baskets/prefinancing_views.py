@@ -22,11 +22,11 @@ from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Organisation, Role
 from marketplace.producers.services import producer_by_slug
 
-# No URL prefix: a farm's statement lives under /producers, a group's under /groups/.../manage.
+# No URL prefix: a farm's statement lives under /producteurs, a group's under /groupes/.../gestion.
 bp = Blueprint("prefinancing", __name__)
 
 
-@bp.get("/producers/<slug>/prefinancing")
+@bp.get("/producteurs/<slug>/prefinancement")
 def index(slug: str):
     producer = producer_by_slug(slug)
     if producer is None:
@@ -35,7 +35,7 @@ def index(slug: str):
     return _respond(producer, producer_statement(producer.id, now=datetime.now(UTC)), "producer")
 
 
-@bp.get("/groups/<slug>/manage/prefinancing")
+@bp.get("/groupes/<slug>/gestion/prefinancement")
 def group(slug: str):
     group = group_by_slug(slug)
     if group is None:

@@ -58,7 +58,7 @@ def _get(model, object_id: int | None):
     return db.session.get(model, object_id) if object_id is not None else None
 
 
-@bp.route("/offers/<int:offer_id>/subscribe", methods=["GET", "POST"])
+@bp.route("/offres/<int:offer_id>/souscrire", methods=["GET", "POST"])
 def new(offer_id: int):
     offer = _offer_for_member(offer_id)
     existing = subscribing.active_subscription(offer, current_user)
@@ -119,7 +119,7 @@ def new(offer_id: int):
     )
 
 
-@bp.get("/subscriptions/<int:subscription_id>")
+@bp.get("/contrats/<int:subscription_id>")
 def detail(subscription_id: int):
     subscription = subscribing.own_subscription(subscription_id, current_user)
     if subscription is None:

@@ -20,7 +20,7 @@ from marketplace.groups.access import coordinated_group
 from marketplace.groups.models import Group
 from marketplace.payments.fund import fund_balance_cents
 
-bp = Blueprint("tiers", __name__, url_prefix="/groups/<slug>/manage/tiers")
+bp = Blueprint("tiers", __name__, url_prefix="/groupes/<slug>/gestion/tarifs")
 
 NOTE_MAX = 500
 
@@ -60,12 +60,12 @@ def _render(group: Group, failed: dict[int, DecisionForm] | None = None, status:
     ), status
 
 
-@bp.post("/<int:subscription_id>/approve")
+@bp.post("/<int:subscription_id>/approuver")
 def approve(slug: str, subscription_id: int):
     return _decide(slug, subscription_id, approving=True)
 
 
-@bp.post("/<int:subscription_id>/refuse")
+@bp.post("/<int:subscription_id>/refuser")
 def refuse(slug: str, subscription_id: int):
     return _decide(slug, subscription_id, approving=False)
 

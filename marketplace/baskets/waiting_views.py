@@ -53,7 +53,7 @@ def _back_to_signup(offer: BasketOffer):
     return redirect(url_for("subscriptions.new", offer_id=offer.id))
 
 
-@bp.post("/offers/<int:offer_id>/waiting-list")
+@bp.post("/offres/<int:offer_id>/liste-d-attente")
 def join(offer_id: int):
     offer = _offer_for_member(offer_id)
     form = JoinForm()
@@ -79,7 +79,7 @@ def join(offer_id: int):
     return _back_to_signup(offer)
 
 
-@bp.post("/offers/<int:offer_id>/waiting-list/withdraw")
+@bp.post("/offres/<int:offer_id>/liste-d-attente/se-retirer")
 def withdraw(offer_id: int):
     offer = _offer_for_member(offer_id)
     if not ConfirmForm().validate_on_submit():
@@ -101,7 +101,7 @@ def withdraw(offer_id: int):
 # --- Cancelling --------------------------------------------------------------------------------
 
 
-@bp.route("/subscriptions/<int:subscription_id>/cancel", methods=["GET", "POST"])
+@bp.route("/contrats/<int:subscription_id>/annuler", methods=["GET", "POST"])
 def cancel(subscription_id: int):
     subscription = subscribing.own_subscription(subscription_id, current_user)
     if subscription is None:
@@ -113,9 +113,7 @@ def cancel(subscription_id: int):
     return _cancel_page(subscription, cancellation.cancel_by_household, done, coordinator=False)
 
 
-@bp.route(
-    "/groups/<slug>/manage/subscriptions/<int:subscription_id>/cancel", methods=["GET", "POST"]
-)
+@bp.route("/groupes/<slug>/gestion/contrats/<int:subscription_id>/annuler", methods=["GET", "POST"])
 def cancel_by_coordinator(slug: str, subscription_id: int):
     group = db.session.scalar(select(Group).where(Group.slug == slug))
     if group is None:

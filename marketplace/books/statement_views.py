@@ -84,7 +84,7 @@ def _statement_response(group: Group, producer: Producer, audience: str):
     )
 
 
-@bp.get("/groups/<slug>/manage/books/producers/<int:producer_id>/statement")
+@bp.get("/groupes/<slug>/gestion/comptabilite/producteurs/<int:producer_id>/releve")
 def group_statement(slug: str, producer_id: int):
     group = coordinated_group(slug)
     producer = db.session.get(Producer, producer_id)
@@ -94,7 +94,7 @@ def group_statement(slug: str, producer_id: int):
     return _statement_response(group, producer, "group")
 
 
-@bp.get("/producers/<slug>/books/<group_slug>")
+@bp.get("/producteurs/<slug>/comptabilite/<group_slug>")
 def producer_statement(slug: str, group_slug: str):
     producer = producer_by_slug(slug)
     group = group_by_slug(group_slug)
@@ -105,7 +105,7 @@ def producer_statement(slug: str, group_slug: str):
     return _statement_response(group, producer, "producer")
 
 
-@bp.route("/producers/<slug>/bank-account", methods=["GET", "POST"])
+@bp.route("/producteurs/<slug>/compte-bancaire", methods=["GET", "POST"])
 def producer_bank_account(slug: str):
     """The farm's staff keep the account the groups pay it on."""
     producer = producer_by_slug(slug)
@@ -118,7 +118,7 @@ def producer_bank_account(slug: str):
 # --- Payout runs --------------------------------------------------------------------------------
 
 
-@bp.post("/groups/<slug>/manage/books/payouts")
+@bp.post("/groupes/<slug>/gestion/comptabilite/reversements")
 def make_payouts(slug: str):
     group = coordinated_group(slug)
     form = PayoutForm()
@@ -149,7 +149,7 @@ def make_payouts(slug: str):
     return back
 
 
-@bp.get("/groups/<slug>/manage/books/payouts/<int:run_id>/file")
+@bp.get("/groupes/<slug>/gestion/comptabilite/reversements/<int:run_id>/fichier")
 def payout_file(slug: str, run_id: int):
     group = coordinated_group(slug)
     run = db.session.get(PayoutRun, run_id)
@@ -167,7 +167,7 @@ def payout_file(slug: str, run_id: int):
 # --- Accounting export --------------------------------------------------------------------------
 
 
-@bp.route("/groups/<slug>/manage/books/fec", methods=["GET", "POST"])
+@bp.route("/groupes/<slug>/gestion/comptabilite/fec", methods=["GET", "POST"])
 def fec_export(slug: str):
     group = coordinated_group(slug)
     form = FecForm(data={"year": paris_today().year - 1} if request.method == "GET" else None)

@@ -28,7 +28,7 @@ from marketplace.payments.money import format_money
 from marketplace.producers.models import Producer, ProducerSuppliesGroup
 from marketplace.timezones import paris_today
 
-bp = Blueprint("books", __name__, url_prefix="/groups/<slug>/manage/books")
+bp = Blueprint("books", __name__, url_prefix="/groupes/<slug>/gestion/comptabilite")
 
 
 @bp.get("")
@@ -100,13 +100,13 @@ def account_page(group, organisation, back_url: str):
     )
 
 
-@bp.route("/account", methods=["GET", "POST"])
+@bp.route("/compte", methods=["GET", "POST"])
 def group_account(slug: str):
     group = coordinated_group(slug)
     return account_page(group, group, url_for(".index", slug=group.slug))
 
 
-@bp.route("/producers/<int:producer_id>/account", methods=["GET", "POST"])
+@bp.route("/producteurs/<int:producer_id>/compte", methods=["GET", "POST"])
 def producer_account(slug: str, producer_id: int):
     group = coordinated_group(slug)
     producer = _supplier(group.id, producer_id)
@@ -146,7 +146,7 @@ def _day() -> date:
         abort(400)
 
 
-@bp.get("/cash")
+@bp.get("/caisse")
 def cash(slug: str):
     group = coordinated_group(slug)
     day = _day()
@@ -161,7 +161,7 @@ def cash(slug: str):
     )
 
 
-@bp.post("/remit")
+@bp.post("/remettre")
 def remit(slug: str):
     group = coordinated_group(slug)
     form = RemitForm()
@@ -207,7 +207,7 @@ def remit(slug: str):
     return redirect(url_for(".remittance", slug=group.slug, remittance_id=remittance.id))
 
 
-@bp.get("/remittances/<int:remittance_id>")
+@bp.get("/remises/<int:remittance_id>")
 def remittance(slug: str, remittance_id: int):
     group = coordinated_group(slug)
     found = db.session.get(Remittance, remittance_id)

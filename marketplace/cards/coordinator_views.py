@@ -21,7 +21,7 @@ from marketplace.groups.models import Group
 from marketplace.payments.models import InstallmentState
 from marketplace.timezones import paris_today
 
-bp = Blueprint("card_followup", __name__, url_prefix="/groups/<slug>/manage/card-payments")
+bp = Blueprint("card_followup", __name__, url_prefix="/groupes/<slug>/gestion/paiements-carte")
 
 RETRY_MESSAGES = {
     charging.Outcome.SUCCEEDED: (
@@ -84,7 +84,7 @@ def _failed_installment(group: Group, installment_id: int):
     return installment
 
 
-@bp.post("/<int:installment_id>/retry")
+@bp.post("/<int:installment_id>/relancer")
 def retry(slug: str, installment_id: int):
     group = coordinated_group(slug)
     installment = _failed_installment(group, installment_id)
@@ -102,7 +102,7 @@ def retry(slug: str, installment_id: int):
     return redirect(url_for("card_followup.index", slug=group.slug))
 
 
-@bp.post("/<int:installment_id>/stop")
+@bp.post("/<int:installment_id>/arreter")
 def stop(slug: str, installment_id: int):
     group = coordinated_group(slug)
     installment = _failed_installment(group, installment_id)
@@ -117,7 +117,7 @@ def stop(slug: str, installment_id: int):
     return redirect(url_for("card_followup.index", slug=group.slug))
 
 
-@bp.post("/<int:installment_id>/cancel-attempt")
+@bp.post("/<int:installment_id>/annuler-tentative")
 def cancel_attempt(slug: str, installment_id: int):
     """Cancel a payment waiting for the household's confirmation (3-D Secure): at Stripe, then
     here; the installment may then be paid another way (a cheque, cash, another card)."""

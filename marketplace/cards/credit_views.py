@@ -28,7 +28,7 @@ from marketplace.payments.credit_models import RefundMethod
 from marketplace.payments.fields import EuroField
 from marketplace.payments.money import cents_as_typed, format_money
 
-bp = Blueprint("credits", __name__, url_prefix="/groups/<slug>/manage/credits")
+bp = Blueprint("credits", __name__, url_prefix="/groupes/<slug>/gestion/avoirs")
 
 AMOUNT_MESSAGES = {
     "validators": [InputRequired(message=_l("Indiquez le montant."))],
@@ -60,7 +60,7 @@ def index(slug: str):
     return _page(coordinated_group(slug))
 
 
-@bp.post("/<int:credit_id>/refund")
+@bp.post("/<int:credit_id>/rembourser")
 def refund(slug: str, credit_id: int):
     group = coordinated_group(slug)
     credit = credits.credit_in_group(group.id, credit_id) or abort(404)
@@ -81,7 +81,7 @@ def refund(slug: str, credit_id: int):
     return _settle(group, credit.id, form, settle)
 
 
-@bp.post("/<int:credit_id>/carry")
+@bp.post("/<int:credit_id>/reporter")
 def carry(slug: str, credit_id: int):
     group = coordinated_group(slug)
     credit = credits.credit_in_group(group.id, credit_id) or abort(404)

@@ -23,7 +23,7 @@ from marketplace.groups.models import Group
 from marketplace.producers.models import Producer
 from marketplace.timezones import paris_today
 
-AVAILABILITY = "/producers/<slug>/availability"
+AVAILABILITY = "/producteurs/<slug>/disponibilites"
 DEFAULT_WEEKS = 4
 MAX_WEEKS = 8
 
@@ -125,7 +125,7 @@ def _published_message(published: int, withdrawn: int) -> str:
     return ", ".join(parts) + "."
 
 
-@bp.post(f"{AVAILABILITY}/<group_slug>/copy")
+@bp.post(f"{AVAILABILITY}/<group_slug>/copier")
 def copy_date(slug: str, group_slug: str):
     producer = managed_producer(slug)
     group = _supplied_group(producer, group_slug)

@@ -35,7 +35,7 @@ from marketplace.security import public
 
 bp = Blueprint("catalogue", __name__)
 
-CATALOGUE = "/producers/<slug>/catalogue"
+CATALOGUE = "/producteurs/<slug>/catalogue"
 # The photo plus the other fields and the multipart envelope.
 UPLOAD_LIMIT = photos.MAX_PHOTO_BYTES + 512 * 1024
 UPLOAD_ENDPOINTS = {"catalogue.new_product", "catalogue.edit_product"}
@@ -144,7 +144,7 @@ def _save_photo(form: ProductForm, product: Product) -> None:
         photos.remove_photo(product)
 
 
-@bp.route(f"{CATALOGUE}/new", methods=["GET", "POST"])
+@bp.route(f"{CATALOGUE}/nouveau", methods=["GET", "POST"])
 def new_product(slug: str):
     producer = managed_producer(slug)
     form = ProductForm()
@@ -182,7 +182,7 @@ def edit_product(slug: str, product_id: int):
     return _render_form(producer, form, product)
 
 
-@bp.post(f"{CATALOGUE}/<int:product_id>/archive")
+@bp.post(f"{CATALOGUE}/<int:product_id>/archiver")
 def archive_product(slug: str, product_id: int):
     producer = managed_producer(slug)
     product = _product(producer, product_id)
@@ -206,7 +206,7 @@ def archive_product(slug: str, product_id: int):
     return redirect(url_for(".products_list", slug=slug))
 
 
-@bp.post(f"{CATALOGUE}/<int:product_id>/restore")
+@bp.post(f"{CATALOGUE}/<int:product_id>/restaurer")
 def restore_product(slug: str, product_id: int):
     producer = managed_producer(slug)
     product = _product(producer, product_id)
@@ -219,7 +219,7 @@ def restore_product(slug: str, product_id: int):
     return redirect(url_for(".products_list", slug=slug))
 
 
-@bp.get("/products/<int:product_id>/photo")
+@bp.get("/produits/<int:product_id>/photo")
 @public
 def photo(product_id: int):
     """Public (the shop shows photos) and cacheable: the URL carries the photo's version."""

@@ -73,7 +73,7 @@ def _offer_and_day(offer_id: int, day_id: int):
     return offer, day
 
 
-@bp.get("/offers/<int:offer_id>/week")
+@bp.get("/offres/<int:offer_id>/semaine")
 def days(offer_id: int):
     """The contract's coming days: announced or not, to fill or to copy from the last one."""
     offer = _offer(offer_id)
@@ -87,7 +87,7 @@ def days(offer_id: int):
     )
 
 
-@bp.route("/offers/<int:offer_id>/days/<int:day_id>/week", methods=["GET", "POST"])
+@bp.route("/offres/<int:offer_id>/distributions/<int:day_id>/semaine", methods=["GET", "POST"])
 def edit(offer_id: int, day_id: int):
     offer, day = _offer_and_day(offer_id, day_id)
     basket = service.basket_of(offer.id, day.id)
@@ -131,7 +131,7 @@ def edit(offer_id: int, day_id: int):
     )
 
 
-@bp.post("/offers/<int:offer_id>/days/<int:day_id>/week/copy")
+@bp.post("/offres/<int:offer_id>/distributions/<int:day_id>/semaine/copier")
 def copy_previous(offer_id: int, day_id: int):
     offer, day = _offer_and_day(offer_id, day_id)
     if not ConfirmForm().validate_on_submit():
@@ -152,7 +152,7 @@ def _day_text(day) -> str:
     return format_date(day.day, "long")
 
 
-@bp.get("/week-baskets/<int:basket_id>/photo")
+@bp.get("/paniers-de-la-semaine/<int:basket_id>/photo")
 def photo(basket_id: int):
     """For any signed-in person (households, volunteers); cacheable: the URL has a version."""
     basket = db.session.scalar(

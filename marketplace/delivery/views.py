@@ -30,7 +30,7 @@ from marketplace.organisations.access import require_role
 from marketplace.organisations.models import Role
 from marketplace.timezones import paris_today
 
-bp = Blueprint("delivery", __name__, url_prefix="/groups/<slug>/manage")
+bp = Blueprint("delivery", __name__, url_prefix="/groupes/<slug>/gestion")
 
 NEXT_DATES_PER_RULE = 3
 PREVIEW_COUNT = 8
@@ -89,7 +89,7 @@ def _flash_changes(message: str, result: days.MaterialiseResult) -> None:
 # --- Pickup points -----------------------------------------------------------------------------
 
 
-@bp.get("/pickup-points")
+@bp.get("/lieux")
 def pickup_points(slug: str):
     group = _managed_group(slug)
     return render_template(
@@ -97,12 +97,12 @@ def pickup_points(slug: str):
     )
 
 
-@bp.route("/pickup-points/new", methods=["GET", "POST"])
+@bp.route("/lieux/nouveau", methods=["GET", "POST"])
 def new_pickup_point(slug: str):
     return _pickup_point_form(_managed_group(slug), None)
 
 
-@bp.route("/pickup-points/<int:point_id>/edit", methods=["GET", "POST"])
+@bp.route("/lieux/<int:point_id>/modifier", methods=["GET", "POST"])
 def edit_pickup_point(slug: str, point_id: int):
     group = _managed_group(slug)
     return _pickup_point_form(group, _point_or_404(group, point_id))
@@ -126,12 +126,12 @@ def _pickup_point_form(group: Group, point: PickupPoint | None):
     return render_template("delivery/pickup_point_form.html", group=group, point=point, form=form)
 
 
-@bp.post("/pickup-points/<int:point_id>/deactivate")
+@bp.post("/lieux/<int:point_id>/desactiver")
 def deactivate_pickup_point(slug: str, point_id: int):
     return _set_point_active(slug, point_id, False)
 
 
-@bp.post("/pickup-points/<int:point_id>/reactivate")
+@bp.post("/lieux/<int:point_id>/reactiver")
 def reactivate_pickup_point(slug: str, point_id: int):
     return _set_point_active(slug, point_id, True)
 
@@ -153,7 +153,7 @@ def _set_point_active(slug: str, point_id: int, active: bool):
 # --- Calendar ----------------------------------------------------------------------------------
 
 
-@bp.get("/calendar")
+@bp.get("/calendrier")
 def calendar(slug: str):
     group = _managed_group(slug)
     today = paris_today()
@@ -185,12 +185,12 @@ def calendar(slug: str):
     )
 
 
-@bp.route("/calendar/new", methods=["GET", "POST"])
+@bp.route("/calendrier/nouveau", methods=["GET", "POST"])
 def new_schedule(slug: str):
     return _schedule_form(_managed_group(slug), None)
 
 
-@bp.route("/calendar/<int:schedule_id>/edit", methods=["GET", "POST"])
+@bp.route("/calendrier/<int:schedule_id>/modifier", methods=["GET", "POST"])
 def edit_schedule(slug: str, schedule_id: int):
     group = _managed_group(slug)
     return _schedule_form(group, _schedule_or_404(group, schedule_id))
@@ -241,12 +241,12 @@ def _save_schedule(group, schedule, data: services.ScheduleData, today):
     return redirect(url_for(".calendar", slug=group.slug))
 
 
-@bp.post("/calendar/<int:schedule_id>/suspend")
+@bp.post("/calendrier/<int:schedule_id>/suspendre")
 def suspend_schedule(slug: str, schedule_id: int):
     return _set_schedule_active(slug, schedule_id, False)
 
 
-@bp.post("/calendar/<int:schedule_id>/resume")
+@bp.post("/calendrier/<int:schedule_id>/reprendre")
 def resume_schedule(slug: str, schedule_id: int):
     return _set_schedule_active(slug, schedule_id, True)
 
@@ -267,7 +267,7 @@ def _set_schedule_active(slug: str, schedule_id: int, active: bool):
 # --- Exceptions --------------------------------------------------------------------------------
 
 
-@bp.route("/calendar/<int:schedule_id>/exceptions", methods=["GET", "POST"])
+@bp.route("/calendrier/<int:schedule_id>/exceptions", methods=["GET", "POST"])
 def schedule_exceptions(slug: str, schedule_id: int):
     group = _managed_group(slug)
     schedule = _schedule_or_404(group, schedule_id)
@@ -313,7 +313,7 @@ def schedule_exceptions(slug: str, schedule_id: int):
     )
 
 
-@bp.post("/calendar/<int:schedule_id>/exceptions/<int:exception_id>/remove")
+@bp.post("/calendrier/<int:schedule_id>/exceptions/<int:exception_id>/retirer")
 def remove_exception(slug: str, schedule_id: int, exception_id: int):
     group = _managed_group(slug)
     schedule = _schedule_or_404(group, schedule_id)

@@ -23,10 +23,10 @@ from marketplace.forms import ConfirmForm, show_service_error
 from marketplace.groups.access import coordinated_group
 from marketplace.timezones import paris_today
 
-bp = Blueprint("direct_debit_admin", __name__, url_prefix="/groups/<slug>/manage/direct-debits")
+bp = Blueprint("direct_debit_admin", __name__, url_prefix="/groupes/<slug>/gestion/prelevements")
 
 
-@bp.route("/settings", methods=["GET", "POST"])
+@bp.route("/reglages", methods=["GET", "POST"])
 def settings(slug: str):
     group = coordinated_group(slug)
     current = mandates.settings_of(group.id)
@@ -53,7 +53,7 @@ def settings(slug: str):
     return render_template("direct_debit/settings.html", group=group, form=form)
 
 
-@bp.get("/batches", endpoint="batches")
+@bp.get("/lots", endpoint="batches")
 def batches_view(slug: str):
     group = coordinated_group(slug)
     return render_template(
@@ -66,7 +66,7 @@ def batches_view(slug: str):
     )
 
 
-@bp.post("/batches/new")
+@bp.post("/lots/nouveau")
 def build(slug: str):
     group = coordinated_group(slug)
     settings = mandates.settings_of(group.id)
@@ -100,7 +100,7 @@ def _batch_or_404(group, batch_id: int):
     return found
 
 
-@bp.get("/batches/<int:batch_id>")
+@bp.get("/lots/<int:batch_id>")
 def batch(slug: str, batch_id: int):
     group = coordinated_group(slug)
     found = _batch_or_404(group, batch_id)
@@ -114,7 +114,7 @@ def batch(slug: str, batch_id: int):
     )
 
 
-@bp.get("/batches/<int:batch_id>/pain008.xml")
+@bp.get("/lots/<int:batch_id>/pain008.xml")
 def batch_file(slug: str, batch_id: int):
     group = coordinated_group(slug)
     found = _batch_or_404(group, batch_id)
@@ -125,7 +125,7 @@ def batch_file(slug: str, batch_id: int):
     )
 
 
-@bp.post("/batches/<int:batch_id>/collected")
+@bp.post("/lots/<int:batch_id>/encaisse")
 def collected(slug: str, batch_id: int):
     group = coordinated_group(slug)
     found = _batch_or_404(group, batch_id)
@@ -136,7 +136,7 @@ def collected(slug: str, batch_id: int):
     return redirect(url_for(".batch", slug=slug, batch_id=batch_id))
 
 
-@bp.post("/items/<int:item_id>/return")
+@bp.post("/lignes/<int:item_id>/rejet")
 def returned(slug: str, item_id: int):
     group = coordinated_group(slug)
     item = batches.group_item(group.id, item_id)
@@ -158,7 +158,7 @@ def returned(slug: str, item_id: int):
     return redirect(url_for(".batch", slug=slug, batch_id=item.batch_id))
 
 
-@bp.route("/statements", methods=["GET", "POST"])
+@bp.route("/releves", methods=["GET", "POST"])
 def statement(slug: str):
     group = coordinated_group(slug)
     form = StatementForm()
@@ -197,7 +197,7 @@ def statement(slug: str):
     )
 
 
-@bp.post("/statements/lines/<int:line_id>/match")
+@bp.post("/releves/lignes/<int:line_id>/rapprocher")
 def match(slug: str, line_id: int):
     group = coordinated_group(slug)
     line = reconcile.group_line(group.id, line_id)
@@ -226,7 +226,7 @@ def match(slug: str, line_id: int):
     return redirect(url_for(".statement", slug=slug))
 
 
-@bp.post("/statements/lines/<int:line_id>/ignore")
+@bp.post("/releves/lignes/<int:line_id>/ignorer")
 def ignore(slug: str, line_id: int):
     group = coordinated_group(slug)
     line = reconcile.group_line(group.id, line_id)

@@ -22,7 +22,7 @@ from marketplace.organisations.models import Role
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.timezones import paris_today
 
-bp = Blueprint("direct_debit", __name__, url_prefix="/groups/<slug>/direct-debit")
+bp = Blueprint("direct_debit", __name__, url_prefix="/groupes/<slug>/prelevement")
 
 
 def _member_group(slug: str) -> Group:
@@ -33,7 +33,7 @@ def _member_group(slug: str) -> Group:
     return group
 
 
-@bp.route("/mandate", methods=["GET", "POST"])
+@bp.route("/mandat", methods=["GET", "POST"])
 def mandate(slug: str):
     group = _member_group(slug)
     settings = mandates.settings_of(group.id)
@@ -101,7 +101,7 @@ def _own_contract(group: Group, value) -> Subscription | None:
     return subscription if subscription.group_id == group.id else None
 
 
-@bp.post("/mandate/sign")
+@bp.post("/mandat/signer")
 def sign(slug: str):
     group = _member_group(slug)
     form = SignForm()
@@ -136,7 +136,7 @@ def sign(slug: str):
     return redirect(url_for(".mandate", slug=slug))
 
 
-@bp.get("/mandate/print")
+@bp.get("/mandat/imprimer")
 def printable(slug: str):
     group = _member_group(slug)
     live = mandates.live_mandate(group.id, current_user.id)
@@ -145,7 +145,7 @@ def printable(slug: str):
     return render_template("direct_debit/print.html", group=group, mandate=live)
 
 
-@bp.post("/mandate/contracts/<int:subscription_id>")
+@bp.post("/mandat/contrats/<int:subscription_id>")
 def choose(slug: str, subscription_id: int):
     group = _member_group(slug)
     live = mandates.live_mandate(group.id, current_user.id)
@@ -164,7 +164,7 @@ def choose(slug: str, subscription_id: int):
     return redirect(url_for(".mandate", slug=slug))
 
 
-@bp.post("/mandate/revoke")
+@bp.post("/mandat/revoquer")
 def revoke(slug: str):
     group = _member_group(slug)
     live = mandates.live_mandate(group.id, current_user.id)

@@ -59,7 +59,7 @@ def _upload_too_large(error: RequestEntityTooLarge):
     return redirect(request.url), 303
 
 
-@bp.route("/groups/<slug>/documents", methods=["GET", "POST"])
+@bp.route("/groupes/<slug>/documents", methods=["GET", "POST"])
 def manage(slug: str):
     group = coordinated_group(slug)
     form = DocumentForm()
@@ -98,7 +98,7 @@ def manage(slug: str):
     )
 
 
-@bp.post("/groups/<slug>/documents/<int:document_id>/delete")
+@bp.post("/groupes/<slug>/documents/<int:document_id>/supprimer")
 def delete(slug: str, document_id: int):
     group = coordinated_group(slug)
     if not ConfirmForm().validate_on_submit():

@@ -13,7 +13,7 @@ from marketplace.organisations.screens import MembersScreen, edit_profile
 from marketplace.organisations.services import update_organisation_profile
 from marketplace.security import public
 
-bp = Blueprint("groceries", __name__, url_prefix="/groceries")
+bp = Blueprint("groceries", __name__, url_prefix="/epiceries")
 
 
 @bp.get("/<slug>")
@@ -27,7 +27,7 @@ def detail(slug: str):
     )
 
 
-@bp.route("/<slug>/edit", methods=["GET", "POST"])
+@bp.route("/<slug>/modifier", methods=["GET", "POST"])
 def edit(slug: str):
     grocery = grocery_for_staff(slug)
     form = ProfileForm(obj=grocery)

@@ -1,7 +1,7 @@
 """AMAP group screens: joining and leaving, and the coordinators' screens.
 
 The group's public page brings producers and pickup points together, so it lives in the
-territory layer (`territory.group`, same address /groups/<slug>); the producers who supply the
+territory layer (`territory.group`, same address /groupes/<slug>); the producers who supply the
 group are managed in the producers domain (`producers.group_partners`).
 """
 
@@ -21,7 +21,7 @@ from marketplace.organisations.models import OrganisationKind, Role
 from marketplace.organisations.screens import MembersScreen, edit_profile
 from marketplace.organisations.services import update_organisation_profile
 
-bp = Blueprint("groups", __name__, url_prefix="/groups")
+bp = Blueprint("groups", __name__, url_prefix="/groupes")
 
 # The group's public page (endpoint of the territory layer), where joining and editing lead back.
 GROUP_PAGE = "territory.group"
@@ -34,7 +34,7 @@ def _group_or_404(slug: str) -> Group:
     return group
 
 
-@bp.post("/<slug>/join")
+@bp.post("/<slug>/rejoindre")
 def join(slug: str):
     group = _group_or_404(slug)
     try:
@@ -48,7 +48,7 @@ def join(slug: str):
     return redirect(url_for(GROUP_PAGE, slug=slug))
 
 
-@bp.post("/<slug>/leave")
+@bp.post("/<slug>/quitter")
 def leave(slug: str):
     group = _group_or_404(slug)
     try:
@@ -62,7 +62,7 @@ def leave(slug: str):
     return redirect(url_for(GROUP_PAGE, slug=slug))
 
 
-@bp.route("/<slug>/edit", methods=["GET", "POST"])
+@bp.route("/<slug>/modifier", methods=["GET", "POST"])
 def edit(slug: str):
     group = _group_or_404(slug)
     require_role(group, Role.COORDINATOR)

@@ -30,7 +30,7 @@ from marketplace.membership.models import YearlyMembership
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.timezones import paris_today
 
-bp = Blueprint("membership_admin", __name__, url_prefix="/groups/<slug>/manage")
+bp = Blueprint("membership_admin", __name__, url_prefix="/groupes/<slug>/gestion")
 
 MAX_SEARCH_LENGTH = 100
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -45,7 +45,7 @@ def status_labels() -> dict[str, str]:
     }
 
 
-@bp.route("/membership", methods=["GET", "POST"])
+@bp.route("/adhesion", methods=["GET", "POST"])
 def settings(slug: str):
     group = coordinated_group(slug)
     current = services.settings_of(group)
@@ -119,7 +119,7 @@ def _euros(cents: int) -> str:
     return f"{whole},{rest:02d}"
 
 
-@bp.get("/households")
+@bp.get("/foyers")
 def members(slug: str):
     group = coordinated_group(slug)
     settings = services.settings_of(group)
@@ -152,7 +152,7 @@ def members(slug: str):
     )
 
 
-@bp.post("/households/payment")
+@bp.post("/foyers/paiement")
 def record_payment(slug: str):
     group = coordinated_group(slug)
     form = PaymentForm()
@@ -186,7 +186,7 @@ def record_payment(slug: str):
     return redirect(url_for(".members", slug=slug, q=request.args.get("q", "")))
 
 
-@bp.post("/households/invite")
+@bp.post("/foyers/inviter")
 def invite(slug: str):
     group = coordinated_group(slug)
     form = InviteForm()
@@ -226,7 +226,7 @@ def invite(slug: str):
     ), 400
 
 
-@bp.route("/households/import", methods=["GET", "POST"])
+@bp.route("/foyers/importer", methods=["GET", "POST"])
 def import_members(slug: str):
     group = coordinated_group(slug)
     form = ImportForm()

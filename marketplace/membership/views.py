@@ -25,7 +25,7 @@ from marketplace.payments.labels import METHOD_LABELS
 from marketplace.timezones import paris_today
 from marketplace.unique import AlreadyCreatedError
 
-bp = Blueprint("membership", __name__, url_prefix="/groups")
+bp = Blueprint("membership", __name__, url_prefix="/groupes")
 
 
 def _group(slug: str):
@@ -35,7 +35,7 @@ def _group(slug: str):
     return group
 
 
-@bp.route("/<slug>/membership", methods=["GET", "POST"])
+@bp.route("/<slug>/adhesion", methods=["GET", "POST"])
 def join(slug: str):
     group = _group(slug)
     require_role(group, Role.MEMBER)
@@ -88,7 +88,7 @@ def join(slug: str):
     )
 
 
-@bp.get("/<slug>/membership/<int:membership_id>/receipt")
+@bp.get("/<slug>/adhesion/<int:membership_id>/recu")
 def receipt(slug: str, membership_id: int):
     group = _group(slug)
     membership = db.session.get(YearlyMembership, membership_id)

@@ -59,7 +59,7 @@ def _write(group: Group, *, producer=None, back: str):
     return form, preview
 
 
-@bp.route("/groups/<slug>/manage/messages", methods=["GET", "POST"])
+@bp.route("/groupes/<slug>/gestion/messages", methods=["GET", "POST"])
 def group_messages(slug: str):
     group = coordinated_group(slug)
     back = url_for(".group_messages", slug=slug)
@@ -78,7 +78,7 @@ def group_messages(slug: str):
     )
 
 
-@bp.get("/groups/<slug>/manage/messages/<int:message_id>")
+@bp.get("/groupes/<slug>/gestion/messages/<int:message_id>")
 def group_message(slug: str, message_id: int):
     group = coordinated_group(slug)
     message = db.session.get(GroupMessage, message_id)
@@ -110,7 +110,7 @@ def _producer_and_group(slug: str, group_slug: str):
     return producer, group
 
 
-@bp.route("/producers/<slug>/messages/<group_slug>", methods=["GET", "POST"])
+@bp.route("/producteurs/<slug>/messages/<group_slug>", methods=["GET", "POST"])
 def producer_messages(slug: str, group_slug: str):
     producer, group = _producer_and_group(slug, group_slug)
     back = url_for(".producer_messages", slug=slug, group_slug=group_slug)
@@ -129,7 +129,7 @@ def producer_messages(slug: str, group_slug: str):
     )
 
 
-@bp.get("/producers/<slug>/messages/<group_slug>/<int:message_id>")
+@bp.get("/producteurs/<slug>/messages/<group_slug>/<int:message_id>")
 def producer_message(slug: str, group_slug: str, message_id: int):
     producer, group = _producer_and_group(slug, group_slug)
     message = db.session.get(GroupMessage, message_id)

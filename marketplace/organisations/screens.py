@@ -2,7 +2,7 @@
 
 - The "people and roles" screen: `MembersScreen(...).register(bp)` adds the endpoints
   `<blueprint>.members`, `<blueprint>.add_member_role` and `<blueprint>.remove_member_role`
-  under `/<slug>/manage/members`.
+  under `/<slug>/gestion/membres`.
 - `edit_profile(...)`: the body of each kind's "edit the profile" view.
 """
 
@@ -65,11 +65,11 @@ class MembersScreen:
     template: str
 
     def register(self, bp: Blueprint, prefix: str = "") -> None:
-        """Add the screen's routes to `bp`, under `prefix` + /<slug>/manage/members."""
-        base = f"{prefix}/<slug>/manage/members"
+        """Add the screen's routes to `bp`, under `prefix` + /<slug>/gestion/membres."""
+        base = f"{prefix}/<slug>/gestion/membres"
         bp.add_url_rule(base, "members", self.show, methods=["GET"])
-        bp.add_url_rule(f"{base}/add", "add_member_role", self.add, methods=["POST"])
-        bp.add_url_rule(f"{base}/remove", "remove_member_role", self.remove, methods=["POST"])
+        bp.add_url_rule(f"{base}/ajouter", "add_member_role", self.add, methods=["POST"])
+        bp.add_url_rule(f"{base}/retirer", "remove_member_role", self.remove, methods=["POST"])
 
     def load(self, slug: str) -> Organisation:
         """The organisation, if the current person may manage it (404 unknown, 403 refused)."""

@@ -21,7 +21,7 @@ from marketplace.payments.fund_forms import GiveForm
 from marketplace.payments.money import format_money
 from marketplace.timezones import paris_today
 
-bp = Blueprint("fund", __name__, url_prefix="/groups/<slug>/fund")
+bp = Blueprint("fund", __name__, url_prefix="/groupes/<slug>/fonds")
 
 # Coordinators are households of the group too.
 GROUP_ROLES = (Role.MEMBER, Role.COORDINATOR)
@@ -46,7 +46,7 @@ def overview(slug: str):
     )
 
 
-@bp.route("/give", methods=["GET", "POST"])
+@bp.route("/donner", methods=["GET", "POST"])
 def give(slug: str):
     group = _group_for_members(slug)
     form = GiveForm()

@@ -32,7 +32,7 @@ from marketplace.payments.offline_forms import (
 from marketplace.security import safe_next_url
 from marketplace.timezones import paris_today
 
-bp = Blueprint("offline_payments", __name__, url_prefix="/groups/<slug>/manage/payments")
+bp = Blueprint("offline_payments", __name__, url_prefix="/groupes/<slug>/gestion/paiements")
 
 
 @bp.get("")
@@ -94,7 +94,7 @@ def _initial_rows(installments: list[offline_queries.UnpaidInstallment]) -> list
     ]
 
 
-@bp.route("/record", methods=["GET", "POST"])
+@bp.route("/saisir", methods=["GET", "POST"])
 def record(slug: str):
     group = coordinated_group(slug)
     household, installments = _household(group, request.args.get("user"))
@@ -165,7 +165,7 @@ def _outcome_message(action: str, outcome: offline.BulkOutcome) -> str:
     return f"{changed} {skipped}"
 
 
-@bp.post("/bulk")
+@bp.post("/plusieurs")
 def bulk(slug: str):
     group = coordinated_group(slug)
     form = BulkForm()

@@ -18,7 +18,7 @@ from marketplace.payments.credits import credits_of, offer_names
 from marketplace.payments.statements import group_arrears, member_statement
 from marketplace.timezones import paris_today
 
-bp = Blueprint("payments", __name__, url_prefix="/groups/<slug>")
+bp = Blueprint("payments", __name__, url_prefix="/groupes/<slug>")
 
 
 def _group_or_404(slug: str) -> Group:
@@ -28,7 +28,7 @@ def _group_or_404(slug: str) -> Group:
     return group
 
 
-@bp.get("/my-statement")
+@bp.get("/mon-releve")
 def my_statement(slug: str):
     group = _group_or_404(slug)
     # Coordinators are households too; the page only ever shows the person's own ledger.
@@ -57,7 +57,7 @@ def my_statement(slug: str):
     )
 
 
-@bp.get("/manage/arrears")
+@bp.get("/gestion/impayes")
 def arrears(slug: str):
     group = _group_or_404(slug)
     require_role(group, Role.COORDINATOR)

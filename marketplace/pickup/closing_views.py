@@ -36,7 +36,7 @@ from marketplace.shifts.roster import is_lead
 from marketplace.shop.models import Order, OrderStatus
 from marketplace.timezones import paris_today
 
-bp = Blueprint("pickup_closing", __name__, url_prefix="/pickup")
+bp = Blueprint("pickup_closing", __name__, url_prefix="/distributions")
 
 
 class ClosingForm(BaseForm):
@@ -56,7 +56,7 @@ class ClosingForm(BaseForm):
 # --- QR code -----------------------------------------------------------------------------------
 
 
-@bp.get("/my-code")
+@bp.get("/mon-code")
 def my_code():
     """The signed-in household's own code; nobody can ask for another household's."""
     link = qr.scan_url(current_user.id)
@@ -114,7 +114,7 @@ def _days_with_household_today(household_id: int) -> list[DistributionDay]:
 # --- Sign-off sheet ----------------------------------------------------------------------------
 
 
-@bp.get("/days/<int:day_id>/signoff")
+@bp.get("/<int:day_id>/emargement")
 def signoff_sheet(day_id: int):
     day = _day_for_team(day_id)
     sheet = signoff.signoff_sheet(day.id)
@@ -133,7 +133,7 @@ def signoff_sheet(day_id: int):
 # --- Closing the day ---------------------------------------------------------------------------
 
 
-@bp.route("/days/<int:day_id>/close", methods=["GET", "POST"])
+@bp.route("/<int:day_id>/cloturer", methods=["GET", "POST"])
 def close(day_id: int):
     day = _day_for_team(day_id)
     existing = closing.closing_of(day.id)
@@ -192,7 +192,7 @@ def close(day_id: int):
     )
 
 
-@bp.post("/days/<int:day_id>/all-collected")
+@bp.post("/<int:day_id>/tout-remis")
 def all_collected(day_id: int):
     """A flagged day with no tick: the coordinator says everything was collected."""
     day = db.get_or_404(DistributionDay, day_id)
@@ -223,7 +223,7 @@ def all_collected(day_id: int):
     return redirect(url_for(".report", day_id=day_id))
 
 
-@bp.get("/groups/<int:group_id>/to-confirm")
+@bp.get("/groupes/<int:group_id>/a-confirmer")
 def to_confirm(group_id: int):
     """The group's days that ended with no tick, waiting for a coordinator."""
     group = db.session.get(Organisation, group_id)
@@ -238,7 +238,7 @@ def to_confirm(group_id: int):
     )
 
 
-@bp.get("/days/<int:day_id>/report")
+@bp.get("/<int:day_id>/bilan")
 def report(day_id: int):
     day = _day_for_team(day_id)
     return render_template(

@@ -49,7 +49,7 @@ class Wording:
 
 @dataclass(frozen=True)
 class ListEntry:
-    """A checklist the person may open, on the page of their lists (/pickup/days)."""
+    """A checklist the person may open, on the page of their lists (/distributions/)."""
 
     url: str
     day: date
@@ -68,7 +68,7 @@ class ListSection:
 class ChecklistSource(ABC):
     """A kind of checklist. Subjects are ORM objects (a DistributionDay, a RunStop)."""
 
-    segment: str  # /pickup/<segment>/<id>/checklist
+    segment: str  # /api/pickup/<segment>/<id>/checklist ("days": /distributions/<id>/liste)
     tap_column: str  # the ChecklistTap column that names the subject
     target_kinds: frozenset[str]  # the TapTarget kinds its lines tick
     page_template: str = "pickup/checklist.html"
@@ -128,7 +128,7 @@ class ChecklistSource(ABC):
 
 
 def register_source(app: Flask, source: ChecklistSource) -> None:
-    """Serve `source` under /pickup/<segment>/ in this application (registered again: replaced)."""
+    """Serve `source` (its pages and its API) in this application (registered again: replaced)."""
     app.extensions.setdefault(_EXTENSION, {})[source.segment] = source
 
 

@@ -4,7 +4,7 @@ service worker and the web app manifest.
 A page is rendered by the server (the lines and counts, in a constant number of queries; the
 source in sources.py says where they come from); static/js/checklist.js ticks lines, queues
 taps while offline and syncs them through the JSON API (pickup/api.py). The service worker is
-served from /pickup/ so that its scope covers every checklist page.
+served from /distributions/ so that its scope covers every checklist page.
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ from marketplace.pickup.sources import registered_sources, source_for
 from marketplace.security import public
 from marketplace.timezones import paris_today
 
-bp = Blueprint("pickup", __name__, url_prefix="/pickup")
+bp = Blueprint("pickup", __name__, url_prefix="/distributions")
 
 DAYS_BACK = 2  # a checklist stays at hand for notes and late ticks
 DAYS_AHEAD = 14
 
 
-@bp.get("/days")
+@bp.get("/")
 def my_days():
     """The checklists the person may open, one section per kind of list: days on their shift
     roster and of the groups they coordinate, stops of their grocery's van (everything for
@@ -52,12 +52,12 @@ def my_days():
     return render_template("pickup/checklist_days.html", sections=sections)
 
 
-@bp.get("/days/<int:day_id>/checklist")
+@bp.get("/<int:day_id>/liste")
 def checklist(day_id: int):
     return _checklist_page("days", day_id)
 
 
-@bp.get("/stops/<int:run_stop_id>/checklist")
+@bp.get("/arrets/<int:run_stop_id>/liste")
 def stop_checklist(run_stop_id: int):
     """A stop of the van's run (the mobile grocery registers that source at start-up)."""
     return _checklist_page("stops", run_stop_id)
@@ -98,10 +98,10 @@ def state_labels() -> dict[str, str]:
     }
 
 
-@bp.get("/checklist-sw.js")
+@bp.get("/liste-sw.js")
 @public
 def service_worker():
-    """The service worker, from /pickup/ so that it may control the checklist pages."""
+    """The service worker, from /distributions/ so that it may control the checklist pages."""
     response = send_from_directory(current_app.static_folder, "js/checklist-sw.js", max_age=0)
     response.headers["Service-Worker-Allowed"] = (
         url_for("pickup.service_worker").rsplit("/", 1)[0] + "/"
@@ -110,7 +110,7 @@ def service_worker():
     return response
 
 
-@bp.get("/offline")
+@bp.get("/hors-ligne")
 @public
 def offline():
     """What the service worker shows for a list this phone never opened, reached offline."""

@@ -28,8 +28,8 @@ from marketplace.producers.services import (
 )
 from marketplace.security import public
 
-# No URL prefix: a farm's pages live under /producers, and a group's partnerships are reached
-# from the group, under /groups/<slug>/manage/producers.
+# No URL prefix: a farm's pages live under /producteurs, and a group's partnerships are reached
+# from the group, under /groupes/<slug>/gestion/producteurs.
 bp = Blueprint("producers", __name__)
 
 
@@ -40,7 +40,7 @@ def _producer_or_404(slug: str, *, with_groups: bool = False) -> Producer:
     return producer
 
 
-@bp.get("/producers/<slug>")
+@bp.get("/producteurs/<slug>")
 @public
 def detail(slug: str):
     producer = _producer_or_404(slug, with_groups=True)
@@ -51,7 +51,7 @@ def detail(slug: str):
     )
 
 
-@bp.route("/producers/<slug>/edit", methods=["GET", "POST"])
+@bp.route("/producteurs/<slug>/modifier", methods=["GET", "POST"])
 def edit(slug: str):
     producer = _producer_or_404(slug)
     require_role(producer, Role.PRODUCER_STAFF)
@@ -71,7 +71,7 @@ def edit(slug: str):
 
 
 MembersScreen(kind=OrganisationKind.PRODUCER, template="producers/members.html").register(
-    bp, prefix="/producers"
+    bp, prefix="/producteurs"
 )
 
 
@@ -95,12 +95,12 @@ def _render_partners(group: Group, link_form: LinkProducerForm | None = None) ->
     )
 
 
-@bp.get("/groups/<slug>/manage/producers")
+@bp.get("/groupes/<slug>/gestion/producteurs")
 def group_partners(slug: str):
     return _render_partners(_managed_group(slug))
 
 
-@bp.post("/groups/<slug>/manage/producers/add")
+@bp.post("/groupes/<slug>/gestion/producteurs/ajouter")
 def link_group(slug: str):
     group = _managed_group(slug)
     form = LinkProducerForm(producers_not_supplying(group))
@@ -118,7 +118,7 @@ def link_group(slug: str):
     return _render_partners(group, form)
 
 
-@bp.post("/groups/<slug>/manage/producers/remove")
+@bp.post("/groupes/<slug>/gestion/producteurs/retirer")
 def unlink_group(slug: str):
     group = _managed_group(slug)
     form = UnlinkProducerForm()

@@ -120,7 +120,7 @@ def show(plan_id: int):
     )
 
 
-@bp.post("/plans/<int:plan_id>/accept")
+@bp.post("/plans/<int:plan_id>/accepter")
 def accept(plan_id: int):
     view = _staff_plan(plan_id)
     form = ConfirmForm()

@@ -50,7 +50,7 @@ def home():
     return render_template("territory/home.html", overview=territory_overview(utcnow()))
 
 
-@bp.get("/groups/<slug>", endpoint="group")
+@bp.get("/groupes/<slug>", endpoint="group")
 @public
 def group_page(slug: str):
     """A group's public page: its producers and pickup points (joining is groups.join)."""
@@ -94,7 +94,7 @@ def places_map():
     return response
 
 
-@bp.get("/dashboard")
+@bp.get("/tableau-de-bord")
 def dashboard():
     now = utcnow()
     dashboard = dashboard_for(current_user, now)
@@ -108,7 +108,7 @@ def dashboard():
     )
 
 
-@bp.post("/language")
+@bp.post("/langue")
 @public
 def set_language():
     language = request.form.get("language", "")

@@ -1,5 +1,5 @@
-// The checklist's service worker (served from /pickup/ so that it controls the checklist
-// pages: /pickup/days/<id>/checklist and /pickup/stops/<id>/checklist). A checklist page and
+// The checklist's service worker (served from /distributions/ so that it controls the checklist
+// pages: /distributions/<id>/liste and /distributions/arrets/<id>/liste). A checklist page and
 // its JSON list (and a stop's walk-in sales, and the person's list of lists): network first,
 // the last copy when offline; a list this phone never opened, reached offline, gets the
 // "offline" page that says so. Static files: the cached copy first, refreshed in the
@@ -8,8 +8,9 @@
 "use strict";
 
 // v3: the offline page, walk-in sales and the list of lists are kept too.
-var CACHE = "checklist-v3";
-var OFFLINE_URL = new URL("offline", self.registration.scope).pathname;
+// v4: the pages moved to /distributions/ (French addresses); older copies are dropped.
+var CACHE = "checklist-v4";
+var OFFLINE_URL = new URL("hors-ligne", self.registration.scope).pathname;
 
 self.addEventListener("install", function (event) {
   self.skipWaiting();
@@ -35,9 +36,10 @@ self.addEventListener("activate", function (event) {
 
 function isChecklist(url) {
   return (
-    /^\/(api\/)?pickup\/(days|stops)\/\d+\/checklist$/.test(url.pathname) ||
+    /^\/distributions\/(arrets\/)?\d+\/liste$/.test(url.pathname) ||
+    /^\/api\/pickup\/(days|stops)\/\d+\/checklist$/.test(url.pathname) ||
     /^\/api\/pickup\/stops\/\d+\/sales$/.test(url.pathname) ||
-    /^\/pickup\/days$/.test(url.pathname)
+    /^\/distributions\/$/.test(url.pathname)
   );
 }
 

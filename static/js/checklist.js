@@ -382,7 +382,7 @@
     if (!("serviceWorker" in navigator) || !window.caches) return;
     navigator.serviceWorker.register(data.swUrl).catch(function () {});
     var urls = [location.pathname, data.listUrl, data.offlineUrl].concat(data.assets.split(" "));
-    caches.open("checklist-v3").then(function (cache) {
+    caches.open("checklist-v4").then(function (cache) {
       return cache.addAll(urls);
     }).then(function () {
       return navigator.serviceWorker.ready;

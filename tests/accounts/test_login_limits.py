@@ -18,7 +18,7 @@ WRONG = "Pas-le-bon-mot-de-passe"
 
 def attempt(client, email, password=WRONG, address="192.0.2.1", **headers):
     return client.post(
-        "/account/login",
+        "/compte/connexion",
         data={"email": email, "password": password},
         environ_base={"REMOTE_ADDR": address},
         headers=headers,

@@ -25,7 +25,7 @@ def household():
 
 
 def ask(client, email):
-    return client.post("/account/login/link", data={"email": email}, follow_redirects=True)
+    return client.post("/compte/connexion/lien", data={"email": email}, follow_redirects=True)
 
 
 def sessions_of(user) -> int:
@@ -35,14 +35,14 @@ def sessions_of(user) -> int:
 
 
 def test_the_link_signs_in_once_with_a_real_session(client, household, outbox):
-    assert "Recevoir un lien de connexion" in page_text(client.get("/account/login"))
+    assert "Recevoir un lien de connexion" in page_text(client.get("/compte/connexion"))
     response = ask(client, " Morel@Example.org")
     assert SAME_ANSWER in page_text(response)
     (message,) = outbox
     assert message["To"] == "morel@example.org"
     assert message["Subject"] == "Votre lien de connexion"
     path = link_in(message_text(message))
-    assert path.startswith("/account/login/link/")
+    assert path.startswith("/compte/connexion/lien/")
 
     # Opening the link (as a mail scanner would) spends nothing: it asks to confirm.
     page = client.get(path)
@@ -51,14 +51,14 @@ def test_the_link_signs_in_once_with_a_real_session(client, household, outbox):
     assert sessions_of(household) == 0
 
     signed_in = client.post(path)
-    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/dashboard"
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/tableau-de-bord"
     assert sessions_of(household) == 1
-    assert client.get("/account/profile").status_code == 200
+    assert client.get("/compte/profil").status_code == 200
     db.session.refresh(household)
     assert household.last_login_at is not None
 
     # Used once: dead now, on this device or any other.
-    client.post("/account/logout")
+    client.post("/compte/deconnexion")
     again = client.post(path, follow_redirects=True)
     assert again.status_code == 400 and LINK_DEAD in page_text(again)
     assert client.get(path).status_code == 400
@@ -101,8 +101,8 @@ def test_the_link_expires_after_fifteen_minutes(client, household, outbox):
 
 @pytest.mark.parametrize("token", ["x", "a" * 300, "%00"])
 def test_a_forged_token_opens_nothing(client, household, token):
-    assert client.get(f"/account/login/link/{token}").status_code == 400
-    assert client.post(f"/account/login/link/{token}").status_code == 400
+    assert client.get(f"/compte/connexion/lien/{token}").status_code == 400
+    assert client.post(f"/compte/connexion/lien/{token}").status_code == 400
     assert sessions_of(household) == 0
 
 
@@ -116,13 +116,13 @@ def test_asking_for_links_is_rate_limited(other_app, outbox):
     ).test_client()
     for number in range(2):
         response = client.post(
-            "/account/login/link",
+            "/compte/connexion/lien",
             data={"email": "cible@example.org"},
             environ_base={"REMOTE_ADDR": f"198.51.100.{number}"},
         )
         assert response.status_code == 302
     refused = client.post(
-        "/account/login/link",
+        "/compte/connexion/lien",
         data={"email": "CIBLE@example.org"},
         environ_base={"REMOTE_ADDR": "203.0.113.9"},
     )

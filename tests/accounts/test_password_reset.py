@@ -20,7 +20,7 @@ def household():
 
 
 def ask_for_link(client, email):
-    return client.post("/account/password/forgot", data={"email": email}, follow_redirects=True)
+    return client.post("/compte/mot-de-passe/oublie", data={"email": email}, follow_redirects=True)
 
 
 def choose(client, path, password=GOOD_PASSWORD, confirm=None):
@@ -40,27 +40,27 @@ def test_full_reset_through_the_mail_server(client, household, outbox):
     assert message["Subject"] == "Choisir un nouveau mot de passe"
     body = message_text(message)
     assert "Bonjour Foyer Bernard," in body
-    assert "http://localhost/account/password/reset/" in body
+    assert "http://localhost/compte/mot-de-passe/nouveau/" in body
     path = link_in(body)
 
     page = client.get(path)
     assert page.status_code == 200
     assert page.headers["Referrer-Policy"] == "no-referrer"
     response = choose(client, path)
-    assert response.request.path == "/account/login"
+    assert response.request.path == "/compte/connexion"
     assert "Votre mot de passe est changé." in page_text(response)
 
     logged_in = client.post(
-        "/account/login", data={"email": "bernard@example.org", "password": GOOD_PASSWORD}
+        "/compte/connexion", data={"email": "bernard@example.org", "password": GOOD_PASSWORD}
     )
-    assert logged_in.headers["Location"] == "/dashboard"
+    assert logged_in.headers["Location"] == "/tableau-de-bord"
 
     # The link served once: it is dead now, and changes nothing.
-    client.post("/account/logout")
+    client.post("/compte/deconnexion")
     again = client.get(path)
     assert again.status_code == 400
     assert LINK_DEAD in page_text(again)
-    assert 'href="/account/password/forgot"' in again.text
+    assert 'href="/compte/mot-de-passe/oublie"' in again.text
     choose(client, path, "Un-autre-mot-de-passe-99")
     db.session.refresh(household)
     assert password_matches(household.password_hash, GOOD_PASSWORD)
@@ -117,7 +117,7 @@ def test_expired_link_is_refused(other_app, household, outbox):
 
 
 def test_forged_link_is_refused(client, household):
-    response = client.get("/account/password/reset/not-a-real-token")
+    response = client.get("/compte/mot-de-passe/nouveau/not-a-real-token")
     assert response.status_code == 400
     assert "Demander un nouveau lien" in page_text(response)
 

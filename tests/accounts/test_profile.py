@@ -17,7 +17,7 @@ def household(login):
 def save_profile(client, **changes):
     data = {"name": "Foyer Petit", "phone": "", "language": "fr", "save_profile": "1"}
     data.update(changes)
-    return client.post("/account/profile", data=data, follow_redirects=True)
+    return client.post("/compte/profil", data=data, follow_redirects=True)
 
 
 def change_password(client, current=DEFAULT_PASSWORD, new=GOOD_PASSWORD, confirm=None):
@@ -27,11 +27,11 @@ def change_password(client, current=DEFAULT_PASSWORD, new=GOOD_PASSWORD, confirm
         "password_confirm": confirm or new,
         "change_password": "1",
     }
-    return client.post("/account/profile", data=data, follow_redirects=True)
+    return client.post("/compte/profil", data=data, follow_redirects=True)
 
 
 def test_profile_shows_the_email_read_only(client, household):
-    response = client.get("/account/profile")
+    response = client.get("/compte/profil")
     text = page_text(response)
     assert response.status_code == 200
     assert "petit@example.org" in text
@@ -40,9 +40,9 @@ def test_profile_shows_the_email_read_only(client, household):
 
 
 def test_profile_requires_login(client):
-    response = client.get("/account/profile")
+    response = client.get("/compte/profil")
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/account/login")
+    assert response.headers["Location"].startswith("/compte/connexion")
 
 
 def test_profile_update(client, household):
@@ -55,9 +55,9 @@ def test_profile_update(client, household):
 
 
 def test_switching_to_english_takes_effect_at_once(client, household):
-    assert 'lang="fr"' in client.get("/account/profile").text
+    assert 'lang="fr"' in client.get("/compte/profil").text
     response = save_profile(client, language="en")
-    assert response.request.path == "/account/profile"
+    assert response.request.path == "/compte/profil"
     assert '<html lang="en">' in response.text
     db.session.refresh(household)
     assert household.language == "en"

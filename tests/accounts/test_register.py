@@ -15,11 +15,11 @@ def register(client, **changes):
         "password_confirm": GOOD_PASSWORD,
     }
     data.update(changes)
-    return client.post("/account/register", data=data, follow_redirects=True)
+    return client.post("/compte/inscription", data=data, follow_redirects=True)
 
 
 def test_register_page_offers_the_form(client):
-    response = client.get("/account/register")
+    response = client.get("/compte/inscription")
     assert response.status_code == 200
     assert "Créer mon compte" in page_text(response)
     assert 'autocomplete="new-password"' in page_text(response)
@@ -29,14 +29,14 @@ def test_register_creates_the_account_logs_in_and_opens_the_dashboard(client, us
     response = register(client, email="  Camille.Martin@Example.ORG ")
 
     assert response.status_code == 200
-    assert response.request.path == "/dashboard"
+    assert response.request.path == "/tableau-de-bord"
     assert "Bienvenue Foyer Martin, votre compte est créé !" in page_text(response)
     user = db.session.scalar(select(User))
     assert user_count() == 1
     assert user.email == "camille.martin@example.org"
     assert user.name == "Foyer Martin"
     assert user.language == "fr"
-    assert client.get("/dashboard").status_code == 200
+    assert client.get("/tableau-de-bord").status_code == 200
     assert "Se déconnecter" in client.get("/").text
 
 
@@ -54,7 +54,7 @@ def test_duplicate_email_in_another_case_is_refused(client, user_count):
     response = register(client, email="CAMILLE.Martin@example.org")
 
     assert "Un compte existe déjà avec cette adresse e-mail." in page_text(response)
-    assert response.request.path == "/account/register"
+    assert response.request.path == "/compte/inscription"
     assert user_count() == 1
 
 
@@ -113,9 +113,9 @@ def test_logged_in_person_is_sent_to_the_dashboard(client, login):
     user = factories.UserFactory()
     db.session.commit()
     login(user)
-    response = client.get("/account/register")
+    response = client.get("/compte/inscription")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/dashboard")
+    assert response.headers["Location"].endswith("/tableau-de-bord")
 
 
 def test_service_refuses_duplicates_whatever_the_form_says(app):

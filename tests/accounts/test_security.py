@@ -15,13 +15,13 @@ def test_login_is_rate_limited(other_app, user_count):
     attempt = {"email": "quelquun@example.org", "password": "Pas-le-bon-mot-de-passe"}
 
     for _ in range(3):
-        assert client.post("/account/login", data=attempt).status_code == 200
-    response = client.post("/account/login", data=attempt)
+        assert client.post("/compte/connexion", data=attempt).status_code == 200
+    response = client.post("/compte/connexion", data=attempt)
 
     assert response.status_code == 429
     assert "Trop de tentatives" in page_text(response)
     assert 'lang="fr"' in response.text
-    assert client.get("/account/login").status_code == 200  # only attempts are counted
+    assert client.get("/compte/connexion").status_code == 200  # only attempts are counted
 
 
 def test_password_reset_is_rate_limited(other_app, outbox):
@@ -31,8 +31,8 @@ def test_password_reset_is_rate_limited(other_app, outbox):
     db.session.commit()
 
     for _ in range(2):
-        client.post("/account/password/forgot", data={"email": "cible@example.org"})
-    response = client.post("/account/password/forgot", data={"email": "cible@example.org"})
+        client.post("/compte/mot-de-passe/oublie", data={"email": "cible@example.org"})
+    response = client.post("/compte/mot-de-passe/oublie", data={"email": "cible@example.org"})
 
     assert response.status_code == 429
     assert "Patientez quelques minutes" in page_text(response)
@@ -42,13 +42,13 @@ def test_password_reset_is_rate_limited(other_app, outbox):
 def test_main_app_has_no_limits_after_a_limited_app(client):
     """The limiter is shared: the fixture must hand it back switched off."""
     for _ in range(12):
-        assert client.post("/account/login", data={"email": "x@example.org"}).status_code == 200
+        assert client.post("/compte/connexion", data={"email": "x@example.org"}).status_code == 200
 
 
 def test_post_without_csrf_token_is_refused(other_app, user_count):
     protected = other_app(WTF_CSRF_ENABLED=True).test_client()
     response = protected.post(
-        "/account/register",
+        "/compte/inscription",
         data={
             "name": "Foyer Martin",
             "email": "martin@example.org",
@@ -63,12 +63,12 @@ def test_post_without_csrf_token_is_refused(other_app, user_count):
 
 def test_forms_carry_a_csrf_token(other_app):
     protected = other_app(WTF_CSRF_ENABLED=True).test_client()
-    for path in ("/account/register", "/account/login", "/account/password/forgot"):
+    for path in ("/compte/inscription", "/compte/connexion", "/compte/mot-de-passe/oublie"):
         assert 'name="csrf_token" value="' in protected.get(path).text
 
 
 def test_security_headers(client):
-    response = client.get("/account/login")
+    response = client.get("/compte/connexion")
     policy = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "unsafe-inline" not in policy
@@ -78,7 +78,7 @@ def test_security_headers(client):
 
 
 def test_pages_have_no_inline_script_or_style(client):
-    for path in ("/account/register", "/account/login", "/account/password/forgot"):
+    for path in ("/compte/inscription", "/compte/connexion", "/compte/mot-de-passe/oublie"):
         text = client.get(path).text
         assert "<script>" not in text
         assert "style=" not in text
@@ -86,7 +86,7 @@ def test_pages_have_no_inline_script_or_style(client):
 
 def test_password_is_stored_hashed_with_scrypt(client):
     client.post(
-        "/account/register",
+        "/compte/inscription",
         data={
             "name": "Foyer Martin",
             "email": "martin@example.org",

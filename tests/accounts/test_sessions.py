@@ -26,7 +26,7 @@ def household():
 def logged_in(app, household, **extra):
     client = app.test_client()
     response = client.post(
-        "/account/login",
+        "/compte/connexion",
         data={"email": household.email, "password": DEFAULT_PASSWORD, **extra},
         headers={"User-Agent": "Firefox de la cuisine"},
     )
@@ -45,7 +45,7 @@ def copy_of(app, client, *names):
 
 
 def opens_dashboard(client) -> bool:
-    return client.get("/dashboard").status_code == 200
+    return client.get("/tableau-de-bord").status_code == 200
 
 
 def open_sessions() -> int:
@@ -57,7 +57,7 @@ def test_a_copied_cookie_dies_at_logout(app, household):
     thief = copy_of(app, client)
     assert opens_dashboard(thief)
 
-    client.post("/account/logout")
+    client.post("/compte/deconnexion")
 
     assert not opens_dashboard(thief)
     assert not opens_dashboard(client)
@@ -70,7 +70,7 @@ def test_changing_the_password_ends_every_other_session(app, household):
     stolen = copy_of(app, phone)
 
     response = laptop.post(
-        "/account/profile",
+        "/compte/profil",
         data={
             "current_password": DEFAULT_PASSWORD,
             "password": GOOD_PASSWORD,
@@ -91,7 +91,7 @@ def test_resetting_the_password_ends_every_session(app, client, household):
     token = reset_token_for(household)
 
     client.post(
-        f"/account/password/reset/{token}",
+        f"/compte/mot-de-passe/nouveau/{token}",
         data={"password": GOOD_PASSWORD, "password_confirm": GOOD_PASSWORD},
     )
 
@@ -107,7 +107,7 @@ def test_remember_me_lasts_a_month_and_dies_with_its_session(app, household):
     alone = copy_of(app, phone, "remember_token")  # the browser restarted: no session cookie
     assert opens_dashboard(alone)
 
-    phone.post("/account/logout")
+    phone.post("/compte/deconnexion")
 
     assert not opens_dashboard(alone)
 
@@ -125,7 +125,7 @@ def test_a_person_sees_and_ends_their_sessions(app, household):
     db.session.commit()
     logged_in(app, other)
 
-    page = page_text(laptop.get("/account/sessions"))
+    page = page_text(laptop.get("/compte/sessions"))
     assert "Mes sessions" in page and "Firefox de la cuisine" in page
     assert "(cet appareil)" in page
     mine = db.session.scalars(
@@ -133,14 +133,14 @@ def test_a_person_sees_and_ends_their_sessions(app, household):
     ).all()
     theirs = db.session.scalar(select(UserSession.id).where(UserSession.user_id == other.id))
 
-    laptop.post(f"/account/sessions/{theirs}/end")  # not theirs to end
+    laptop.post(f"/compte/sessions/{theirs}/fermer")  # not theirs to end
     assert open_sessions() == 3
     phone_session = max(mine)
-    laptop.post(f"/account/sessions/{phone_session}/end")
+    laptop.post(f"/compte/sessions/{phone_session}/fermer")
     assert not opens_dashboard(phone) and opens_dashboard(laptop)
 
     phone = logged_in(app, household)
-    laptop.post("/account/sessions/end-others")
+    laptop.post("/compte/sessions/fermer-les-autres")
     assert not opens_dashboard(phone) and opens_dashboard(laptop)
     assert open_sessions() == 2  # the laptop's, and the other person's
 
@@ -148,5 +148,5 @@ def test_a_person_sees_and_ends_their_sessions(app, household):
 def test_the_sessions_page_speaks_english(app, household):
     household.language = "en"
     db.session.commit()
-    page = page_text(logged_in(app, household).get("/account/sessions"))
+    page = page_text(logged_in(app, household).get("/compte/sessions"))
     assert "My sessions" in page and "(this device)" in page

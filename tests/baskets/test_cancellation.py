@@ -162,10 +162,10 @@ def test_a_season_commitment_cannot_be_cancelled_by_the_household(scenario, clie
     db.session.rollback()
 
     login(scenario.member)
-    page = page_text(client.get(f"/subscriptions/{subscription.id}"))
+    page = page_text(client.get(f"/contrats/{subscription.id}"))
     assert "Ce contrat vous engage pour toute la saison" in page
     assert "Résilier mon contrat" not in page
-    response = client.post(f"/subscriptions/{subscription.id}/cancel")
+    response = client.post(f"/contrats/{subscription.id}/annuler")
     assert response.status_code == 302
     assert db.session.get(Subscription, subscription.id).status == "active"
     assert db.session.scalar(select(func.count(LedgerEntry.id))) == 1  # the commitment only
@@ -174,14 +174,14 @@ def test_a_season_commitment_cannot_be_cancelled_by_the_household(scenario, clie
 def test_the_household_cancels_from_its_page(scenario, client, login):
     subscription = monthly_subscription(scenario)
     login(scenario.member)
-    page = page_text(client.get(f"/subscriptions/{subscription.id}"))
+    page = page_text(client.get(f"/contrats/{subscription.id}"))
     assert "Résilier mon contrat" in page
 
-    page = page_text(client.get(f"/subscriptions/{subscription.id}/cancel"))
+    page = page_text(client.get(f"/contrats/{subscription.id}/annuler"))
     assert "Montant crédité" in page and "Confirmer la résiliation" in page
     assert db.session.get(Subscription, subscription.id).status == "active"  # GET changes nothing
 
-    response = client.post(f"/subscriptions/{subscription.id}/cancel", follow_redirects=True)
+    response = client.post(f"/contrats/{subscription.id}/annuler", follow_redirects=True)
     assert "Le contrat est résilié." in page_text(response)
     assert "Cette inscription est annulée." in page_text(response)
     db.session.expire_all()
@@ -204,8 +204,8 @@ def test_cancelling_twice_books_a_single_credit(scenario):
 def test_another_household_cannot_cancel(scenario, client, login):
     subscription = monthly_subscription(scenario)
     login(member_of(scenario, "Foyer Voisin"))
-    assert client.get(f"/subscriptions/{subscription.id}/cancel").status_code == 404
-    assert client.post(f"/subscriptions/{subscription.id}/cancel").status_code == 404
+    assert client.get(f"/contrats/{subscription.id}/annuler").status_code == 404
+    assert client.post(f"/contrats/{subscription.id}/annuler").status_code == 404
     assert db.session.get(Subscription, subscription.id).status == "active"
 
 
@@ -220,7 +220,7 @@ def test_a_coordinator_cancels_whatever_the_policy_and_the_place_goes_to_the_wai
     waiting_list.join(scenario.offer, waiting, scenario.small, utcnow())
     db.session.commit()
     user_with_role("coordinator", scenario.offer.group)
-    url = f"/groups/{scenario.offer.group.slug}/manage/subscriptions/{holder.id}/cancel"
+    url = f"/groupes/{scenario.offer.group.slug}/gestion/contrats/{holder.id}/annuler"
 
     assert "Confirmer la résiliation" in page_text(client.get(url))
     response = client.post(url)
@@ -234,7 +234,7 @@ def test_a_coordinator_cancels_whatever_the_policy_and_the_place_goes_to_the_wai
 def test_a_member_cannot_use_the_coordinator_route(scenario, client, login, user_with_role):
     subscription = monthly_subscription(scenario)
     user_with_role("member", scenario.offer.group)
-    url = f"/groups/{scenario.offer.group.slug}/manage/subscriptions/{subscription.id}/cancel"
+    url = f"/groupes/{scenario.offer.group.slug}/gestion/contrats/{subscription.id}/annuler"
     assert client.post(url).status_code == 403
     assert db.session.get(Subscription, subscription.id).status == "active"
 
@@ -245,7 +245,7 @@ def test_a_coordinator_of_another_group_cannot_reach_the_subscription(
     subscription = monthly_subscription(scenario)
     other = factories.GroupFactory()
     user_with_role("coordinator", other)
-    url = f"/groups/{other.slug}/manage/subscriptions/{subscription.id}/cancel"
+    url = f"/groupes/{other.slug}/gestion/contrats/{subscription.id}/annuler"
     assert client.post(url).status_code == 404
     assert db.session.get(Subscription, subscription.id).status == "active"
 
@@ -350,6 +350,6 @@ def test_leaving_a_fully_paid_contract_leaves_a_credit_shown_on_the_statement(
     )
     assert balance_cents(subscription.user_id, subscription.group_id) == plan.credit_cents
     login(scenario.member)
-    statement = page_text(client.get(f"/groups/{scenario.offer.group.slug}/my-statement"))
+    statement = page_text(client.get(f"/groupes/{scenario.offer.group.slug}/mon-releve"))
     assert "Avoir en votre faveur" in statement
     assert "la coordination du groupe vous le rembourse" in statement

@@ -17,7 +17,7 @@ from marketplace.timezones import paris_today
 from tests import factories
 from tests.helpers import count_queries
 
-PAGE = "/my/baskets"
+PAGE = "/mes-paniers"
 
 
 def in_weeks(weeks: int) -> date:
@@ -78,9 +78,9 @@ def reload(delivery: Delivery) -> Delivery:
 
 def test_visitors_are_sent_to_log_in(client):
     response = client.get(PAGE)
-    assert response.status_code == 302 and "/account/login" in response.location
-    response = client.post(f"{PAGE}/1/absent")
-    assert response.status_code == 302 and "/account/login" in response.location
+    assert response.status_code == 302 and "/compte/connexion" in response.location
+    response = client.post(f"{PAGE}/1/absence")
+    assert response.status_code == 302 and "/compte/connexion" in response.location
 
 
 def test_the_page_lists_coming_baskets_by_day_with_what_can_still_be_done(client, subscription):
@@ -102,11 +102,11 @@ def test_the_page_lists_coming_baskets_by_day_with_what_can_still_be_done(client
         assert format_date(delivery.distribution_day.day, "full") in text
         assert f'id="panier-{delivery.id}"' in text
     assert "Donné à Awa Diallo" in text and "Absent·e" in text
-    assert f"/my/baskets/{planned.id}/absent" in text
-    assert f"/my/baskets/{planned.id}/give" in text
-    assert f"/my/baskets/{absent.id}/absent/cancel" in text
-    assert f"/my/baskets/{given.id}/give/cancel" in text
-    assert f"/my/baskets/{closed.id}/" not in text
+    assert f"/mes-paniers/{planned.id}/absence" in text
+    assert f"/mes-paniers/{planned.id}/donner" in text
+    assert f"/mes-paniers/{absent.id}/absence/annuler" in text
+    assert f"/mes-paniers/{given.id}/donner/annuler" in text
+    assert f"/mes-paniers/{closed.id}/" not in text
     assert "ce panier n'est plus modifiable" in text
     # The order of days is the calendar's.
     assert text.index(f'id="panier-{closed.id}"') < text.index(f'id="panier-{planned.id}"')
@@ -120,8 +120,8 @@ def test_the_absence_button_disappears_at_the_contract_maximum(client, household
 
     text = shown(client.get(PAGE))
 
-    assert f"/my/baskets/{planned.id}/absent" not in text
-    assert f"/my/baskets/{planned.id}/give" in text
+    assert f"/mes-paniers/{planned.id}/absence" not in text
+    assert f"/mes-paniers/{planned.id}/donner" in text
     assert "le nombre maximum d'absences" in text
 
 
@@ -138,7 +138,7 @@ def test_past_baskets_of_the_last_eight_weeks_show_what_became_of_them(client, s
     assert "Récupéré" in text and "Donné à l'épicerie solidaire" in text
     assert f'id="panier-{donated.id}"' in text
     assert f'id="panier-{too_old.id}"' not in text
-    assert "/absent" not in text  # nothing to change in the past
+    assert "/absence" not in text  # nothing to change in the past
 
 
 def test_other_households_baskets_and_cancelled_subscriptions_are_not_listed(client, subscription):
@@ -163,7 +163,7 @@ def test_an_empty_page_says_so(client, household):
 
 def test_the_dashboard_links_members_to_their_baskets(client, user_with_role):
     user_with_role("member", factories.GroupFactory())
-    assert 'href="/my/baskets"' in shown(client.get("/dashboard"))
+    assert 'href="/mes-paniers"' in shown(client.get("/tableau-de-bord"))
 
 
 def test_the_page_runs_the_same_number_of_queries_whatever_the_number_of_baskets(client, household):
@@ -208,7 +208,7 @@ def test_declaring_an_absence_credits_the_basket_and_cancelling_gives_it_back(cl
     delivery = make_delivery(subscription)
     db.session.commit()
 
-    response = client.post(f"{PAGE}/{delivery.id}/absent", follow_redirects=True)
+    response = client.post(f"{PAGE}/{delivery.id}/absence", follow_redirects=True)
 
     assert response.status_code == 200
     assert "Absence enregistrée pour le" in shown(response)
@@ -216,7 +216,7 @@ def test_declaring_an_absence_credits_the_basket_and_cancelling_gives_it_back(cl
     assert reload(delivery).state == "absent"
     assert balance_cents(subscription.user_id, subscription.group_id) == 1550
 
-    response = client.post(f"{PAGE}/{delivery.id}/absent/cancel", follow_redirects=True)
+    response = client.post(f"{PAGE}/{delivery.id}/absence/annuler", follow_redirects=True)
 
     assert "Absence annulée" in shown(response)
     assert reload(delivery).state == "planned"
@@ -226,9 +226,9 @@ def test_declaring_an_absence_credits_the_basket_and_cancelling_gives_it_back(cl
 def test_a_replayed_absence_gets_a_clear_message_and_one_credit_only(client, subscription):
     delivery = make_delivery(subscription)
     db.session.commit()
-    client.post(f"{PAGE}/{delivery.id}/absent")
+    client.post(f"{PAGE}/{delivery.id}/absence")
 
-    response = client.post(f"{PAGE}/{delivery.id}/absent", follow_redirects=True)
+    response = client.post(f"{PAGE}/{delivery.id}/absence", follow_redirects=True)
 
     assert "Ce panier est déjà déclaré absent." in shown(response)
     assert credits_of(subscription) == 1
@@ -241,7 +241,7 @@ def test_a_postponed_absence_says_where_the_basket_goes(client, household):
     later = make_delivery(subscription, weeks=2)
     db.session.commit()
 
-    response = client.post(f"{PAGE}/{delivery.id}/absent", follow_redirects=True)
+    response = client.post(f"{PAGE}/{delivery.id}/absence", follow_redirects=True)
 
     day = format_date(later.distribution_day.day, "full")
     assert f"votre panier est reporté au {day}" in shown(response)
@@ -252,7 +252,7 @@ def test_a_postponed_absence_says_where_the_basket_goes(client, household):
 def test_a_donated_absence_says_the_grocery_gets_the_basket(client, household):
     delivery = make_delivery(make_subscription(household, policy="donate"))
     db.session.commit()
-    response = client.post(f"{PAGE}/{delivery.id}/absent", follow_redirects=True)
+    response = client.post(f"{PAGE}/{delivery.id}/absence", follow_redirects=True)
     assert "votre panier sera donné à l'épicerie solidaire" in shown(response)
 
 
@@ -260,7 +260,7 @@ def test_an_absence_after_the_deadline_is_refused(client, subscription):
     delivery = make_delivery(subscription, weeks=0)
     db.session.commit()
 
-    response = client.post(f"{PAGE}/{delivery.id}/absent", follow_redirects=True)
+    response = client.post(f"{PAGE}/{delivery.id}/absence", follow_redirects=True)
 
     assert "Trop tard : les absences se déclarent avant la clôture des commandes" in shown(response)
     assert reload(delivery).state == "planned" and credits_of(subscription) == 0
@@ -272,8 +272,8 @@ def test_an_absence_on_a_cancelled_day_is_refused(client, subscription):
     db.session.commit()
 
     page = shown(client.get(PAGE))
-    assert "Distribution annulée" in page and f"{delivery.id}/absent" not in page
-    response = client.post(f"{PAGE}/{delivery.id}/absent", follow_redirects=True)
+    assert "Distribution annulée" in page and f"{delivery.id}/absence" not in page
+    response = client.post(f"{PAGE}/{delivery.id}/absence", follow_redirects=True)
     assert "est annulée" in shown(response)
     assert reload(delivery).state == "planned"
 
@@ -283,7 +283,7 @@ def test_an_absence_over_the_limit_is_refused(client, household):
     make_delivery(subscription, weeks=1, state="absent")
     delivery = make_delivery(subscription, weeks=2)
     db.session.commit()
-    response = client.post(f"{PAGE}/{delivery.id}/absent", follow_redirects=True)
+    response = client.post(f"{PAGE}/{delivery.id}/absence", follow_redirects=True)
     assert "Vous avez déjà déclaré 1 absence, le maximum prévu par ce contrat." in shown(response)
     assert reload(delivery).state == "planned"
 
@@ -297,7 +297,7 @@ def test_giving_a_basket_and_cancelling_the_gift(client, subscription):
     prefix = f"gift-{delivery.id}-"
 
     response = client.post(
-        f"{PAGE}/{delivery.id}/give",
+        f"{PAGE}/{delivery.id}/donner",
         data={f"{prefix}name": "Awa Diallo", f"{prefix}email": "awa@example.org"},
         follow_redirects=True,
     )
@@ -310,7 +310,7 @@ def test_giving_a_basket_and_cancelling_the_gift(client, subscription):
         "awa@example.org",
     )
 
-    response = client.post(f"{PAGE}/{delivery.id}/give/cancel", follow_redirects=True)
+    response = client.post(f"{PAGE}/{delivery.id}/donner/annuler", follow_redirects=True)
     assert "Don annulé" in shown(response)
     assert reload(delivery).state == "planned" and reload(delivery).given_to_name is None
 
@@ -331,7 +331,7 @@ def test_a_gift_without_a_name_or_with_a_bad_email_shows_the_error(
     prefix = f"gift-{delivery.id}-"
 
     response = client.post(
-        f"{PAGE}/{delivery.id}/give", data={f"{prefix}name": name, f"{prefix}email": email}
+        f"{PAGE}/{delivery.id}/donner", data={f"{prefix}name": name, f"{prefix}email": email}
     )
 
     assert response.status_code == 200
@@ -346,13 +346,13 @@ def test_a_replayed_or_late_gift_gets_its_reason(client, subscription):
     db.session.commit()
 
     response = client.post(
-        f"{PAGE}/{given.id}/give", data={f"gift-{given.id}-name": ""}, follow_redirects=True
+        f"{PAGE}/{given.id}/donner", data={f"gift-{given.id}-name": ""}, follow_redirects=True
     )
     assert "Ce panier est déjà donné à Awa Diallo." in shown(response)
     assert reload(given).given_to_name == "Awa Diallo"
 
     response = client.post(
-        f"{PAGE}/{late.id}/give", data={f"gift-{late.id}-name": "Marc"}, follow_redirects=True
+        f"{PAGE}/{late.id}/donner", data={f"gift-{late.id}-name": "Marc"}, follow_redirects=True
     )
     assert "Trop tard : un panier se donne avant la clôture des commandes" in shown(response)
     assert reload(late).state == "planned"
@@ -361,10 +361,10 @@ def test_a_replayed_or_late_gift_gets_its_reason(client, subscription):
 # --- Someone else's basket ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("action", ["absent", "absent/cancel", "give", "give/cancel"])
+@pytest.mark.parametrize("action", ["absence", "absence/annuler", "donner", "donner/annuler"])
 def test_someone_elses_basket_is_not_found_and_stays_unchanged(client, household, action):
     other = make_subscription(factories.UserFactory())
-    state = {"absent/cancel": "absent", "give/cancel": "given"}.get(action, "planned")
+    state = {"absence/annuler": "absent", "donner/annuler": "given"}.get(action, "planned")
     delivery = make_delivery(other, state=state, given_to_name="Awa" if state == "given" else None)
     db.session.commit()
 
@@ -378,14 +378,14 @@ def test_someone_elses_basket_is_not_found_and_stays_unchanged(client, household
 
 
 def test_an_unknown_basket_is_not_found(client, household):
-    assert client.post(f"{PAGE}/999999/absent").status_code == 404
+    assert client.post(f"{PAGE}/999999/absence").status_code == 404
 
 
 def test_a_coordinator_cannot_change_a_members_basket(client, user_with_role):
     subscription = make_subscription(factories.UserFactory())
     delivery = make_delivery(subscription)
     user_with_role("coordinator", subscription.offer.group)
-    assert client.post(f"{PAGE}/{delivery.id}/absent").status_code == 404
+    assert client.post(f"{PAGE}/{delivery.id}/absence").status_code == 404
     assert reload(delivery).state == "planned"
 
 
@@ -397,5 +397,5 @@ def test_actions_need_the_csrf_token(make_app, subscription, login):
         with browser.session_transaction() as session:
             session["_user_id"] = str(subscription.user_id)
             session["_fresh"] = True
-        assert browser.post(f"{PAGE}/{delivery.id}/absent").status_code == 400
+        assert browser.post(f"{PAGE}/{delivery.id}/absence").status_code == 400
     assert reload(delivery).state == "planned"

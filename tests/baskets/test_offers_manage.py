@@ -62,15 +62,15 @@ def offer_count() -> int:
 
 
 def test_a_coordinator_creates_a_draft_offer_with_the_usual_tiers(client, group, farm, coordinator):
-    page = page_text(client.get("/groups/tilleuls/manage/offers/new"))
+    page = page_text(client.get("/groupes/tilleuls/gestion/offres/nouveau"))
     assert "Ferme des Combes" in page
     assert "Une semaine sur deux" in page and "Prélèvement SEPA" in page
 
-    response = client.post("/groups/tilleuls/manage/offers/new", data=offer_form(farm))
+    response = client.post("/groupes/tilleuls/gestion/offres/nouveau", data=offer_form(farm))
 
     offer = db.session.scalar(select(BasketOffer))
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/groups/tilleuls/manage/offers/{offer.id}"
+    assert response.headers["Location"] == f"/groupes/tilleuls/gestion/offres/{offer.id}"
     assert (offer.name, offer.status, offer.producer_id) == ("Légumes été 2026", "draft", farm.id)
     assert (offer.season_starts_on, offer.season_ends_on) == (date(2026, 5, 5), date(2026, 10, 27))
     # Paris local time, stored in UTC (summer time: UTC+2; winter: UTC+1).
@@ -92,9 +92,9 @@ def test_a_coordinator_creates_a_draft_offer_with_the_usual_tiers(client, group,
 def test_the_edit_page_shows_the_saved_conditions_and_saves_changes(
     client, group, farm, coordinator
 ):
-    client.post("/groups/tilleuls/manage/offers/new", data=offer_form(farm))
+    client.post("/groupes/tilleuls/gestion/offres/nouveau", data=offer_form(farm))
     offer = db.session.scalar(select(BasketOffer))
-    url = f"/groups/tilleuls/manage/offers/{offer.id}"
+    url = f"/groupes/tilleuls/gestion/offres/{offer.id}"
 
     page = page_text(client.get(url))
     assert 'value="Légumes été 2026"' in page
@@ -146,7 +146,9 @@ BAD_OFFERS = [
 def test_bad_conditions_are_refused_with_a_clear_message(
     client, group, farm, coordinator, changes, message
 ):
-    response = client.post("/groups/tilleuls/manage/offers/new", data=offer_form(farm, **changes))
+    response = client.post(
+        "/groupes/tilleuls/gestion/offres/nouveau", data=offer_form(farm, **changes)
+    )
 
     assert response.status_code == 200
     assert message in page_text(response)
@@ -158,7 +160,8 @@ def test_a_producer_who_does_not_supply_the_group_is_refused(client, group, farm
     db.session.commit()
 
     response = client.post(
-        "/groups/tilleuls/manage/offers/new", data=offer_form(farm, producer_id=str(stranger.id))
+        "/groupes/tilleuls/gestion/offres/nouveau",
+        data=offer_form(farm, producer_id=str(stranger.id)),
     )
 
     assert response.status_code == 200
@@ -170,7 +173,7 @@ def test_a_producer_who_does_not_supply_the_group_is_refused(client, group, farm
 @pytest.mark.parametrize("producer_id", ["", "abc", "999999"])
 def test_a_missing_or_unknown_producer_is_refused(client, group, farm, coordinator, producer_id):
     response = client.post(
-        "/groups/tilleuls/manage/offers/new", data=offer_form(farm, producer_id=producer_id)
+        "/groupes/tilleuls/gestion/offres/nouveau", data=offer_form(farm, producer_id=producer_id)
     )
     assert "Choisissez un·e producteur·rice qui livre le groupe." in page_text(response)
     assert offer_count() == 0
@@ -181,7 +184,7 @@ def test_bad_edits_leave_the_offer_unchanged(client, group, supply, farm, coordi
     db.session.commit()
 
     response = client.post(
-        f"/groups/tilleuls/manage/offers/{offer.id}",
+        f"/groupes/tilleuls/gestion/offres/{offer.id}",
         data=offer_form(farm, name="Après", season_ends_on="2026-01-01"),
     )
 
@@ -203,7 +206,7 @@ def test_once_households_subscribed_the_season_and_rhythm_stay(
         frequency="fortnightly",
     )
 
-    response = client.post(f"/groups/tilleuls/manage/offers/{offer.id}", data=form)
+    response = client.post(f"/groupes/tilleuls/gestion/offres/{offer.id}", data=form)
 
     assert "Des foyers ont déjà souscrit" in page_text(response)
     db.session.expire_all()
@@ -211,18 +214,18 @@ def test_once_households_subscribed_the_season_and_rhythm_stay(
 
     form["frequency"] = "weekly"
     form["name"] = "Nouveau nom"
-    assert client.post(f"/groups/tilleuls/manage/offers/{offer.id}", data=form).status_code == 302
+    assert client.post(f"/groupes/tilleuls/gestion/offres/{offer.id}", data=form).status_code == 302
     db.session.expire_all()
     assert offer.name == "Nouveau nom"
 
 
 def test_the_form_explains_when_no_producer_supplies_the_group(client, group, coordinator):
-    page = page_text(client.get("/groups/tilleuls/manage/offers/new"))
+    page = page_text(client.get("/groupes/tilleuls/gestion/offres/nouveau"))
     assert "Aucun·e producteur·rice ne livre encore ce groupe" in page
-    assert 'href="/groups/tilleuls/manage/producers"' in page
+    assert 'href="/groupes/tilleuls/gestion/producteurs"' in page
 
 
 def test_an_offer_of_another_group_is_not_found(client, group, farm, coordinator):
     other = factories.BasketOfferFactory()
     db.session.commit()
-    assert client.get(f"/groups/tilleuls/manage/offers/{other.id}").status_code == 404
+    assert client.get(f"/groupes/tilleuls/gestion/offres/{other.id}").status_code == 404

@@ -47,7 +47,7 @@ def test_visitors_see_published_offers_with_sizes_prices_and_tiers(client, suppl
     complete_offer(name="Contrat d'un autre groupe")
     db.session.commit()
 
-    response = client.get("/groups/tilleuls/offers")
+    response = client.get("/groupes/tilleuls/offres")
 
     assert response.status_code == 200
     text = page_text(response)
@@ -61,24 +61,24 @@ def test_visitors_see_published_offers_with_sizes_prices_and_tiers(client, suppl
 
 def test_a_group_without_published_offers_says_so(client, supply):
     assert "Ce groupe ne propose aucun contrat pour l'instant." in page_text(
-        client.get("/groups/tilleuls/offers")
+        client.get("/groupes/tilleuls/offres")
     )
 
 
 def test_the_offer_page_invites_logged_in_people_to_subscribe_while_sign_up_is_open(
     client, offer, login
 ):
-    url = f"/groups/tilleuls/offers/{offer.id}"
+    url = f"/groupes/tilleuls/offres/{offer.id}"
     text = page_text(client.get(url))
     assert "Légumes d'été" in text and "Connectez-vous pour vous abonner." in text
-    assert "/subscribe" not in text
+    assert "/souscrire" not in text
     assert "2 absences au plus par saison" in text and "Crédité" in text
 
     login(factories.UserFactory())
     db.session.commit()
     as_new_request()
     text = page_text(client.get(url))
-    assert "/subscribe" in text
+    assert "/souscrire" in text
 
 
 def test_no_subscribe_link_outside_the_sign_up_window(client, offer, login):
@@ -87,10 +87,10 @@ def test_no_subscribe_link_outside_the_sign_up_window(client, offer, login):
     login(factories.UserFactory())
     db.session.commit()
 
-    text = page_text(client.get(f"/groups/tilleuls/offers/{offer.id}"))
+    text = page_text(client.get(f"/groupes/tilleuls/offres/{offer.id}"))
 
     assert "Les inscriptions ne sont pas ouvertes en ce moment." in text
-    assert "/subscribe" not in text
+    assert "/souscrire" not in text
 
 
 def test_drafts_are_private_but_coordinators_may_preview_them(
@@ -98,7 +98,7 @@ def test_drafts_are_private_but_coordinators_may_preview_them(
 ):
     draft = complete_offer(supply, status="draft")
     db.session.commit()
-    url = f"/groups/tilleuls/offers/{draft.id}"
+    url = f"/groupes/tilleuls/offres/{draft.id}"
 
     assert client.get(url).status_code == 404
     user_with_role("member", supply.group)
@@ -109,14 +109,14 @@ def test_drafts_are_private_but_coordinators_may_preview_them(
     as_new_request()
     text = page_text(client.get(url))
     assert "Aperçu réservé aux coordinateur·rices" in text
-    assert "/subscribe" not in text
+    assert "/souscrire" not in text
 
 
 def test_an_offer_is_only_found_under_its_own_group(client, offer):
     other = factories.GroupFactory(slug="voisins")
     db.session.commit()
-    assert client.get(f"/groups/voisins/offers/{offer.id}").status_code == 404
-    assert client.get("/groups/inconnu/offers").status_code == 404
+    assert client.get(f"/groupes/voisins/offres/{offer.id}").status_code == 404
+    assert client.get("/groupes/inconnu/offres").status_code == 404
     assert other.id
 
 
@@ -133,7 +133,7 @@ def test_producer_staff_read_their_farm_offers_in_every_group(
     complete_offer(name="Contrat d'une autre ferme")
     user_with_role("producer_staff", supply.producer)
 
-    text = page_text(client.get("/producers/combes/offers"))
+    text = page_text(client.get("/producteurs/combes/offres"))
 
     assert "Légumes d'été" in text and "AMAP des Tilleuls" in text
     assert "Légumes du plateau" in text and "AMAP du Plateau" in text and "Brouillon" in text
@@ -145,35 +145,35 @@ def test_producer_staff_read_their_farm_offers_in_every_group(
 
 def test_producer_staff_of_another_farm_are_refused(client, offer, user_with_role):
     user_with_role("producer_staff", factories.ProducerFactory())
-    assert client.get("/producers/combes/offers").status_code == 403
+    assert client.get("/producteurs/combes/offres").status_code == 403
 
 
 def test_visitors_are_sent_to_log_in_for_the_producer_list(client, offer):
-    response = client.get("/producers/combes/offers")
-    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+    response = client.get("/producteurs/combes/offres")
+    assert response.status_code == 302 and "/compte/connexion" in response.headers["Location"]
 
 
 # --- Coordinators' screens: permissions --------------------------------------------------------
 
 
 def manage_urls(offer) -> list[tuple[str, str]]:
-    base = f"/groups/tilleuls/manage/offers/{offer.id}"
+    base = f"/groupes/tilleuls/gestion/offres/{offer.id}"
     size, tier = offer.sizes[0], offer.tiers[0]
     return [
-        ("get", "/groups/tilleuls/manage/offers"),
-        ("get", "/groups/tilleuls/manage/offers/new"),
-        ("post", "/groups/tilleuls/manage/offers/new"),
+        ("get", "/groupes/tilleuls/gestion/offres"),
+        ("get", "/groupes/tilleuls/gestion/offres/nouveau"),
+        ("post", "/groupes/tilleuls/gestion/offres/nouveau"),
         ("get", base),
         ("post", base),
-        ("post", f"{base}/publish"),
-        ("post", f"{base}/archive"),
-        ("get", f"{base}/sizes/new"),
-        ("post", f"{base}/sizes/new"),
-        ("get", f"{base}/sizes/{size.id}"),
-        ("post", f"{base}/sizes/{size.id}/remove"),
-        ("get", f"{base}/tiers/new"),
-        ("get", f"{base}/tiers/{tier.id}"),
-        ("post", f"{base}/tiers/{tier.id}/remove"),
+        ("post", f"{base}/publier"),
+        ("post", f"{base}/archiver"),
+        ("get", f"{base}/tailles/nouveau"),
+        ("post", f"{base}/tailles/nouveau"),
+        ("get", f"{base}/tailles/{size.id}"),
+        ("post", f"{base}/tailles/{size.id}/retirer"),
+        ("get", f"{base}/tarifs/nouveau"),
+        ("get", f"{base}/tarifs/{tier.id}"),
+        ("post", f"{base}/tarifs/{tier.id}/retirer"),
     ]
 
 
@@ -208,8 +208,8 @@ def test_visitors_are_sent_to_log_in(client, offer):
 
 
 def test_site_admins_manage_any_group_offers(client, offer, admin):
-    assert client.get("/groups/tilleuls/manage/offers").status_code == 200
-    assert client.get(f"/groups/tilleuls/manage/offers/{offer.id}").status_code == 200
+    assert client.get("/groupes/tilleuls/gestion/offres").status_code == 200
+    assert client.get(f"/groupes/tilleuls/gestion/offres/{offer.id}").status_code == 200
 
 
 def test_the_coordinator_list_shows_every_offer_with_its_state(
@@ -218,7 +218,7 @@ def test_the_coordinator_list_shows_every_offer_with_its_state(
     complete_offer(supply, name="Œufs d'hiver", status="draft")
     user_with_role("coordinator", supply.group)
 
-    text = page_text(client.get("/groups/tilleuls/manage/offers"))
+    text = page_text(client.get("/groupes/tilleuls/gestion/offres"))
 
     assert "Œufs d'hiver" in text and "Légumes d'été" in text
     assert text.index("Œufs d'hiver") < text.index("Légumes d'été")  # drafts first
@@ -242,9 +242,9 @@ def queries_for(client, url: str, supply, how_many: int) -> int:
 @pytest.mark.parametrize(
     ("url", "role", "organisation"),
     [
-        ("/groups/tilleuls/manage/offers", "coordinator", "group"),
-        ("/groups/tilleuls/offers", "member", "group"),
-        ("/producers/combes/offers", "producer_staff", "producer"),
+        ("/groupes/tilleuls/gestion/offres", "coordinator", "group"),
+        ("/groupes/tilleuls/offres", "member", "group"),
+        ("/producteurs/combes/offres", "producer_staff", "producer"),
     ],
 )
 def test_listing_pages_run_the_same_queries_for_2_or_20_offers(

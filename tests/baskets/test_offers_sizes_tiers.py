@@ -26,7 +26,7 @@ def coordinator(offer, user_with_role):
 
 
 def base(offer) -> str:
-    return f"/groups/tilleuls/manage/offers/{offer.id}"
+    return f"/groupes/tilleuls/gestion/offres/{offer.id}"
 
 
 def sizes(offer) -> list[tuple[str, int, int | None]]:
@@ -57,7 +57,7 @@ def test_prices_typed_the_french_or_english_way_are_kept_in_cents(
     client, offer, coordinator, typed, cents
 ):
     response = client.post(
-        f"{base(offer)}/sizes/new",
+        f"{base(offer)}/tailles/nouveau",
         data={"name": "Petit panier", "description": "Pour 2", "price": typed, "capacity": "30"},
     )
 
@@ -66,15 +66,15 @@ def test_prices_typed_the_french_or_english_way_are_kept_in_cents(
 
 
 def test_a_size_is_shown_priced_and_can_be_edited(client, offer, coordinator):
-    client.post(f"{base(offer)}/sizes/new", data={"name": "Grand panier", "price": "22,00"})
+    client.post(f"{base(offer)}/tailles/nouveau", data={"name": "Grand panier", "price": "22,00"})
     size = db.session.scalar(select(BasketSize))
 
     page = page_text(client.get(base(offer)))
     assert "Grand panier" in page and "22,00\xa0€" in page and "Sans limite" in page
 
-    form_page = page_text(client.get(f"{base(offer)}/sizes/{size.id}"))
+    form_page = page_text(client.get(f"{base(offer)}/tailles/{size.id}"))
     assert 'value="22,00"' in form_page
-    client.post(f"{base(offer)}/sizes/{size.id}", data={"name": "Grand", "price": "24,5"})
+    client.post(f"{base(offer)}/tailles/{size.id}", data={"name": "Grand", "price": "24,5"})
     assert sizes(offer) == [("Grand", 2450, None)]
 
 
@@ -90,7 +90,7 @@ def test_a_size_is_shown_priced_and_can_be_edited(client, offer, coordinator):
     ],
 )
 def test_bad_prices_are_refused(client, offer, coordinator, price, message):
-    response = client.post(f"{base(offer)}/sizes/new", data={"name": "Petit", "price": price})
+    response = client.post(f"{base(offer)}/tailles/nouveau", data={"name": "Petit", "price": price})
 
     assert response.status_code == 200
     assert message in page_text(response)
@@ -110,7 +110,7 @@ def test_bad_sizes_are_refused(client, offer, coordinator, changes, message):
     db.session.commit()
 
     response = client.post(
-        f"{base(offer)}/sizes/new", data={"name": "Grand", "price": "20", **changes}
+        f"{base(offer)}/tailles/nouveau", data={"name": "Grand", "price": "20", **changes}
     )
 
     assert message in page_text(response)
@@ -121,7 +121,7 @@ def test_an_unused_size_is_removed(client, offer, coordinator):
     size = factories.BasketSizeFactory(offer=offer)
     db.session.commit()
 
-    response = client.post(f"{base(offer)}/sizes/{size.id}/remove", follow_redirects=True)
+    response = client.post(f"{base(offer)}/tailles/{size.id}/retirer", follow_redirects=True)
 
     assert "Taille de panier retirée." in page_text(response)
     assert sizes(offer) == []
@@ -133,17 +133,21 @@ def test_a_subscribed_size_can_be_renamed_but_not_repriced_nor_removed(client, o
     db.session.commit()
     before = sizes(offer)
 
-    response = client.post(f"{base(offer)}/sizes/{size.id}", data={"name": "Petit", "price": "99"})
+    response = client.post(
+        f"{base(offer)}/tailles/{size.id}", data={"name": "Petit", "price": "99"}
+    )
     assert "son prix ne peut plus changer" in page_text(response)
     assert sizes(offer) == before
 
-    response = client.post(f"{base(offer)}/sizes/{size.id}/remove", follow_redirects=True)
+    response = client.post(f"{base(offer)}/tailles/{size.id}/retirer", follow_redirects=True)
     assert "elle ne peut pas être retirée" in page_text(response)
     assert sizes(offer) == before
     assert "Déjà souscrite" in page_text(response)
 
     price = f"{size.price_cents // 100},{size.price_cents % 100:02d}"
-    response = client.post(f"{base(offer)}/sizes/{size.id}", data={"name": "Petit", "price": price})
+    response = client.post(
+        f"{base(offer)}/tailles/{size.id}", data={"name": "Petit", "price": price}
+    )
     assert response.status_code == 302
     assert sizes(offer)[0][0] == "Petit"
 
@@ -155,7 +159,7 @@ def test_capacity_cannot_drop_below_the_households_already_subscribed(client, of
     db.session.commit()
 
     response = client.post(
-        f"{base(offer)}/sizes/{size.id}", data={"name": size.name, "price": "15", "capacity": "1"}
+        f"{base(offer)}/tailles/{size.id}", data={"name": size.name, "price": "15", "capacity": "1"}
     )
 
     assert "2 foyers ont déjà ce panier" in page_text(response)
@@ -163,15 +167,17 @@ def test_capacity_cannot_drop_below_the_households_already_subscribed(client, of
 
 
 def test_tiers_are_added_edited_and_removed(client, offer, coordinator):
-    response = client.post(f"{base(offer)}/tiers/new", data={"name": "Soutien", "percent": "130"})
+    response = client.post(
+        f"{base(offer)}/tarifs/nouveau", data={"name": "Soutien", "percent": "130"}
+    )
     assert response.status_code == 302
     assert tiers(offer) == [("Solidaire", 50), ("Standard", 100), ("Soutien", 130)]
 
     solidaire = offer.tiers[0]
-    client.post(f"{base(offer)}/tiers/{solidaire.id}", data={"name": "Solidaire", "percent": "40"})
+    client.post(f"{base(offer)}/tarifs/{solidaire.id}", data={"name": "Solidaire", "percent": "40"})
     assert tiers(offer)[0] == ("Solidaire", 40)
 
-    response = client.post(f"{base(offer)}/tiers/{solidaire.id}/remove", follow_redirects=True)
+    response = client.post(f"{base(offer)}/tarifs/{solidaire.id}/retirer", follow_redirects=True)
     assert "Tarif retiré." in page_text(response)
     assert tiers(offer) == [("Standard", 100), ("Soutien", 130)]
 
@@ -188,7 +194,7 @@ def test_tiers_are_added_edited_and_removed(client, offer, coordinator):
     ],
 )
 def test_bad_tiers_are_refused(client, offer, coordinator, form, message):
-    response = client.post(f"{base(offer)}/tiers/new", data=form)
+    response = client.post(f"{base(offer)}/tarifs/nouveau", data=form)
 
     assert response.status_code == 200
     assert message in page_text(response)
@@ -198,11 +204,11 @@ def test_bad_tiers_are_refused(client, offer, coordinator, form, message):
 def test_the_only_100_percent_tier_stays(client, offer, coordinator):
     standard = offer.tiers[1]
 
-    response = client.post(f"{base(offer)}/tiers/{standard.id}/remove", follow_redirects=True)
+    response = client.post(f"{base(offer)}/tarifs/{standard.id}/retirer", follow_redirects=True)
     assert "il ne peut pas être retiré" in page_text(response)
 
     response = client.post(
-        f"{base(offer)}/tiers/{standard.id}", data={"name": "Standard", "percent": "90"}
+        f"{base(offer)}/tarifs/{standard.id}", data={"name": "Standard", "percent": "90"}
     )
     assert "Le contrat doit garder un tarif à 100 %" in page_text(response)
     assert tiers(offer) == [("Solidaire", 50), ("Standard", 100)]
@@ -214,16 +220,16 @@ def test_a_subscribed_tier_keeps_its_percent_and_cannot_be_removed(client, offer
     db.session.commit()
 
     response = client.post(
-        f"{base(offer)}/tiers/{solidaire.id}", data={"name": "Solidaire", "percent": "30"}
+        f"{base(offer)}/tarifs/{solidaire.id}", data={"name": "Solidaire", "percent": "30"}
     )
     assert "son pourcentage ne peut plus changer" in page_text(response)
-    response = client.post(f"{base(offer)}/tiers/{solidaire.id}/remove", follow_redirects=True)
+    response = client.post(f"{base(offer)}/tarifs/{solidaire.id}/retirer", follow_redirects=True)
     assert "il ne peut pas être retiré" in page_text(response)
     assert tiers(offer) == [("Solidaire", 50), ("Standard", 100)]
 
 
 def test_publishing_needs_a_size(client, offer, coordinator):
-    response = client.post(f"{base(offer)}/publish", follow_redirects=True)
+    response = client.post(f"{base(offer)}/publier", follow_redirects=True)
 
     assert "Ajoutez au moins une taille de panier avant de publier." in page_text(response)
     db.session.expire_all()
@@ -235,7 +241,7 @@ def test_publishing_needs_the_100_percent_tier(client, offer, coordinator):
     db.session.delete(offer.tiers[1])
     db.session.commit()
 
-    response = client.post(f"{base(offer)}/publish", follow_redirects=True)
+    response = client.post(f"{base(offer)}/publier", follow_redirects=True)
 
     assert "Le contrat doit avoir un tarif à 100 % avant d'être publié." in page_text(response)
     db.session.expire_all()
@@ -246,18 +252,20 @@ def test_a_complete_offer_is_published_then_archived(client, offer, coordinator)
     factories.BasketSizeFactory(offer=offer)
     db.session.commit()
 
-    response = client.post(f"{base(offer)}/publish", follow_redirects=True)
+    response = client.post(f"{base(offer)}/publier", follow_redirects=True)
     assert "Contrat publié." in page_text(response)
     db.session.expire_all()
     assert offer.status == "published"
     assert "Publier le contrat" not in page_text(response)
 
-    response = client.post(f"{base(offer)}/archive", follow_redirects=True)
+    response = client.post(f"{base(offer)}/archiver", follow_redirects=True)
     assert "Contrat archivé." in page_text(response)
     db.session.expire_all()
     assert offer.status == "archived"
 
-    response = client.post(f"{base(offer)}/tiers/new", data={"name": "Soutien", "percent": "120"})
+    response = client.post(
+        f"{base(offer)}/tarifs/nouveau", data={"name": "Soutien", "percent": "120"}
+    )
     assert "Ce contrat est archivé" in page_text(response)
     assert len(tiers(offer)) == 2
 
@@ -267,7 +275,7 @@ def test_a_published_offer_keeps_at_least_one_size(client, offer, coordinator):
     offer.status = "published"
     db.session.commit()
 
-    response = client.post(f"{base(offer)}/sizes/{size.id}/remove", follow_redirects=True)
+    response = client.post(f"{base(offer)}/tailles/{size.id}/retirer", follow_redirects=True)
 
     assert "Un contrat publié garde au moins une taille de panier." in page_text(response)
     assert len(sizes(offer)) == 1
@@ -278,6 +286,6 @@ def test_sizes_and_tiers_of_another_offer_are_not_found(client, offer, coordinat
     other_tier = factories.PriceTierFactory(percent=50)
     db.session.commit()
 
-    assert client.get(f"{base(offer)}/sizes/{other_size.id}").status_code == 404
-    assert client.post(f"{base(offer)}/tiers/{other_tier.id}/remove").status_code == 404
+    assert client.get(f"{base(offer)}/tailles/{other_size.id}").status_code == 404
+    assert client.post(f"{base(offer)}/tarifs/{other_tier.id}/retirer").status_code == 404
     assert db.session.get(PriceTier, other_tier.id) is not None

@@ -102,11 +102,11 @@ def farm():
 
 
 def producer_url(producer) -> str:
-    return f"/producers/{producer.slug}/prefinancing"
+    return f"/producteurs/{producer.slug}/prefinancement"
 
 
 def group_url(slug: str) -> str:
-    return f"/groups/{slug}/manage/prefinancing"
+    return f"/groupes/{slug}/gestion/prefinancement"
 
 
 def row_with(text: str, name: str) -> str:
@@ -242,7 +242,7 @@ def test_an_unknown_format_is_refused_on_the_group_page_too(client, farm, admin)
 
 
 def test_unknown_farm_or_group_is_not_found(client, admin):
-    assert client.get("/producers/ferme-inconnue/prefinancing").status_code == 404
+    assert client.get("/producteurs/ferme-inconnue/prefinancement").status_code == 404
     assert client.get(group_url("groupe-inconnu")).status_code == 404
 
 
@@ -290,7 +290,7 @@ def test_visitors_are_sent_to_log_in(client, farm):
         for suffix in ("", "?format=csv"):
             response = client.get(url + suffix)
             assert response.status_code == 302
-            assert "/account/login" in response.location
+            assert "/compte/connexion" in response.location
 
 
 def add_offers(supply, first: int, count: int) -> None:

@@ -49,7 +49,7 @@ def test_publishing_a_renewal_invites_last_season_subscribers_once(
 ):
     old, _previous, new, _grand = seasons
     user_with_role("coordinator", new.group)
-    url = f"/groups/{new.group.slug}/manage/offers/{new.id}/publish"
+    url = f"/groupes/{new.group.slug}/gestion/offres/{new.id}/publier"
 
     client.post(url)
     client.post(url)  # a second click: already published, refused
@@ -66,10 +66,10 @@ def test_the_offer_page_proposes_renewing_with_the_same_choices(seasons, client,
     db.session.commit()
     login(old.member)
 
-    page = page_text(client.get(f"/groups/{new.group.slug}/offers/{new.id}"))
+    page = page_text(client.get(f"/groupes/{new.group.slug}/offres/{new.id}"))
     assert "Renouveler avec les mêmes choix" in page
 
-    page = page_text(client.get(f"/offers/{new.id}/subscribe?renew=1"))
+    page = page_text(client.get(f"/offres/{new.id}/souscrire?renew=1"))
 
     def checked(name: str) -> str | None:
         match = re.search(
@@ -93,9 +93,9 @@ def test_someone_who_was_not_subscribed_sees_no_renewal(seasons, client, login):
     factories.MembershipFactory(user=other, organisation=new.group, role="member")
     db.session.commit()
     login(other)
-    page = page_text(client.get(f"/groups/{new.group.slug}/offers/{new.id}"))
+    page = page_text(client.get(f"/groupes/{new.group.slug}/offres/{new.id}"))
     assert "Renouveler avec les mêmes choix" not in page
-    page = page_text(client.get(f"/offers/{new.id}/subscribe?renew=1"))
+    page = page_text(client.get(f"/offres/{new.id}/souscrire?renew=1"))
     assert not re.search(r'<input checked id="size_id-', page)  # two sizes: nothing chosen
 
 
@@ -113,7 +113,7 @@ def group_with_offer(app, user_with_role):
 def test_the_offer_form_saves_policy_notice_and_previous_offer(group_with_offer, client):
     group, farm, previous = group_with_offer
     response = client.post(
-        "/groups/tilleuls/manage/offers/new",
+        "/groupes/tilleuls/gestion/offres/nouveau",
         data=offer_form(
             farm,
             cancellation_policy="with_notice",
@@ -141,7 +141,7 @@ def test_a_previous_offer_of_another_group_is_refused(group_with_offer, client):
     before = offer_count()
     page = page_text(
         client.post(
-            "/groups/tilleuls/manage/offers/new",
+            "/groupes/tilleuls/gestion/offres/nouveau",
             data=offer_form(farm, previous_offer_id=str(foreign.id)),
         )
     )
@@ -158,7 +158,7 @@ def test_a_previous_offer_with_another_producer_is_refused(group_with_offer, cli
     before = offer_count()
     page = page_text(
         client.post(
-            "/groups/tilleuls/manage/offers/new",
+            "/groupes/tilleuls/gestion/offres/nouveau",
             data=offer_form(farm, previous_offer_id=str(theirs.id)),
         )
     )
@@ -171,7 +171,7 @@ def test_negative_notice_days_are_refused(group_with_offer, client):
     before = offer_count()
     page = page_text(
         client.post(
-            "/groups/tilleuls/manage/offers/new",
+            "/groupes/tilleuls/gestion/offres/nouveau",
             data=offer_form(farm, cancellation_policy="with_notice", notice_days="-3"),
         )
     )
@@ -184,7 +184,7 @@ def test_an_unknown_cancellation_policy_is_refused(group_with_offer, client):
     before = offer_count()
     page = page_text(
         client.post(
-            "/groups/tilleuls/manage/offers/new",
+            "/groupes/tilleuls/gestion/offres/nouveau",
             data=offer_form(farm, cancellation_policy="whenever"),
         )
     )

@@ -18,7 +18,7 @@ NOTHING = {"subscriptions": 0, "deliveries": 0, "installments": 0, "ledger": 0}
 
 
 def url(scenario) -> str:
-    return f"/offers/{scenario.offer.id}/subscribe"
+    return f"/offres/{scenario.offer.id}/souscrire"
 
 
 def form_data(scenario, **overrides) -> dict:
@@ -193,7 +193,7 @@ def test_visitors_are_sent_to_log_in(app):
     scenario = build_scenario(utcnow())
     response = app.test_client().get(url(scenario))
     assert response.status_code == 302
-    assert "/login" in response.headers["Location"]
+    assert "/connexion" in response.headers["Location"]
 
 
 @pytest.mark.parametrize("role", ["coordinator", "volunteer"])
@@ -218,7 +218,7 @@ def test_a_draft_or_unknown_offer_is_not_found(client, scenario):
     scenario.offer.status = "draft"
     db.session.commit()
     assert client.get(url(scenario)).status_code == 404
-    assert client.get("/offers/999999/subscribe").status_code == 404
+    assert client.get("/offres/999999/souscrire").status_code == 404
 
 
 def test_someone_else_s_subscription_is_not_found(client, scenario, login):
@@ -227,7 +227,7 @@ def test_someone_else_s_subscription_is_not_found(client, scenario, login):
     assert client.get(detail_url).status_code == 200
     login(new_member(scenario))
     assert client.get(detail_url).status_code == 404
-    assert client.get("/subscriptions/999999").status_code == 404
+    assert client.get("/contrats/999999").status_code == 404
 
 
 # --- Query count ---------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ def subscription_page_queries(app, weeks: int) -> tuple[int, int]:
     with client.session_transaction() as session:
         session["_user_id"] = login_id(scenario.member)
     with count_queries() as counter:
-        response = client.get(f"/subscriptions/{subscription.id}")
+        response = client.get(f"/contrats/{subscription.id}")
     assert response.status_code == 200
     return len(subscription.deliveries), counter.count
 

@@ -40,23 +40,26 @@ def test_the_coordinators_screens_for_everyone_else_never_show_it(
     scenario, _subscription = requested
     group = scenario.offer.group
     user_with_role(Role.COORDINATOR, group)
-    members = readable(client.get(f"/groups/{group.slug}/manage/members"))
+    members = readable(client.get(f"/groupes/{group.slug}/gestion/membres"))
     assert "Foyer Lambert" in members
     assert_tier_hidden(members)
-    arrears = readable(client.get(f"/groups/{group.slug}/manage/arrears"))
+    arrears = readable(client.get(f"/groupes/{group.slug}/gestion/impayes"))
     assert "Foyer Lambert" in arrears
     assert_tier_hidden(arrears)
-    prefinancing = client.get(f"/groups/{group.slug}/manage/prefinancing?format=csv")
+    prefinancing = client.get(f"/groupes/{group.slug}/gestion/prefinancement?format=csv")
     assert_tier_hidden(prefinancing.get_data(as_text=True))
     # Only the tier screen shows it.
-    assert TIER_NAME in readable(client.get(f"/groups/{group.slug}/manage/tiers"))
+    assert TIER_NAME in readable(client.get(f"/groupes/{group.slug}/gestion/tarifs"))
 
 
 def test_the_producer_never_sees_it(client, requested, user_with_role):
     scenario, _subscription = requested
     user_with_role(Role.PRODUCER_STAFF, scenario.offer.producer)
     slug = scenario.offer.producer.slug
-    for page in (f"/producers/{slug}/prefinancing", f"/producers/{slug}/prefinancing?format=csv"):
+    for page in (
+        f"/producteurs/{slug}/prefinancement",
+        f"/producteurs/{slug}/prefinancement?format=csv",
+    ):
         response = client.get(page)
         assert response.status_code == 200
         assert_tier_hidden(readable(response))
@@ -68,16 +71,20 @@ def test_other_members_and_volunteers_never_see_it(client, requested, user_with_
     group = scenario.offer.group
     other = new_member(scenario)
     login(other)
-    assert client.get(f"/subscriptions/{subscription.id}").status_code == 404
-    for page in (f"/groups/{group.slug}/fund", "/my/baskets", f"/groups/{group.slug}/my-statement"):
+    assert client.get(f"/contrats/{subscription.id}").status_code == 404
+    for page in (
+        f"/groupes/{group.slug}/fonds",
+        "/mes-paniers",
+        f"/groupes/{group.slug}/mon-releve",
+    ):
         as_new_request()
         assert_tier_hidden(readable(client.get(page)))
     user_with_role(Role.VOLUNTEER, group)
-    assert client.get(f"/groups/{group.slug}/manage/tiers").status_code == 403
+    assert client.get(f"/groupes/{group.slug}/gestion/tarifs").status_code == 403
 
 
 def test_the_household_itself_sees_its_request(client, requested, login):
     scenario, subscription = requested
     login(scenario.member)
-    text = readable(client.get(f"/subscriptions/{subscription.id}"))
+    text = readable(client.get(f"/contrats/{subscription.id}"))
     assert f"{TIER_NAME} (37 %)" in text and "en attente de validation" in text

@@ -44,7 +44,7 @@ def fill_fund(scenario, cents: int) -> None:
     db.session.commit()
 
 
-BASE = "/groups/amap-des-canuts/manage/tiers"
+BASE = "/groupes/amap-des-canuts/gestion/tarifs"
 
 
 def test_coordinators_see_pending_requests_with_their_cost(client, scenario, user_with_role):
@@ -69,7 +69,7 @@ def test_approving_from_the_page_emails_the_household(client, scenario, user_wit
     user_with_role(Role.COORDINATOR, scenario.offer.group)
 
     response = client.post(
-        f"{BASE}/{subscription.id}/approve",
+        f"{BASE}/{subscription.id}/approuver",
         data={f"r{subscription.id}-note": "Bonne saison à vous !"},
     )
     assert response.status_code == 302
@@ -87,7 +87,7 @@ def test_approving_from_the_page_emails_the_household(client, scenario, user_wit
     body = message_text(message)
     assert "a été acceptée" in body and "7,50" in body
     assert "Bonne saison à vous !" in body
-    assert f"/subscriptions/{subscription.id}" in body
+    assert f"/contrats/{subscription.id}" in body
 
 
 def test_refusing_emails_the_household_in_its_language(client, scenario, user_with_role, outbox):
@@ -96,7 +96,7 @@ def test_refusing_emails_the_household_in_its_language(client, scenario, user_wi
     subscription = ask_reduced(scenario)
     user_with_role(Role.COORDINATOR, scenario.offer.group)
 
-    response = client.post(f"{BASE}/{subscription.id}/refuse", data={})
+    response = client.post(f"{BASE}/{subscription.id}/refuser", data={})
     assert response.status_code == 302
     as_new_request()
     assert db.session.get(Subscription, subscription.id).tier_status == "refused"
@@ -115,7 +115,7 @@ def test_a_fund_too_small_is_explained_and_nothing_changes(client, scenario, use
     assert "il a 10,00 €, il manque 65,00 €" in page
     assert "Accorder, le groupe prend en charge ce qui manque" in page
 
-    response = client.post(f"{BASE}/{subscription.id}/approve", follow_redirects=True)
+    response = client.post(f"{BASE}/{subscription.id}/approuver", follow_redirects=True)
     text = readable(response)
     assert "il faut 75,00 €, le fonds a 10,00 €, il manque 65,00 €" in text
     as_new_request()
@@ -123,7 +123,7 @@ def test_a_fund_too_small_is_explained_and_nothing_changes(client, scenario, use
     assert db.session.scalar(select(func.count(LedgerEntry.id))) == 1
 
     response = client.post(
-        f"{BASE}/{subscription.id}/approve",
+        f"{BASE}/{subscription.id}/approuver",
         data={f"r{subscription.id}-approve_with_group": "y"},
         follow_redirects=True,
     )
@@ -137,8 +137,8 @@ def test_a_replayed_post_changes_nothing_twice(client, scenario, user_with_role,
     subscription = ask_reduced(scenario)
     fill_fund(scenario, 10000)
     user_with_role(Role.COORDINATOR, scenario.offer.group)
-    client.post(f"{BASE}/{subscription.id}/approve")
-    replay = client.post(f"{BASE}/{subscription.id}/approve", follow_redirects=True)
+    client.post(f"{BASE}/{subscription.id}/approuver")
+    replay = client.post(f"{BASE}/{subscription.id}/approuver", follow_redirects=True)
 
     assert "Cette demande a déjà été traitée." in readable(replay)
     assert fund_balance_cents(scenario.offer.group_id) == 2500
@@ -151,7 +151,7 @@ def test_a_too_long_note_is_refused_with_a_clear_error(client, scenario, user_wi
     fill_fund(scenario, 10000)
     user_with_role(Role.COORDINATOR, scenario.offer.group)
     response = client.post(
-        f"{BASE}/{subscription.id}/approve", data={f"r{subscription.id}-note": "x" * 501}
+        f"{BASE}/{subscription.id}/approuver", data={f"r{subscription.id}-note": "x" * 501}
     )
     assert response.status_code == 400
     assert "500 caractères au maximum." in readable(response)
@@ -166,8 +166,8 @@ def test_members_and_volunteers_cannot_see_or_decide(client, scenario, user_with
     fill_fund(scenario, 10000)
     user_with_role(role, scenario.offer.group)
     assert client.get(BASE).status_code == 403
-    assert client.post(f"{BASE}/{subscription.id}/approve").status_code == 403
-    assert client.post(f"{BASE}/{subscription.id}/refuse").status_code == 403
+    assert client.post(f"{BASE}/{subscription.id}/approuver").status_code == 403
+    assert client.post(f"{BASE}/{subscription.id}/refuser").status_code == 403
     as_new_request()
     assert db.session.get(Subscription, subscription.id).tier_status == "pending"
 
@@ -179,16 +179,16 @@ def test_another_groups_coordinator_is_refused(client, scenario, user_with_role)
     db.session.commit()
     user_with_role(Role.COORDINATOR, other)
     assert client.get(BASE).status_code == 403
-    assert client.post(f"{BASE}/{subscription.id}/approve").status_code == 403
+    assert client.post(f"{BASE}/{subscription.id}/approuver").status_code == 403
     # Through their own group's screen, the request is not theirs to decide.
-    client.post(f"/groups/{other.slug}/manage/tiers/{subscription.id}/approve")
+    client.post(f"/groupes/{other.slug}/gestion/tarifs/{subscription.id}/approuver")
     as_new_request()
     assert db.session.get(Subscription, subscription.id).tier_status == "pending"
 
 
 def test_admins_may_decide(client, scenario, admin):
     subscription = ask_reduced(scenario)
-    assert client.post(f"{BASE}/{subscription.id}/refuse").status_code == 302
+    assert client.post(f"{BASE}/{subscription.id}/refuser").status_code == 302
     as_new_request()
     assert db.session.get(Subscription, subscription.id).tier_status == "refused"
 

@@ -80,15 +80,15 @@ def test_a_full_basket_offers_the_waiting_list_and_shows_the_position(client, lo
     wait(scenario, first)
     login(scenario.member)
 
-    page = page_text(client.get(f"/offers/{scenario.offer.id}/subscribe"))
+    page = page_text(client.get(f"/offres/{scenario.offer.id}/souscrire"))
     assert "Le Petit est complet." in page
     assert "M'inscrire sur la liste d'attente" in page
 
     response = client.post(
-        f"/offers/{scenario.offer.id}/waiting-list", data={"size_id": scenario.small.id}
+        f"/offres/{scenario.offer.id}/liste-d-attente", data={"size_id": scenario.small.id}
     )
     assert response.status_code == 302
-    page = page_text(client.get(f"/offers/{scenario.offer.id}/subscribe"))
+    page = page_text(client.get(f"/offres/{scenario.offer.id}/souscrire"))
     assert "Vous êtes inscrit·e sur la liste d'attente du Petit." in page
     assert "Vous êtes 2e sur la liste d'attente du Petit." in page
     assert "Quitter la liste d'attente" in page
@@ -97,7 +97,7 @@ def test_a_full_basket_offers_the_waiting_list_and_shows_the_position(client, lo
 def test_joining_twice_is_refused_with_a_clear_message(client, login, full):
     scenario, _holder = full
     login(scenario.member)
-    url = f"/offers/{scenario.offer.id}/waiting-list"
+    url = f"/offres/{scenario.offer.id}/liste-d-attente"
     client.post(url, data={"size_id": scenario.small.id})
     page = page_text(client.post(url, data={"size_id": scenario.small.id}, follow_redirects=True))
     assert "Vous êtes déjà sur la liste d'attente de ce contrat." in page
@@ -122,7 +122,7 @@ def test_joining_a_size_with_places_left_is_refused(client, login, full):
     login(scenario.member)
     page = page_text(
         client.post(
-            f"/offers/{scenario.offer.id}/waiting-list",
+            f"/offres/{scenario.offer.id}/liste-d-attente",
             data={"size_id": scenario.large.id},
             follow_redirects=True,
         )
@@ -138,7 +138,7 @@ def test_a_size_of_another_offer_is_refused(client, login, full):
     login(scenario.member)
     page = page_text(
         client.post(
-            f"/offers/{scenario.offer.id}/waiting-list",
+            f"/offres/{scenario.offer.id}/liste-d-attente",
             data={"size_id": other.id},
             follow_redirects=True,
         )
@@ -154,11 +154,11 @@ def test_withdrawing_leaves_the_list_and_moves_the_others_up(client, login, full
     wait(scenario, second)
     login(scenario.member)
 
-    client.post(f"/offers/{scenario.offer.id}/waiting-list/withdraw")
+    client.post(f"/offres/{scenario.offer.id}/liste-d-attente/se-retirer")
 
     assert entry_state(scenario.member) == "withdrawn"
     login(second)
-    page = page_text(client.get(f"/offers/{scenario.offer.id}/subscribe"))
+    page = page_text(client.get(f"/offres/{scenario.offer.id}/souscrire"))
     assert "Vous êtes 1er·e sur la liste d'attente du Petit." in page
 
 
@@ -166,7 +166,7 @@ def test_people_outside_the_group_cannot_join(client, user_with_role, full):
     scenario, _holder = full
     user_with_role("member", factories.GroupFactory())
     response = client.post(
-        f"/offers/{scenario.offer.id}/waiting-list", data={"size_id": scenario.small.id}
+        f"/offres/{scenario.offer.id}/liste-d-attente", data={"size_id": scenario.small.id}
     )
     assert response.status_code == 403
     assert db.session.scalar(select(func.count(WaitingListEntry.id))) == 0
@@ -192,7 +192,7 @@ def test_a_freed_place_goes_to_the_first_household_with_an_email(full, outbox):
     assert entry.offer_expires_at == entry.offered_at + timedelta(hours=72)
     assert [message["To"] for message in outbox] == [first.email]
     assert "Une place vous attend" in outbox[0]["Subject"]
-    assert f"/offers/{scenario.offer.id}/subscribe" in message_text(outbox[0])
+    assert f"/offres/{scenario.offer.id}/souscrire" in message_text(outbox[0])
 
     # Run again: the only free place is already offered.
     assert waiting_list.offer_free_places(utcnow()) == []
@@ -332,6 +332,6 @@ def test_the_subscribe_page_tells_an_offered_household_its_place_is_reserved(cli
     db.session.commit()
     login(first)
 
-    page = page_text(client.get(f"/offers/{scenario.offer.id}/subscribe"))
+    page = page_text(client.get(f"/offres/{scenario.offer.id}/souscrire"))
     assert "elle vous est réservée jusqu'au" in page
     assert "Le Petit est complet." not in page

@@ -25,7 +25,7 @@ def count(model) -> int:
 
 def test_remitting_twice_at_once_remits_once(app, postgresql_only, at_the_insert):  # noqa: F811
     scene = scenes.build()
-    url = f"/groups/{scene.group.slug}/manage/books/remit"
+    url = f"/groupes/{scene.group.slug}/gestion/comptabilite/remettre"
     form = {"kind": "bank", "payment_ids": [str(cheque.id) for cheque in scene.cheques]}
 
     responses = twice_at_once(app, scene.coordinator, lambda client: client.post(url, data=form))
@@ -33,7 +33,7 @@ def test_remitting_twice_at_once_remits_once(app, postgresql_only, at_the_insert
     assert statuses(responses) == [302, 302]
     remittance = db.session.scalar(select(Remittance))
     assert {response.location for response in responses} == {
-        f"/groups/{scene.group.slug}/manage/books/remittances/{remittance.id}"
+        f"/groupes/{scene.group.slug}/gestion/comptabilite/remises/{remittance.id}"
     }
     assert count(Remittance) == 1 and count(RemittanceItem) == 3
 
@@ -46,7 +46,7 @@ def test_a_payout_run_sent_twice_at_once_pays_once(app, postgresql_only, at_the_
         now=scene.cheques[0].created_at,
     )  # fmt: skip
     db.session.commit()
-    url = f"/groups/{scene.group.slug}/manage/books/payouts"
+    url = f"/groupes/{scene.group.slug}/gestion/comptabilite/reversements"
     form = {"producer_ids": [str(scene.farm.id), str(scene.baker.id)]}
 
     responses = twice_at_once(app, scene.coordinator, lambda client: client.post(url, data=form))

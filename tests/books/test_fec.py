@@ -42,7 +42,7 @@ def scene(app):
 
 
 def url(scene):
-    return f"/groups/{scene.group.slug}/manage/books/fec"
+    return f"/groupes/{scene.group.slug}/gestion/comptabilite/fec"
 
 
 def test_the_fec_is_named_by_siren_and_closing_date_and_balances(client, login, scene):

@@ -69,13 +69,13 @@ def test_an_unknown_fee_never_blocks_the_payment(scene):
 def test_the_statement_shows_the_fees(client, login, scene):
     card_paid(scene, 5000, fee=95)
     login(scene.coordinator)
-    url = f"/groups/{scene.group.slug}/manage/books/producers/{scene.farm.id}/statement"
+    url = f"/groupes/{scene.group.slug}/gestion/comptabilite/producteurs/{scene.farm.id}/releve"
     page = readable(client.get(url))
     assert "Frais de paiement" in page and "-0,95 €" in page.replace("−", "-")
     csv = client.get(url + "?format=csv").get_data(as_text=True)
     assert "Frais de paiement" in csv and "-0,95" in csv
     assert client.get(url + "?format=pdf").data.startswith(b"%PDF")
-    assert "0,95 €" in readable(client.get(f"/groups/{scene.group.slug}/manage/books"))
+    assert "0,95 €" in readable(client.get(f"/groupes/{scene.group.slug}/gestion/comptabilite"))
     statement = owed.statement(
         scene.group.id, scene.farm.id, start=paris_today(), end=paris_today()
     )

@@ -24,7 +24,7 @@ def scene(app):
 
 
 def books(scene, path=""):
-    return f"/groups/{scene.group.slug}/manage/books{path}"
+    return f"/groupes/{scene.group.slug}/gestion/comptabilite{path}"
 
 
 def count(model) -> int:
@@ -34,7 +34,7 @@ def count(model) -> int:
 
 def remit(client, scene, kind, payments, producer=None):
     return client.post(
-        books(scene, "/remit"),
+        books(scene, "/remettre"),
         data={
             "kind": kind,
             "producer_id": str(producer.id) if producer else "",
@@ -89,11 +89,11 @@ def test_the_cash_of_a_pickup_day_has_its_own_slip(client, login, scene):
     db.session.commit()
     login(scene.coordinator)
     day = cash.created_at.date().isoformat()
-    page = readable(client.get(books(scene, f"/cash?day={day}")))
+    page = readable(client.get(books(scene, f"/caisse?day={day}")))
     assert "Denis Cash" in page and "20,00 €" in page and "Alice Martin" not in page
     response = remit(client, scene, "cash", [cash])
     assert "Espèces déposées à la banque" in readable(response)
-    assert client.get(books(scene, "/cash?day=pas-une-date")).status_code == 400
+    assert client.get(books(scene, "/caisse?day=pas-une-date")).status_code == 400
 
 
 @pytest.mark.parametrize("role", ["member", "other_coordinator", "producer"])
@@ -110,12 +110,12 @@ def test_only_the_groups_coordinators_open_the_books(client, login, scene, role)
         )
     db.session.commit()
     login(person)
-    for path in ("", "/cheques", "/cash", "/account", "/fec"):
+    for path in ("", "/cheques", "/caisse", "/compte", "/fec"):
         assert client.get(books(scene, path)).status_code == 403, path
     assert remit(client, scene, "bank", scene.cheques).status_code == 403
     assert (
         client.post(
-            books(scene, "/payouts"), data={"producer_ids": [str(scene.farm.id)]}
+            books(scene, "/reversements"), data={"producer_ids": [str(scene.farm.id)]}
         ).status_code
         == 403
     )
@@ -128,7 +128,7 @@ def test_a_bad_iban_is_refused_and_nothing_is_saved(client, login, scene):
         select(BankAccount.iban).where(BankAccount.organisation_id == scene.farm.id)
     )
     response = client.post(
-        books(scene, f"/producers/{scene.farm.id}/account"),
+        books(scene, f"/producteurs/{scene.farm.id}/compte"),
         data={"holder": "EARL du Coteau", "iban": "FR76 3000 6000 0112 3456 7890 188", "bic": ""},
     )
     assert response.status_code == 200
@@ -143,7 +143,7 @@ def test_a_bad_iban_is_refused_and_nothing_is_saved(client, login, scene):
 def test_a_producers_iban_is_saved_compact(client, login, scene):
     login(scene.coordinator)
     response = client.post(
-        books(scene, f"/producers/{scene.baker.id}/account"),
+        books(scene, f"/producteurs/{scene.baker.id}/compte"),
         data={"holder": "Fournil", "iban": "fr76 3000 6000 0112 3456 7890 189", "bic": ""},
         follow_redirects=True,
     )
@@ -159,13 +159,13 @@ def test_a_payout_run_gives_a_valid_sepa_file_and_pays_once(client, login, scene
     login(scene.coordinator)
     remit(client, scene, "bank", scene.cheques)
     data = {"producer_ids": [str(scene.farm.id), str(scene.baker.id)]}
-    response = client.post(books(scene, "/payouts"), data=data, follow_redirects=True)
+    response = client.post(books(scene, "/reversements"), data=data, follow_redirects=True)
     assert "Virements préparés (87,00 €)" in readable(response)
-    again = client.post(books(scene, "/payouts"), data=data, follow_redirects=True)
+    again = client.post(books(scene, "/reversements"), data=data, follow_redirects=True)
     assert "rien à recevoir" in readable(again)
     run = db.session.scalar(select(PayoutRun))
     assert count(PayoutRun) == 1
-    xml = client.get(books(scene, f"/payouts/{run.id}/file"))
+    xml = client.get(books(scene, f"/reversements/{run.id}/fichier"))
     assert xml.headers["Content-Type"] == "application/xml"
     xmlschema.XMLSchema(SCHEMA_FILE).validate(xml.get_data(as_text=True))
     page = readable(client.get(books(scene, "")))
@@ -176,14 +176,14 @@ def test_a_payout_run_gives_a_valid_sepa_file_and_pays_once(client, login, scene
 def test_a_payout_without_selection_or_without_iban_is_refused(client, login, scene):
     login(scene.coordinator)
     remit(client, scene, "bank", scene.cheques)
-    nothing = client.post(books(scene, "/payouts"), data={}, follow_redirects=True)
+    nothing = client.post(books(scene, "/reversements"), data={}, follow_redirects=True)
     assert "Cochez au moins un producteur" in readable(nothing)
     db.session.execute(
         BankAccount.__table__.delete().where(BankAccount.organisation_id == scene.baker.id)
     )
     db.session.commit()
     missing = client.post(
-        books(scene, "/payouts"),
+        books(scene, "/reversements"),
         data={"producer_ids": [str(scene.baker.id)]},
         follow_redirects=True,
     )
@@ -195,7 +195,7 @@ def test_the_statement_for_coordinators_and_the_producers_staff_only(client, log
     remit(client, scene, "bank", scene.cheques)  # anonymous: refused, nothing remitted
     login(scene.coordinator)
     remit(client, scene, "bank", scene.cheques)
-    url = books(scene, f"/producers/{scene.farm.id}/statement")
+    url = books(scene, f"/producteurs/{scene.farm.id}/releve")
     page = readable(client.get(url))
     assert "Solde dû à la fin" in page and "75,00 €" in page and "Alice Martin" in page
     assert "75,00" in client.get(url + "?format=csv").get_data(as_text=True)
@@ -210,7 +210,7 @@ def test_the_statement_for_coordinators_and_the_producers_staff_only(client, log
         user=baker_staff, organisation=scene.baker, role=str(Role.PRODUCER_STAFF)
     )
     db.session.commit()
-    own = f"/producers/{scene.farm.slug}/books/{scene.group.slug}"
+    own = f"/producteurs/{scene.farm.slug}/comptabilite/{scene.group.slug}"
     login(staff)
     assert "75,00 €" in readable(client.get(own))
     assert client.get(url).status_code == 403  # the coordinators' address
@@ -227,7 +227,7 @@ def _more_cheques(scene, number):
 
 def test_the_slips_and_statement_take_the_same_queries_for_few_or_many(client, login, scene):
     login(scene.coordinator)
-    statement = books(scene, f"/producers/{scene.farm.id}/statement")
+    statement = books(scene, f"/producteurs/{scene.farm.id}/releve")
     as_new_request()
     with count_queries() as few_slips:
         client.get(books(scene, "/cheques"))
@@ -253,7 +253,7 @@ def test_the_farms_staff_keep_its_bank_account_and_no_one_else(client, login, sc
     staff = factories.UserFactory()
     factories.MembershipFactory(user=staff, organisation=scene.baker, role=str(Role.PRODUCER_STAFF))
     db.session.commit()
-    url = f"/producers/{scene.farm.slug}/bank-account"
+    url = f"/producteurs/{scene.farm.slug}/compte-bancaire"
     login(staff)  # the baker's staff, not the farm's
     assert client.get(url).status_code == 403
     assert client.post(url, data={"holder": "X", "iban": scenes.BAKER_IBAN}).status_code == 403
@@ -290,8 +290,8 @@ def test_a_remittance_slip_takes_the_same_queries_for_few_or_many_cheques(client
     assert (small.payments_count, large.payments_count) == (1, 12)
     as_new_request()
     with count_queries() as few:
-        client.get(books(scene, f"/remittances/{small.id}"))
+        client.get(books(scene, f"/remises/{small.id}"))
     as_new_request()
     with count_queries() as many:
-        client.get(books(scene, f"/remittances/{large.id}"))
+        client.get(books(scene, f"/remises/{large.id}"))
     assert few.count == many.count

@@ -15,12 +15,12 @@ PASSWORD = "Radis-Poireaux-Courges-2026"
 
 
 def expect_dashboard(page: Page, live_server: str) -> None:
-    expect(page).to_have_url(f"{live_server}/dashboard")
+    expect(page).to_have_url(f"{live_server}/tableau-de-bord")
     expect(page.get_by_role("heading", level=1, name="Tableau de bord")).to_be_visible()
 
 
 def test_a_person_registers_logs_out_and_logs_in_again(page: Page, live_server: str):
-    page.goto(f"{live_server}/account/register")
+    page.goto(f"{live_server}/compte/inscription")
     page.locator("input[name=name]").fill(NAME)
     page.locator("input[name=email]").fill(EMAIL)
     page.locator("input[name=password]").fill(PASSWORD)
@@ -34,7 +34,7 @@ def test_a_person_registers_logs_out_and_logs_in_again(page: Page, live_server: 
     expect(page.get_by_role("button", name="Se déconnecter")).to_have_count(0)
     expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
 
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill(EMAIL)
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("input[name=remember]").check()

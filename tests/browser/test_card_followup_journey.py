@@ -35,11 +35,11 @@ def test_a_coordinator_stops_the_retries_of_a_refused_card_payment(
     factories.MembershipFactory(user=coordinator, organisation=group, role="coordinator")
     db.session.commit()
 
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill("dominique@exemple.fr")
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
-    page.goto(f"{live_server}/dashboard")
+    page.goto(f"{live_server}/tableau-de-bord")
     page.get_by_role("link", name="Paiements par carte refusés ou en cours").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("AMAP des Pentes")

@@ -21,7 +21,7 @@ def test_a_household_pays_its_first_installment_by_card(
 ):
     offer = _contract_with_coming_days()
     log_in(page, live_server, "camille@exemple.fr")
-    page.goto(f"{live_server}/offers/{offer.id}/subscribe")
+    page.goto(f"{live_server}/offres/{offer.id}/souscrire")
     page.get_by_label("Grand panier", exact=False).check()
     page.get_by_label("Lieu de distribution").select_option(label="Préau de l'école, Villeurbanne")
     page.get_by_label("Standard (100 %)").check()

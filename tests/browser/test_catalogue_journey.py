@@ -35,13 +35,13 @@ def test_a_producer_publishes_a_week_from_the_grid(
     db.session.commit()
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
 
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill("jeanne@exemple.fr")
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
-    page.goto(f"{live_server}/producers/ferme-des-saules/catalogue")
+    page.goto(f"{live_server}/producteurs/ferme-des-saules/catalogue")
     page.get_by_role("link", name="Ajouter un produit").first.click()
     page.get_by_label("Nom du produit").fill("Carottes")
     page.get_by_label("Catégorie").select_option(label="Légumes")

@@ -29,13 +29,13 @@ def test_offline_ticks_reach_the_server(
     day_id = setup.day.id
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
 
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill("benevole@exemple.fr")
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
-    page.goto(f"{live_server}/pickup/days/{day_id}/checklist")
+    page.goto(f"{live_server}/distributions/{day_id}/liste")
     expect(page.get_by_role("heading", name="Liste du jour")).to_be_visible()
     expect(page.locator("#sync-status")).to_have_text("En ligne : tout est enregistré.")
     page.get_by_label("Chercher un nom").fill("foyer 0003")

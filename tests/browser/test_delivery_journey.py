@@ -25,13 +25,13 @@ def test_a_coordinator_builds_the_calendar(
     db.session.commit()
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
 
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill("dominique@exemple.fr")
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
-    page.goto(f"{live_server}/groups/amap-des-pentes/manage/pickup-points")
+    page.goto(f"{live_server}/groupes/amap-des-pentes/gestion/lieux")
     page.get_by_role("link", name="Ajouter un lieu").click()
     page.get_by_label("Nom du lieu").fill("Salle du Rize")
     page.get_by_label("Adresse").fill("23 rue Valentin-Haüy")

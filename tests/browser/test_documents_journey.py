@@ -17,7 +17,7 @@ PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 def _log_in(page: Page, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
@@ -38,7 +38,7 @@ def test_a_coordinator_shares_the_charter_with_the_members(
     page.set_viewport_size({"width": 390, "height": 844})
 
     _log_in(page, live_server, "coord@exemple.fr")
-    page.goto(f"{live_server}/groups/amap-des-tilleuls")
+    page.goto(f"{live_server}/groupes/amap-des-tilleuls")
     page.get_by_role("link", name="Documents", exact=True).click()
     page.get_by_label("Titre").fill("Charte de l'AMAP")
     page.get_by_label("Qui peut le lire").select_option(label="Les adhérent·es du groupe")
@@ -47,11 +47,11 @@ def test_a_coordinator_shares_the_charter_with_the_members(
     expect(page.get_by_text("« Charte de l'AMAP » est en ligne.")).to_be_visible()
     page.get_by_role("button", name="Se déconnecter").click()
 
-    page.goto(f"{live_server}/groups/amap-des-tilleuls")
+    page.goto(f"{live_server}/groupes/amap-des-tilleuls")
     expect(page.get_by_role("link", name="Charte de l'AMAP")).to_have_count(0)
 
     _log_in(page, live_server, "martin@exemple.fr")
-    page.goto(f"{live_server}/groups/amap-des-tilleuls")
+    page.goto(f"{live_server}/groupes/amap-des-tilleuls")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Charte de l'AMAP").click()
     download = download_info.value

@@ -23,7 +23,7 @@ def test_staff_buy_for_the_grocery_then_enter_it_into_the_stock(
     db.session.commit()
 
     log_in(page, live_server, "awa@exemple.fr")
-    page.goto(f"{live_server}/dashboard")
+    page.goto(f"{live_server}/tableau-de-bord")
     page.get_by_role("link", name="Acheter aux producteurs").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Acheter aux producteurs")
     page.locator("#distributions ~ .table-wrap").get_by_role("link", name="Commander").click()

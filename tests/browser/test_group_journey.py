@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 def log_in(page: Page, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
@@ -37,7 +37,7 @@ def test_a_household_joins_and_a_coordinator_gives_them_a_role(
     slug = group.slug
 
     log_in(page, live_server, "camille@exemple.fr")
-    page.goto(f"{live_server}/groups/{slug}")
+    page.goto(f"{live_server}/groupes/{slug}")
     expect(page.get_by_role("heading", level=1, name="AMAP des Pentes")).to_be_visible()
     expect(page.get_by_role("link", name="Ferme des Combes")).to_be_visible()
     expect(page.get_by_text("Préau de l'école")).to_be_visible()
@@ -47,7 +47,7 @@ def test_a_household_joins_and_a_coordinator_gives_them_a_role(
     page.get_by_role("button", name="Se déconnecter").click()
 
     log_in(page, live_server, "dominique@exemple.fr")
-    page.goto(f"{live_server}/groups/{slug}")
+    page.goto(f"{live_server}/groupes/{slug}")
     page.get_by_role("link", name="Personnes, rôles et producteur·rices").click()
     page.get_by_label("Adresse e-mail de la personne").fill("camille@exemple.fr")
     page.get_by_label("Rôle", exact=True).select_option(label="Bénévole")

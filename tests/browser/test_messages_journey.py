@@ -28,7 +28,7 @@ def test_a_coordinator_previews_and_sends_a_message_to_a_segment(
     db.session.commit()
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
 
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill("coord@exemple.fr")
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()

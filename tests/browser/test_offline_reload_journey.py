@@ -28,7 +28,7 @@ ONLINE = "En ligne : tout est enregistré."
 
 def _log_in(page: Page, live_server: str, email: str) -> None:
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
@@ -64,7 +64,7 @@ def test_a_day_reloaded_offline_keeps_synced_and_queued_ticks(
     day_id = setup.day.id
     _log_in(page, live_server, "benevole@exemple.fr")
 
-    page.goto(f"{live_server}/pickup/days/{day_id}/checklist")
+    page.goto(f"{live_server}/distributions/{day_id}/liste")
     expect(page.locator("#sync-status")).to_have_text(ONLINE)
     _offline_ready(page)
     for name in ("Foyer 0000", "Foyer 0001"):
@@ -111,10 +111,10 @@ def test_a_list_never_opened_says_so_offline(page: Page, live_server: str):
     db.session.commit()
     _log_in(page, live_server, "benevole@exemple.fr")
 
-    page.goto(f"{live_server}/pickup/days/{first.day.id}/checklist")
+    page.goto(f"{live_server}/distributions/{first.day.id}/liste")
     _offline_ready(page)
     page.context.set_offline(True)
-    page.goto(f"{live_server}/pickup/days/{other.id}/checklist")
+    page.goto(f"{live_server}/distributions/{other.id}/liste")
     expect(
         page.get_by_role("heading", name="Liste pas encore ouverte sur ce téléphone")
     ).to_be_visible()
@@ -132,7 +132,7 @@ def test_a_stop_reloaded_offline_keeps_synced_and_queued_ticks(
     db.session.commit()
     _log_in(page, live_server, "equipe@exemple.fr")
 
-    page.goto(f"{live_server}/pickup/stops/{stop.run_stop.id}/checklist")
+    page.goto(f"{live_server}/distributions/arrets/{stop.run_stop.id}/liste")
     expect(page.locator("#sync-status")).to_have_text(ONLINE)
     _offline_ready(page)
     _tick(page, "Awa Diallo")
@@ -178,7 +178,7 @@ def test_walk_in_sales_reloaded_offline_keep_the_takings(
     db.session.commit()
     _log_in(page, live_server, "equipe@exemple.fr")
 
-    page.goto(f"{live_server}/pickup/stops/{van.stops[0].id}/checklist")
+    page.goto(f"{live_server}/distributions/arrets/{van.stops[0].id}/liste")
     status = page.locator("#walk-in-status")
     expect(status).to_have_text("En ligne : les ventes sont enregistrées.")
     _offline_ready(page)

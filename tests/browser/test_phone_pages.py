@@ -37,7 +37,7 @@ ROLES = {
     "producer": "ferme.coteau",
     "grocery": "epicerie.passerelle",
 }
-SKIPPED_PATHS = ("/static/", "/account/logout", "/api/")
+SKIPPED_PATHS = ("/static/", "/compte/deconnexion", "/api/")
 SKIPPED_ENDINGS = (".csv", ".ics", ".pdf", ".png", ".svg", ".webmanifest")
 
 # Run in the page: what is wider than the screen, what is too small to tap (phone_checks.js);
@@ -72,7 +72,7 @@ def phone(browser: Browser):
 
 
 def _log_in(page: Page, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password]").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
@@ -81,9 +81,9 @@ def _log_in(page: Page, live_server: str, email: str) -> None:
 
 def _main_pages(page: Page, live_server: str) -> list[str]:
     """The dashboard and the pages it links to, each once, at most PAGES_PER_ROLE."""
-    page.goto(f"{live_server}/dashboard")
+    page.goto(f"{live_server}/tableau-de-bord")
     hrefs = page.locator("main a[href]").evaluate_all("links => links.map(a => a.href)")
-    pages, seen = [f"{live_server}/dashboard"], {"/dashboard"}
+    pages, seen = [f"{live_server}/tableau-de-bord"], {"/tableau-de-bord"}
     for href in hrefs:
         parts = urlsplit(href)
         path = parts.path
@@ -140,7 +140,7 @@ def test_main_pages_fit_a_phone_and_pass_the_audit(
 
 
 def test_the_public_pages_fit_a_phone(demo_territory, phone: Page, live_server: str):
-    for path in ("/", "/account/login", "/account/register", "/carte"):
+    for path in ("/", "/compte/connexion", "/compte/inscription", "/carte"):
         phone.goto(f"{live_server}{path}")
         assert _audit(phone, AXE.is_file()) == [], path
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 
 def log_in(page: Page, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
@@ -37,13 +37,13 @@ def test_qr_code_sign_off_sheet_and_closing(
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
 
     log_in(page, live_server, "camille@exemple.fr")
-    page.goto(f"{live_server}/dashboard")
+    page.goto(f"{live_server}/tableau-de-bord")
     page.get_by_role("link", name="Mon code de retrait (QR)").click()
     expect(page.locator(".qr-code svg")).to_be_visible()
     page.get_by_role("button", name="Se déconnecter").click()
 
     log_in(page, live_server, "dominique@exemple.fr")
-    page.goto(f"{live_server}/pickup/days/{scene.day.id}/signoff")
+    page.goto(f"{live_server}/distributions/{scene.day.id}/emargement")
     expect(page.get_by_role("heading", name="Feuille d'émargement")).to_be_visible()
     expect(page.get_by_role("rowheader", name="Camille Roux")).to_be_visible()
     page.emulate_media(media="print")

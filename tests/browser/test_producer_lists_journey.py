@@ -33,7 +33,7 @@ def test_a_producer_reads_and_prints_the_packing_list(
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
 
     log_in(page, live_server, "paysanne@exemple.fr")
-    page.goto(f"{live_server}/dashboard")
+    page.goto(f"{live_server}/tableau-de-bord")
     page.get_by_role("link", name="Ventes de la ferme").click()
     expect(page.get_by_role("heading", name="Ventes de Ferme du Coteau")).to_be_visible()
     expect(page.locator("svg[role=img] rect")).to_have_count(10)

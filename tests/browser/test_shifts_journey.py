@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 
 def _log_in(page: Page, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()

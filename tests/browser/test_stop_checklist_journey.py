@@ -25,13 +25,13 @@ def test_offline_tick_at_a_stop_reaches_the_server(
     db.session.commit()
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
 
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill("equipe@exemple.fr")
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
-    page.goto(f"{live_server}/pickup/days")
+    page.goto(f"{live_server}/distributions/")
     page.locator(".day-list li", has_text="Village A").get_by_role("link").click()
     expect(page.get_by_role("heading", name="Liste de l'arrêt")).to_be_visible()
     expect(page.locator("#sync-status")).to_have_text("En ligne : tout est enregistré.")

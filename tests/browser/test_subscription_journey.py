@@ -49,7 +49,7 @@ def test_a_household_subscribes_and_declares_an_absence(
     slug = offer.group.slug
 
     log_in(page, live_server, "camille@exemple.fr")
-    page.goto(f"{live_server}/groups/{slug}/offers")
+    page.goto(f"{live_server}/groupes/{slug}/offres")
     page.get_by_role("link", name="Légumes des Combes").first.click()
     expect(page.get_by_role("heading", level=1, name="Légumes des Combes")).to_be_visible()
     page.get_by_role("link", name="S'abonner").click()
@@ -72,7 +72,7 @@ def test_a_household_subscribes_and_declares_an_absence(
     ).to_be_visible()
     expect(page.locator("main")).to_contain_text("76,00")
 
-    page.goto(f"{live_server}/my/baskets")
+    page.goto(f"{live_server}/mes-paniers")
     page.get_by_role("button", name="Je serai absent·e").first.click()
     expect(page.locator(".flash").first).to_be_visible()
     expect(page.get_by_role("button", name="Annuler l'absence")).to_have_count(1)

@@ -21,7 +21,7 @@ def test_the_treasurer_remits_the_cheques_and_downloads_the_payout_file(
 ):
     scene = scenes.build()
     log_in(page, live_server, scene.coordinator.email)
-    page.goto(f"{live_server}/dashboard")
+    page.goto(f"{live_server}/tableau-de-bord")
     page.get_by_role("link", name="Trésorerie : remises, producteurs, export comptable").click()
     expect(page.get_by_role("heading", name="Trésorerie — AMAP des Canuts")).to_be_visible()
 

@@ -39,13 +39,13 @@ def test_offline_sales_reach_the_server(
     carrots_id, honey_id = carrots.id, honey.id
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
 
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill("equipe@exemple.fr")
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
-    page.goto(f"{live_server}/pickup/stops/{van.stops[0].id}/checklist")
+    page.goto(f"{live_server}/distributions/arrets/{van.stops[0].id}/liste")
     expect(page.get_by_role("heading", name="Ventes sur place")).to_be_visible()
     status = page.locator("#walk-in-status")
     expect(status).to_have_text("En ligne : les ventes sont enregistrées.")

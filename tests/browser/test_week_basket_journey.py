@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 
 def _log_in(page: Page, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/account/login")
+    page.goto(f"{live_server}/compte/connexion")
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password]").fill(factories.DEFAULT_PASSWORD)
     page.get_by_role("button", name="Se connecter", exact=True).click()
@@ -40,7 +40,7 @@ def test_a_producer_announces_the_basket_and_a_household_sees_it(
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
 
     _log_in(page, live_server, "paul@exemple.fr")
-    page.goto(f"{live_server}/producers/{setup.offer.producer.slug}/offers")
+    page.goto(f"{live_server}/producteurs/{setup.offer.producer.slug}/offres")
     page.get_by_role("link", name="Panier de la semaine").first.click()
     page.get_by_role("link", name="Annoncer le panier").first.click()
     page.get_by_label("Petit").fill("Carottes — 1 kg\nPoireaux — 3 pièces")
@@ -51,7 +51,7 @@ def test_a_producer_announces_the_basket_and_a_household_sees_it(
     page.get_by_role("button", name="Se déconnecter").click()
 
     _log_in(page, live_server, "martin@exemple.fr")
-    page.goto(f"{live_server}/dashboard")
+    page.goto(f"{live_server}/tableau-de-bord")
     next_pickup = page.locator("section.household-next")
     expect(next_pickup.get_by_text("Poireaux — 3 pièces")).to_be_visible()
     expect(next_pickup.get_by_text("Premières fèves !")).to_be_visible()

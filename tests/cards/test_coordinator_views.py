@@ -39,7 +39,7 @@ def refused_installment(group=None, *, code="insufficient_funds", retry_in=2):
 
 
 def url(group, *parts):
-    return "/".join([f"/groups/{group.slug}/manage/card-payments", *map(str, parts)])
+    return "/".join([f"/groupes/{group.slug}/gestion/paiements-carte", *map(str, parts)])
 
 
 def test_coordinator_sees_refused_and_pending_payments(client, user_with_role):
@@ -104,7 +104,7 @@ def test_members_and_volunteers_are_refused(client, user_with_role, role):
     user_with_role(role, group)
 
     assert client.get(url(group)).status_code == 403
-    assert client.post(url(group, installment.id, "stop")).status_code == 403
+    assert client.post(url(group, installment.id, "arreter")).status_code == 403
     assert installment.charge_retry_on is not None
 
 
@@ -122,8 +122,8 @@ def test_an_installment_of_another_group_is_not_found(client, user_with_role):
     db.session.commit()
     user_with_role(Role.COORDINATOR, group)
 
-    assert client.post(url(group, elsewhere.id, "retry")).status_code == 404
-    assert client.post(url(group, elsewhere.id, "stop")).status_code == 404
+    assert client.post(url(group, elsewhere.id, "relancer")).status_code == 404
+    assert client.post(url(group, elsewhere.id, "arreter")).status_code == 404
 
 
 def test_stop_automatic_retries(client, user_with_role):
@@ -132,7 +132,7 @@ def test_stop_automatic_retries(client, user_with_role):
     db.session.commit()
     user_with_role(Role.COORDINATOR, group)
 
-    response = client.post(url(group, installment.id, "stop"), follow_redirects=True)
+    response = client.post(url(group, installment.id, "arreter"), follow_redirects=True)
 
     assert "Les essais automatiques sont arrêtés" in response.get_data(as_text=True)
     assert "Aucun essai automatique" in response.get_data(as_text=True)
@@ -147,7 +147,7 @@ def test_stop_twice_says_there_was_nothing_to_stop(client, user_with_role):
     db.session.commit()
     user_with_role(Role.COORDINATOR, group)
 
-    response = client.post(url(group, installment.id, "stop"), follow_redirects=True)
+    response = client.post(url(group, installment.id, "arreter"), follow_redirects=True)
 
     assert "était prévu pour cette échéance" in response.get_data(as_text=True)
 
@@ -160,7 +160,7 @@ def test_retry_now_charges_the_new_card_at_once(client, user_with_role, outbox):
     db.session.commit()
     user_with_role(Role.COORDINATOR, group)
 
-    response = client.post(url(group, installment.id, "retry"), follow_redirects=True)
+    response = client.post(url(group, installment.id, "relancer"), follow_redirects=True)
 
     assert "Le paiement a été accepté" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -177,7 +177,7 @@ def test_retry_now_without_a_saved_card_sends_the_pay_link(client, user_with_rol
     db.session.commit()
     user_with_role(Role.COORDINATOR, group)
 
-    response = client.post(url(group, installment.id, "retry"), follow_redirects=True)
+    response = client.post(url(group, installment.id, "relancer"), follow_redirects=True)
 
     assert "il a reçu un lien pour payer en ligne" in response.get_data(as_text=True)
     assert len(outbox) == 1
@@ -190,7 +190,7 @@ def test_dashboard_links_coordinators_to_the_follow_up(client, user_with_role):
     db.session.commit()
     user_with_role(Role.COORDINATOR, group)
 
-    html = client.get("/dashboard").get_data(as_text=True)
+    html = client.get("/tableau-de-bord").get_data(as_text=True)
 
     assert url(group) in html
 
@@ -200,4 +200,4 @@ def test_anonymous_visitor_must_log_in(client):
     db.session.commit()
     response = client.get(url(group))
     assert response.status_code == 302
-    assert "/login" in response.headers["Location"]
+    assert "/connexion" in response.headers["Location"]

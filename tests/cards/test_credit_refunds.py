@@ -40,11 +40,11 @@ def test_the_coordinator_refunds_the_credit_on_the_card_once(client, login, app)
     scene = make_credit_scene(pay=pay_by_card)
     assert scene.credit.amount_cents == 4000
     login(scene.coordinator)
-    page = client.get(f"/groups/{scene.group.slug}/manage/credits").get_data(as_text=True)
+    page = client.get(f"/groupes/{scene.group.slug}/gestion/avoirs").get_data(as_text=True)
     assert 'value="card"' in page
 
     form = {"amount": "40,00", "method": "card", "request_key": "card-1"}
-    url = f"/groups/{scene.group.slug}/manage/credits/{scene.credit.id}/refund"
+    url = f"/groupes/{scene.group.slug}/gestion/avoirs/{scene.credit.id}/rembourser"
     assert client.post(url, data=form).status_code == 302
     assert client.post(url, data=form).status_code == 302  # a double click: same result
 
@@ -63,7 +63,7 @@ def test_the_coordinator_refunds_the_credit_on_the_card_once(client, login, app)
     assert refunds() == [-4000]
 
     login(scene.member)
-    statement = client.get(f"/groups/{scene.group.slug}/my-statement").get_data(as_text=True)
+    statement = client.get(f"/groupes/{scene.group.slug}/mon-releve").get_data(as_text=True)
     assert "remboursés sur votre carte bancaire" in statement
 
 

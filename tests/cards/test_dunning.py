@@ -115,8 +115,8 @@ def test_after_the_last_retry_the_coordinators_are_told(outbox, monkeypatch):
     assert "Il n'y aura pas de nouvel essai automatique" in message_text(household_mail[-1])
     (to_coordinator,) = [m for m in outbox if m["To"] == coordinator.email]
     assert household_of(installment).name in subject_of(to_coordinator)
-    assert "/groups/" in message_text(to_coordinator)
-    assert "/manage/card-payments" in message_text(to_coordinator)
+    assert "/groupes/" in message_text(to_coordinator)
+    assert "/gestion/paiements-carte" in message_text(to_coordinator)
 
 
 def test_card_needing_authentication_asks_the_household_to_confirm(client, login, outbox):
@@ -168,7 +168,7 @@ def test_the_household_sees_the_refused_installment_on_its_statement(client, log
     db.session.commit()
 
     login(household)
-    page = client.get(f"/groups/{group_of(installment).slug}/my-statement")
+    page = client.get(f"/groupes/{group_of(installment).slug}/mon-releve")
 
     assert page.status_code == 200
     assert "Paiement refusé" in page.get_data(as_text=True)

@@ -98,7 +98,7 @@ def test_a_coordinator_cancels_a_waiting_payment(client, user_with_role):
     user_with_role("coordinator", group)
 
     response = client.post(
-        f"/groups/{group.slug}/manage/card-payments/{installment.id}/cancel-attempt",
+        f"/groupes/{group.slug}/gestion/paiements-carte/{installment.id}/annuler-tentative",
         follow_redirects=True,
     )
 

@@ -181,7 +181,7 @@ def test_a_transfer_installment_says_how_to_pay_and_the_statement_links_it(clien
     db.session.commit()
     login(subscription.user)
 
-    statement = client.get(f"/groups/{group.slug}/my-statement").get_data(as_text=True)
+    statement = client.get(f"/groupes/{group.slug}/mon-releve").get_data(as_text=True)
     link = f"/paiements/carte/echeances/{installment.id}"
     assert "Reste à payer" in statement
     assert link in statement

@@ -39,7 +39,7 @@ def test_card_payer_is_told_once_that_its_saved_card_will_be_charged(outbox):
     text = message_text(message)
     assert "32,50" in text
     assert "Nous débiterons ce montant" in text and "4242" in text
-    assert "/my-statement" in text
+    assert "/mon-releve" in text
 
 
 def test_sepa_payer_is_told_its_account_will_be_debited(outbox):

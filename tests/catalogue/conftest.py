@@ -25,11 +25,11 @@ class Farm:
 
     @property
     def grid_url(self) -> str:
-        return f"/producers/{self.producer.slug}/availability/{self.group.slug}"
+        return f"/producteurs/{self.producer.slug}/disponibilites/{self.group.slug}"
 
     @property
     def catalogue_url(self) -> str:
-        return f"/producers/{self.producer.slug}/catalogue"
+        return f"/producteurs/{self.producer.slug}/catalogue"
 
 
 def day_in(days: int) -> date:

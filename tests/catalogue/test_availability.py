@@ -228,10 +228,12 @@ def test_the_service_refuses_another_farms_product_and_unknown_dates(farm):
 def test_a_group_the_farm_does_not_supply_is_refused(client, farm, staff):
     other_group = factories.GroupFactory()
     db.session.commit()
-    url = f"/producers/{farm.producer.slug}/availability/{other_group.slug}"
+    url = f"/producteurs/{farm.producer.slug}/disponibilites/{other_group.slug}"
     assert client.get(url).status_code == 403
     assert client.post(url, data={}).status_code == 403
-    assert client.get(f"/producers/{farm.producer.slug}/availability/nowhere").status_code == 404
+    assert (
+        client.get(f"/producteurs/{farm.producer.slug}/disponibilites/nowhere").status_code == 404
+    )
     product = factories.ProductFactory(producer=farm.producer)
     db.session.commit()
     with pytest.raises(DomainError, match="Vous ne livrez pas ce groupe"):
@@ -253,7 +255,7 @@ def test_only_the_farm_team_edits_availability(client, farm, user_with_role):
 
 
 def test_the_overview_lists_the_supplied_groups(client, farm, staff):
-    response = client.get(f"/producers/{farm.producer.slug}/availability")
+    response = client.get(f"/producteurs/{farm.producer.slug}/disponibilites")
     assert farm.group.name in response.text
     assert farm.grid_url in response.text
 
@@ -268,7 +270,9 @@ def test_copy_last_week(client, farm, staff):
     already = _offer(farm, eggs, farm.next_day, quantity_milli=5000)
     db.session.commit()
     response = client.post(
-        f"{farm.grid_url}/copy", data={"day": farm.next_day.day.isoformat()}, follow_redirects=True
+        f"{farm.grid_url}/copier",
+        data={"day": farm.next_day.day.isoformat()},
+        follow_redirects=True,
     )
     assert "1 produit copié" in response.text
     assert "1 déjà proposé ce jour-là, laissé tel quel." in response.text
@@ -294,16 +298,18 @@ def test_copy_refuses_frozen_and_empty_weeks(client, farm, staff):
     factories.ProductFactory(producer=farm.producer)
     db.session.commit()
     response = client.post(
-        f"{farm.grid_url}/copy", data={"day": farm.open_day.day.isoformat()}, follow_redirects=True
+        f"{farm.grid_url}/copier",
+        data={"day": farm.open_day.day.isoformat()},
+        follow_redirects=True,
     )
     assert "il n&#39;y a rien à copier" in response.text
     response = client.post(
-        f"{farm.grid_url}/copy",
+        f"{farm.grid_url}/copier",
         data={"day": farm.frozen_day.day.isoformat()},
         follow_redirects=True,
     )
     assert "cette disponibilité ne peut plus changer" in response.text
-    response = client.post(f"{farm.grid_url}/copy", data={"day": "demain"}, follow_redirects=True)
+    response = client.post(f"{farm.grid_url}/copier", data={"day": "demain"}, follow_redirects=True)
     assert "Choisissez une date dans la liste." in response.text
     assert _rows() == []
 

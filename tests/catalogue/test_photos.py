@@ -92,7 +92,7 @@ def test_a_huge_upload_gives_the_form_back_not_a_bare_413(client, farm, staff):
     assert db.session.get(ProductPhoto, product.id) is None
     # Same on the new-product form.
     response = client.post(
-        f"{farm.catalogue_url}/new",
+        f"{farm.catalogue_url}/nouveau",
         data={"name": "Pain", "photo": (io.BytesIO(b"\0" * (20 * 1024 * 1024)), "pain.jpg")},
         content_type="multipart/form-data",
     )
@@ -114,19 +114,19 @@ def test_photos_are_public_and_cached(client, farm, staff):
     db.session.commit()
     _post(client, farm, product, _image_bytes((400, 300)))
     listing = client.get(farm.catalogue_url).text
-    assert f"/products/{product.id}/photo?v=" in listing
-    client.post("/account/logout")
+    assert f"/produits/{product.id}/photo?v=" in listing
+    client.post("/compte/deconnexion")
     with client.session_transaction() as session:
         session.clear()
-    response = client.get(f"/products/{product.id}/photo")
+    response = client.get(f"/produits/{product.id}/photo")
     assert response.status_code == 200
     assert response.mimetype == "image/jpeg"
     assert "public" in response.headers["Cache-Control"]
     assert "max-age=604800" in response.headers["Cache-Control"]
     etag = response.headers["ETag"]
-    again = client.get(f"/products/{product.id}/photo", headers={"If-None-Match": etag})
+    again = client.get(f"/produits/{product.id}/photo", headers={"If-None-Match": etag})
     assert again.status_code == 304
-    assert client.get("/products/999999/photo").status_code == 404
+    assert client.get("/produits/999999/photo").status_code == 404
 
 
 def test_the_photo_can_be_removed(client, farm, staff):

@@ -24,7 +24,7 @@ def _form(**values):
 
 
 def test_a_producer_adds_a_product(client, farm, staff):
-    response = client.post(f"{farm.catalogue_url}/new", data=_form(), follow_redirects=True)
+    response = client.post(f"{farm.catalogue_url}/nouveau", data=_form(), follow_redirects=True)
     assert "Poireaux ajouté au catalogue." in response.text
     product = db.session.scalar(select(Product).where(Product.name == "Poireaux"))
     assert (product.unit, product.price_cents, product.labels) == ("botte", 250, "ab")
@@ -33,13 +33,13 @@ def test_a_producer_adds_a_product(client, farm, staff):
 
 
 def test_bad_input_shows_errors_and_saves_nothing(client, farm, staff):
-    response = client.post(f"{farm.catalogue_url}/new", data=_form(name="", price="abc"))
+    response = client.post(f"{farm.catalogue_url}/nouveau", data=_form(name="", price="abc"))
     assert response.status_code == 200
     assert "Ce champ est obligatoire." in response.text
     assert "Indiquez un prix en euros, par exemple 3,20." in response.text
-    response = client.post(f"{farm.catalogue_url}/new", data=_form(price="0"))
+    response = client.post(f"{farm.catalogue_url}/nouveau", data=_form(price="0"))
     assert "Le prix doit être supérieur à zéro." in response.text
-    response = client.post(f"{farm.catalogue_url}/new", data=_form(unit="tonne"))
+    response = client.post(f"{farm.catalogue_url}/nouveau", data=_form(unit="tonne"))
     assert "Choisissez une unité proposée dans la liste." in response.text
     assert db.session.scalars(select(Product)).all() == []
 
@@ -47,7 +47,7 @@ def test_bad_input_shows_errors_and_saves_nothing(client, farm, staff):
 def test_a_name_is_used_once_per_catalogue(client, farm, staff):
     factories.ProductFactory(producer=farm.producer, name="Poireaux")
     db.session.commit()
-    response = client.post(f"{farm.catalogue_url}/new", data=_form())
+    response = client.post(f"{farm.catalogue_url}/nouveau", data=_form())
     assert "Votre catalogue a déjà un produit de ce nom." in response.text
     assert len(db.session.scalars(select(Product)).all()) == 1
 
@@ -94,7 +94,7 @@ def test_archiving_withdraws_coming_offers_without_orders(client, farm, staff):
         reserved_milli=2000,
     )
     db.session.commit()
-    response = client.post(f"{farm.catalogue_url}/{product.id}/archive", follow_redirects=True)
+    response = client.post(f"{farm.catalogue_url}/{product.id}/archiver", follow_redirects=True)
     assert "ces commandes seront honorées" in response.text
     db.session.expire_all()
     assert product.archived
@@ -102,7 +102,7 @@ def test_archiving_withdraws_coming_offers_without_orders(client, farm, staff):
     assert db.session.get(Availability, ordered.id).published
     assert "Produits archivés" in response.text
 
-    response = client.post(f"{farm.catalogue_url}/{product.id}/restore", follow_redirects=True)
+    response = client.post(f"{farm.catalogue_url}/{product.id}/restaurer", follow_redirects=True)
     assert "est de retour dans le catalogue" in response.text
     db.session.refresh(product)
     assert not product.archived
@@ -114,14 +114,14 @@ def test_only_the_farm_team_manages_its_catalogue(client, farm, user_with_role):
     db.session.commit()
     user_with_role("member", farm.group)
     assert client.get(farm.catalogue_url).status_code == 403
-    assert client.post(f"{farm.catalogue_url}/new", data=_form()).status_code == 403
+    assert client.post(f"{farm.catalogue_url}/nouveau", data=_form()).status_code == 403
     # Staff of another farm: refused here, and this farm's product is not theirs to open.
     user_with_role("producer_staff", other_farm)
     assert client.get(farm.catalogue_url).status_code == 403
-    other_url = f"/producers/{other_farm.slug}/catalogue/{product.id}"
+    other_url = f"/producteurs/{other_farm.slug}/catalogue/{product.id}"
     assert client.get(other_url).status_code == 404
     assert client.post(other_url, data=_form(name="Volé")).status_code == 404
-    assert client.post(f"{other_url}/archive").status_code == 404
+    assert client.post(f"{other_url}/archiver").status_code == 404
     db.session.refresh(product)
     assert product.name != "Volé" and not product.archived
 
@@ -132,7 +132,7 @@ def test_an_admin_may_manage_any_catalogue(client, farm, admin):
 
 def test_visitors_are_sent_to_log_in(client, farm):
     response = client.get(farm.catalogue_url)
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert response.status_code == 302 and "/connexion" in response.headers["Location"]
 
 
 def _list_queries(client, farm, count: int) -> int:

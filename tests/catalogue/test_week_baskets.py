@@ -35,7 +35,7 @@ def _staff(setup, login):
 
 
 def _edit_url(setup, day=None) -> str:
-    return f"/offers/{setup.offer.id}/days/{(day or setup.day).id}/week"
+    return f"/offres/{setup.offer.id}/distributions/{(day or setup.day).id}/semaine"
 
 
 def _announce(client, setup, small="Carottes — 1 kg\nPoireaux : 3", large="", **extra):
@@ -61,7 +61,7 @@ def test_the_producer_announces_the_basket_and_everyone_sees_it(client, login):
     volunteer = scenario.volunteer(setup)
     _staff(setup, login)
 
-    assert "Annoncer le panier" in client.get(f"/offers/{setup.offer.id}/week").text
+    assert "Annoncer le panier" in client.get(f"/offres/{setup.offer.id}/semaine").text
     response = _announce(
         client, setup, large="Carottes — 2 kg\nChou-fleur - 1 pièce", note="Premières fèves !"
     )
@@ -72,27 +72,27 @@ def test_the_producer_announces_the_basket_and_everyone_sees_it(client, login):
         ("Carottes", "2 kg"),
         ("Chou-fleur", "1 pièce"),
     ]
-    days_page = _text(client.get(f"/offers/{setup.offer.id}/week"))
+    days_page = _text(client.get(f"/offres/{setup.offer.id}/semaine"))
     assert "<strong>Petit</strong> : Carottes — 1 kg, Poireaux — 3" in days_page
     assert "Modifier le panier" in days_page
     edit_page = client.get(_edit_url(setup)).text
     assert "Carottes — 2 kg\nChou-fleur — 1 pièce" in edit_page
 
     login(household)
-    page = _text(client.get("/dashboard"))
+    page = _text(client.get("/tableau-de-bord"))
     assert "Carottes — 1 kg" in page and "Poireaux — 3" in page
     assert "Chou-fleur" not in page  # the household's own size only
     assert "Premières fèves !" in page
 
     login(volunteer)
-    page = _text(client.get(f"/pickup/days/{setup.day.id}/checklist"))
+    page = _text(client.get(f"/distributions/{setup.day.id}/liste"))
     assert "Paniers de la semaine" in page and "Chou-fleur — 1 pièce" in page
 
     coordinator = factories.UserFactory()
     factories.MembershipFactory(user=coordinator, organisation=setup.day.group, role="coordinator")
     db.session.commit()
     login(coordinator)
-    sheet = _text(client.get(f"/pickup/days/{setup.day.id}/signoff"))
+    sheet = _text(client.get(f"/distributions/{setup.day.id}/emargement"))
     assert "Carottes — 2 kg" in sheet
 
 
@@ -105,7 +105,7 @@ def test_a_photo_is_checked_and_re_encoded(client, login):
     assert response.status_code == 302
     basket = db.session.scalar(select(WeekBasket))
     assert (basket.photo_width, basket.photo_height) == (1200, 600)
-    served = client.get(f"/week-baskets/{basket.id}/photo")
+    served = client.get(f"/paniers-de-la-semaine/{basket.id}/photo")
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
 
     refused = _announce(
@@ -148,9 +148,9 @@ def test_who_may_announce(client, login):
 
     for user in (outsider, member):
         login(user)
-        assert client.get(f"/offers/{setup.offer.id}/week").status_code == 403
+        assert client.get(f"/offres/{setup.offer.id}/semaine").status_code == 403
         assert _announce(client, setup).status_code == 403
-        assert client.post(_edit_url(setup) + "/copy").status_code == 403
+        assert client.post(_edit_url(setup) + "/copier").status_code == 403
     assert db.session.scalar(select(func.count(WeekBasket.id))) == 0
 
     login(coordinator)
@@ -166,7 +166,7 @@ def test_copy_last_week_copies_once_even_on_a_double_click(client, login):
     )
     staff = _staff(last_week, login)
     assert _announce(client, last_week, note="Bon appétit").status_code == 302
-    copy_url = _edit_url(last_week, this_week_day) + "/copy"
+    copy_url = _edit_url(last_week, this_week_day) + "/copier"
 
     first = client.post(copy_url)
     second = client.post(copy_url)
@@ -182,7 +182,7 @@ def test_copy_last_week_copies_once_even_on_a_double_click(client, login):
     assert copied.note == "Bon appétit" and copied.updated_by_id == staff.id
     assert db.session.scalar(select(func.count(WeekBasket.id))) == 2
 
-    nothing_before = client.post(_edit_url(last_week) + "/copy", follow_redirects=True)
+    nothing_before = client.post(_edit_url(last_week) + "/copier", follow_redirects=True)
     assert "annoncé avant cette distribution." in nothing_before.text
 
 
@@ -202,8 +202,8 @@ def _dashboard_and_checklist_queries(client, contracts: int) -> tuple[int, int]:
     db.session.commit()
     counts = []
     for user, url in (
-        (household, "/dashboard"),
-        (volunteer, f"/pickup/days/{setup.day.id}/checklist"),
+        (household, "/tableau-de-bord"),
+        (volunteer, f"/distributions/{setup.day.id}/liste"),
     ):
         with client.session_transaction() as session:
             session["_user_id"] = login_id(user)
@@ -290,7 +290,7 @@ def test_the_contract_days_page_reads_in_constant_queries(client, login):
     setup = _setup()
     _staff(setup, login)
     _announce(client, setup)
-    url = f"/offers/{setup.offer.id}/week"
+    url = f"/offres/{setup.offer.id}/semaine"
     with count_queries() as one_day:
         assert client.get(url).status_code == 200
     for week in range(1, 6):

@@ -37,7 +37,7 @@ def test_copy_last_week_twice_at_once_copies_once(app, postgresql_only, at_the_i
         user=farmer, organisation=last_week.offer.producer, role="producer_staff"
     )
     db.session.commit()
-    url = f"/offers/{last_week.offer.id}/days/{this_week.id}/week/copy"
+    url = f"/offres/{last_week.offer.id}/distributions/{this_week.id}/semaine/copier"
 
     responses = twice_at_once(app, farmer, lambda client: client.post(url))
 

@@ -16,7 +16,7 @@ from marketplace.timezones import paris_today, to_paris
 from tests import factories
 from tests.helpers import count_queries
 
-BASE = "/groups/amap-des-canuts/manage/calendar"
+BASE = "/groupes/amap-des-canuts/gestion/calendrier"
 
 
 def count(model) -> int:
@@ -66,7 +66,7 @@ def point(group):
 
 
 def test_the_form_starts_with_sensible_defaults(client, point):
-    page = client.get(f"{BASE}/new")
+    page = client.get(f"{BASE}/nouveau")
     assert page.status_code == 200
     assert 'value="18:00"' in page.text and 'value="19:30"' in page.text
     assert "Salle du Rize" in page.text
@@ -74,7 +74,7 @@ def test_the_form_starts_with_sensible_defaults(client, point):
 
 
 def test_preview_shows_the_next_eight_dates_and_saves_nothing(client, point):
-    response = client.post(f"{BASE}/new", data=previewing(rule_form(point)))
+    response = client.post(f"{BASE}/nouveau", data=previewing(rule_form(point)))
 
     assert response.status_code == 200
     assert "Aperçu des prochaines distributions" in response.text
@@ -93,7 +93,7 @@ def test_preview_shows_the_next_eight_dates_and_saves_nothing(client, point):
 
 
 def test_save_creates_the_rule_and_materialises_its_days(client, point, app):
-    response = client.post(f"{BASE}/new", data=rule_form(point))
+    response = client.post(f"{BASE}/nouveau", data=rule_form(point))
 
     assert response.status_code == 302 and response.location.endswith(BASE)
     schedule = db.session.scalar(select(DistributionSchedule))
@@ -109,9 +109,9 @@ def test_save_creates_the_rule_and_materialises_its_days(client, point, app):
 
 def test_monthly_and_advanced_rules(client, point):
     monthly = rule_form(point, pattern="monthly", position="2", weekday="MO", label="Lundi")
-    assert client.post(f"{BASE}/new", data=monthly).status_code == 302
+    assert client.post(f"{BASE}/nouveau", data=monthly).status_code == 302
     advanced = rule_form(point, pattern="advanced", rrule="freq=weekly;interval=2;byday=th")
-    assert client.post(f"{BASE}/new", data=advanced).status_code == 302
+    assert client.post(f"{BASE}/nouveau", data=advanced).status_code == 302
     rules = set(db.session.scalars(select(DistributionSchedule.rrule)))
     assert rules == {"FREQ=MONTHLY;BYDAY=2MO", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH"}
     page = client.get(BASE).text
@@ -147,7 +147,7 @@ def test_monthly_and_advanced_rules(client, point):
 )
 def test_bad_input_shows_a_french_error_and_saves_nothing(client, point, changes, message):
     for data in (rule_form(point, **changes), previewing(rule_form(point, **changes))):
-        response = client.post(f"{BASE}/new", data=data)
+        response = client.post(f"{BASE}/nouveau", data=data)
         assert response.status_code == 200
         assert message in response.text
         assert "Aperçu des prochaines distributions" not in response.text
@@ -159,20 +159,20 @@ def test_a_tampered_pickup_point_of_another_group_is_refused(client, point):
     closed = factories.PickupPointFactory(group=point.group, active=False)
     db.session.commit()
     for tampered in (str(foreign.id), str(closed.id), "abc", ""):
-        response = client.post(f"{BASE}/new", data=rule_form(point, pickup_point_id=tampered))
+        response = client.post(f"{BASE}/nouveau", data=rule_form(point, pickup_point_id=tampered))
         assert response.status_code == 200
         assert "Choisissez un des lieux de distribution ouverts du groupe." in response.text
     assert count(DistributionSchedule) == 0
 
 
 def test_edit_a_rule_moves_coming_days_and_cancels_orphans(client, point):
-    client.post(f"{BASE}/new", data=rule_form(point))
+    client.post(f"{BASE}/nouveau", data=rule_form(point))
     schedule = db.session.scalar(select(DistributionSchedule))
-    page = client.get(f"{BASE}/{schedule.id}/edit").text
+    page = client.get(f"{BASE}/{schedule.id}/modifier").text
     assert 'value="Mardi soir"' in page
 
     response = client.post(
-        f"{BASE}/{schedule.id}/edit", data=rule_form(point, weekdays=["TH"], label="Jeudi")
+        f"{BASE}/{schedule.id}/modifier", data=rule_form(point, weekdays=["TH"], label="Jeudi")
     )
 
     assert response.status_code == 302
@@ -186,27 +186,27 @@ def test_edit_a_rule_moves_coming_days_and_cancels_orphans(client, point):
 def test_edit_a_rule_of_another_group_is_not_found(client, group):
     foreign = factories.DistributionScheduleFactory()
     db.session.commit()
-    assert client.get(f"{BASE}/{foreign.id}/edit").status_code == 404
+    assert client.get(f"{BASE}/{foreign.id}/modifier").status_code == 404
     assert client.get(f"{BASE}/{foreign.id}/exceptions").status_code == 404
 
 
 def test_suspend_and_resume_a_rule(client, point):
-    client.post(f"{BASE}/new", data=rule_form(point))
+    client.post(f"{BASE}/nouveau", data=rule_form(point))
     schedule = db.session.scalar(select(DistributionSchedule))
 
-    client.post(f"{BASE}/{schedule.id}/suspend")
+    client.post(f"{BASE}/{schedule.id}/suspendre")
     db.session.expire_all()
     assert not schedule.active
     assert set(db.session.scalars(select(DistributionDay.status))) == {"cancelled"}
     assert "Suspendu" in client.get(BASE).text
 
-    client.post(f"{BASE}/{schedule.id}/resume")
+    client.post(f"{BASE}/{schedule.id}/reprendre")
     db.session.expire_all()
     assert set(db.session.scalars(select(DistributionDay.status))) == {"scheduled"}
 
 
 def _saved_schedule(client, point) -> DistributionSchedule:
-    client.post(f"{BASE}/new", data=rule_form(point))
+    client.post(f"{BASE}/nouveau", data=rule_form(point))
     return db.session.scalar(select(DistributionSchedule))
 
 
@@ -229,7 +229,7 @@ def test_cancel_a_date_then_remove_the_exception(client, point):
     assert (day.status, day.note) == ("cancelled", "Jour férié")
 
     exception = db.session.scalar(select(ScheduleException))
-    client.post(f"{url}/{exception.id}/remove")
+    client.post(f"{url}/{exception.id}/retirer")
     db.session.expire_all()
     assert count(ScheduleException) == 0
     assert db.session.get(DistributionDay, day.id).status == "scheduled"

@@ -23,22 +23,22 @@ def group():
 
 
 def urls(slug: str, ids: dict) -> list[tuple[str, str]]:
-    base = f"/groups/{slug}/manage"
-    rule = f"{base}/calendar/{ids['rule']}"
+    base = f"/groupes/{slug}/gestion"
+    rule = f"{base}/calendrier/{ids['rule']}"
     return [
-        ("get", f"{base}/pickup-points"),
-        ("get", f"{base}/pickup-points/new"),
-        ("get", f"{base}/pickup-points/{ids['point']}/edit"),
-        ("post", f"{base}/pickup-points/{ids['point']}/deactivate"),
-        ("post", f"{base}/pickup-points/{ids['point']}/reactivate"),
-        ("get", f"{base}/calendar"),
-        ("get", f"{base}/calendar/new"),
-        ("post", f"{base}/calendar/new"),
-        ("get", f"{rule}/edit"),
-        ("post", f"{rule}/suspend"),
-        ("post", f"{rule}/resume"),
+        ("get", f"{base}/lieux"),
+        ("get", f"{base}/lieux/nouveau"),
+        ("get", f"{base}/lieux/{ids['point']}/modifier"),
+        ("post", f"{base}/lieux/{ids['point']}/desactiver"),
+        ("post", f"{base}/lieux/{ids['point']}/reactiver"),
+        ("get", f"{base}/calendrier"),
+        ("get", f"{base}/calendrier/nouveau"),
+        ("post", f"{base}/calendrier/nouveau"),
+        ("get", f"{rule}/modifier"),
+        ("post", f"{rule}/suspendre"),
+        ("post", f"{rule}/reprendre"),
         ("get", f"{rule}/exceptions"),
-        ("post", f"{rule}/exceptions/{ids['exc']}/remove"),
+        ("post", f"{rule}/exceptions/{ids['exc']}/retirer"),
     ]
 
 
@@ -69,7 +69,7 @@ def test_visitors_are_sent_to_log_in(client, group):
     for method, url in urls(group.slug, group.ids):
         response = getattr(client, method)(url)
         assert response.status_code == 302
-        assert "/account/login" in response.location
+        assert "/compte/connexion" in response.location
     assert db.session.scalar(select(PickupPoint.active))
 
 
@@ -85,6 +85,6 @@ def test_the_coordinator_of_the_group_gets_in(client, group, user_with_role):
 
 
 def test_a_site_administrator_gets_in(client, group, admin):
-    base = f"/groups/{group.slug}/manage"
-    assert client.get(f"{base}/pickup-points").status_code == 200
-    assert client.get(f"{base}/calendar").status_code == 200
+    base = f"/groupes/{group.slug}/gestion"
+    assert client.get(f"{base}/lieux").status_code == 200
+    assert client.get(f"{base}/calendrier").status_code == 200

@@ -44,7 +44,7 @@ def test_list_shows_open_and_deactivated_points(client, group):
     factories.PickupPointFactory(name="Lieu d'un autre groupe")
     db.session.commit()
 
-    page = client.get("/groups/amap-des-canuts/manage/pickup-points")
+    page = client.get("/groupes/amap-des-canuts/gestion/lieux")
 
     assert page.status_code == 200
     assert "Préau de l&#39;école" in page.text
@@ -53,13 +53,13 @@ def test_list_shows_open_and_deactivated_points(client, group):
 
 
 def test_create_a_point_with_a_french_decimal_comma(client, group):
-    form = client.get("/groups/amap-des-canuts/manage/pickup-points/new")
+    form = client.get("/groupes/amap-des-canuts/gestion/lieux/nouveau")
     assert form.status_code == 200 and "Nouveau lieu de distribution" in form.text
 
-    response = client.post("/groups/amap-des-canuts/manage/pickup-points/new", data=point_form())
+    response = client.post("/groupes/amap-des-canuts/gestion/lieux/nouveau", data=point_form())
 
     assert response.status_code == 302
-    assert response.location.endswith("/groups/amap-des-canuts/manage/pickup-points")
+    assert response.location.endswith("/groupes/amap-des-canuts/gestion/lieux")
     point = db.session.scalar(select(PickupPoint))
     assert (point.name, point.group_id, point.capacity) == ("Salle du Rize", group.id, 50)
     assert point.latitude == pytest.approx(45.764)
@@ -80,7 +80,7 @@ def test_create_a_point_with_a_french_decimal_comma(client, group):
 )
 def test_bad_input_shows_a_french_error_and_saves_nothing(client, group, changes, message):
     response = client.post(
-        "/groups/amap-des-canuts/manage/pickup-points/new", data=point_form(**changes)
+        "/groupes/amap-des-canuts/gestion/lieux/nouveau", data=point_form(**changes)
     )
     assert response.status_code == 200
     assert message in response.text
@@ -93,7 +93,7 @@ def test_a_name_already_used_in_the_group_is_refused(client, group):
     db.session.commit()
 
     response = client.post(
-        "/groups/amap-des-canuts/manage/pickup-points/new", data=point_form(name="salle du rize")
+        "/groupes/amap-des-canuts/gestion/lieux/nouveau", data=point_form(name="salle du rize")
     )
 
     assert "Le groupe a déjà un lieu de distribution nommé ainsi." in response.text
@@ -103,7 +103,7 @@ def test_a_name_already_used_in_the_group_is_refused(client, group):
 def test_edit_a_point(client, group):
     point = factories.PickupPointFactory(group=group, name="Préau")
     db.session.commit()
-    url = f"/groups/amap-des-canuts/manage/pickup-points/{point.id}/edit"
+    url = f"/groupes/amap-des-canuts/gestion/lieux/{point.id}/modifier"
     assert 'value="Préau"' in client.get(url).text
 
     response = client.post(url, data=point_form(name="Préau couvert", capacity=""))
@@ -116,10 +116,10 @@ def test_edit_a_point(client, group):
 def test_a_point_of_another_group_is_not_found(client, group):
     foreign = factories.PickupPointFactory()
     db.session.commit()
-    url = f"/groups/amap-des-canuts/manage/pickup-points/{foreign.id}/edit"
+    url = f"/groupes/amap-des-canuts/gestion/lieux/{foreign.id}/modifier"
     assert client.get(url).status_code == 404
     assert client.post(url, data=point_form()).status_code == 404
-    deactivate = f"/groups/amap-des-canuts/manage/pickup-points/{foreign.id}/deactivate"
+    deactivate = f"/groupes/amap-des-canuts/gestion/lieux/{foreign.id}/desactiver"
     assert client.post(deactivate).status_code == 404
     db.session.refresh(foreign)
     assert foreign.active and foreign.name != "Salle du Rize"
@@ -134,7 +134,7 @@ def test_deactivate_cancels_coming_days_and_reactivate_restores_them(client, gro
     db.session.commit()
     point_id = schedule.pickup_point_id
 
-    response = client.post(f"/groups/amap-des-canuts/manage/pickup-points/{point_id}/deactivate")
+    response = client.post(f"/groupes/amap-des-canuts/gestion/lieux/{point_id}/desactiver")
 
     assert response.status_code == 302
     statuses = set(db.session.scalars(select(DistributionDay.status)))
@@ -142,7 +142,7 @@ def test_deactivate_cancels_coming_days_and_reactivate_restores_them(client, gro
     page = client.get(response.location).text
     assert "Lieu fermé." in page and "Désactivé" in page
 
-    client.post(f"/groups/amap-des-canuts/manage/pickup-points/{point_id}/reactivate")
+    client.post(f"/groupes/amap-des-canuts/gestion/lieux/{point_id}/reactiver")
     db.session.expire_all()
     assert set(db.session.scalars(select(DistributionDay.status))) == {"scheduled"}
     assert db.session.get(PickupPoint, point_id).active

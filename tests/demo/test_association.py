@@ -59,7 +59,7 @@ def test_the_demo_announces_baskets_has_documents_and_a_map(app, client):
     assert delivery is not None
     with client.session_transaction() as session:
         session["_user_id"] = login_id(delivery.subscription.user)
-    assert "week-basket-items" in client.get("/dashboard").text
+    assert "week-basket-items" in client.get("/tableau-de-bord").text
     with client.session_transaction() as session:
         session.clear()
 

@@ -90,12 +90,12 @@ def test_every_demo_login_works_and_lands_on_its_dashboard(app, client, today: d
     db.session.commit()
     for account in ACCOUNTS:
         response = client.post(
-            "/account/login", data={"email": account.email, "password": DEMO_PASSWORD}
+            "/compte/connexion", data={"email": account.email, "password": DEMO_PASSWORD}
         )
         assert response.status_code == 302, account.email
-        assert response.location.endswith("/dashboard")
-        assert "Tableau de bord" in client.get("/dashboard").text
-        client.post("/account/logout")
+        assert response.location.endswith("/tableau-de-bord")
+        assert "Tableau de bord" in client.get("/tableau-de-bord").text
+        client.post("/compte/deconnexion")
 
 
 def test_flask_demo_seed_command(app):

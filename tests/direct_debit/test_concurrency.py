@@ -39,7 +39,7 @@ def _count(model) -> int:
 
 def test_the_same_batch_form_twice_at_once_builds_one_file(app):
     group, coordinator = _scene()
-    url = f"/groups/{group.slug}/manage/direct-debits/batches/new"
+    url = f"/groupes/{group.slug}/gestion/prelevements/lots/nouveau"
     responses = twice_at_once(
         app, coordinator, lambda client: client.post(url, data={"request_key": "one-form"})
     )
@@ -50,7 +50,7 @@ def test_the_same_batch_form_twice_at_once_builds_one_file(app):
 
 def test_two_batches_at_once_never_share_an_installment(app):
     group, coordinator = _scene()
-    url = f"/groups/{group.slug}/manage/direct-debits/batches/new"
+    url = f"/groupes/{group.slug}/gestion/prelevements/lots/nouveau"
     keys = iter(["first", "second"])
     responses = twice_at_once(
         app, coordinator, lambda client: client.post(url, data={"request_key": next(keys)})

@@ -291,7 +291,7 @@ def test_a_returned_installment_is_in_the_card_follow_up(app, client, login):
     assert len(rows) == 1 and rows[0].debited_by_group
     db.session.commit()
     login(coordinator)
-    page = client.get(f"/groups/{group.slug}/manage/card-payments")
+    page = client.get(f"/groupes/{group.slug}/gestion/paiements-carte")
     assert page.status_code == 200
     assert "Prélèvement rejeté" in page.get_data(as_text=True)
 

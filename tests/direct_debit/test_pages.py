@@ -36,7 +36,7 @@ def _count(model) -> int:
 def test_coordinators_set_the_creditor_and_wrong_values_change_nothing(app, client, user_with_role):
     group = factories.GroupFactory()
     user_with_role("coordinator", group)
-    url = f"/groups/{group.slug}/manage/direct-debits/settings"
+    url = f"/groupes/{group.slug}/gestion/prelevements/reglages"
     page = client.post(url, data={**SETTINGS, "creditor_id": "FR00ZZZ123456"})
     assert page.status_code == 200 and "incorrect" in page.get_data(as_text=True)
     page = client.post(url, data={**SETTINGS, "iban": "FR7630006000011234567890188"})
@@ -49,14 +49,16 @@ def test_coordinators_set_the_creditor_and_wrong_values_change_nothing(app, clie
 def test_members_and_other_coordinators_are_refused(app, client, user_with_role):
     group = group_with_settings()
     db.session.commit()
-    pages = ["settings", "batches", "statements"]
+    pages = ["reglages", "lots", "releves"]
     user_with_role("member", group)
     for page in pages:
-        assert client.get(f"/groups/{group.slug}/manage/direct-debits/{page}").status_code == 403
+        assert client.get(f"/groupes/{group.slug}/gestion/prelevements/{page}").status_code == 403
     user_with_role("coordinator", factories.GroupFactory())
     for page in pages:
-        assert client.get(f"/groups/{group.slug}/manage/direct-debits/{page}").status_code == 403
-    assert client.post(f"/groups/{group.slug}/manage/direct-debits/batches/new").status_code == 403
+        assert client.get(f"/groupes/{group.slug}/gestion/prelevements/{page}").status_code == 403
+    assert (
+        client.post(f"/groupes/{group.slug}/gestion/prelevements/lots/nouveau").status_code == 403
+    )
 
 
 def test_a_household_signs_online_and_sees_only_its_own_mandate(app, client, login):
@@ -69,7 +71,7 @@ def test_a_household_signs_online_and_sees_only_its_own_mandate(app, client, log
     _other, other_sub, _inst, other_mandate = debit_household(group)
     db.session.commit()
     login(user)
-    url = f"/groups/{group.slug}/direct-debit/mandate"
+    url = f"/groupes/{group.slug}/prelevement/mandat"
     page = client.post(url, data={"signer_name": "Camille Dupont", "iban": "FR00123", "bic": ""})
     assert "IBAN est incorrect" in page.get_data(as_text=True)
     page = client.post(
@@ -83,19 +85,19 @@ def test_a_household_signs_online_and_sees_only_its_own_mandate(app, client, log
         name: html.unescape(fields[name]) for name in ("signer_name", "iban", "bic", "reference")
     }
     data["shown_text"] = html.unescape(shown)
-    assert client.post(f"{url}/sign", data=data).status_code == 302
+    assert client.post(f"{url}/signer", data=data).status_code == 302
     mandate = db.session.scalars(select(DebitMandate).where(DebitMandate.user_id == user.id)).one()
     assert mandate.ip_address and mandate.signer_name == "Camille Dupont"
     page = client.get(url).get_data(as_text=True)
     assert mandate.reference in page and other_mandate.reference not in page
-    printable = client.get(f"{url}/print").get_data(as_text=True)
+    printable = client.get(f"{url}/imprimer").get_data(as_text=True)
     assert mandate.reference in printable and other_mandate.reference not in printable
     # Someone else's contract cannot be put on this mandate.
-    assert client.post(f"{url}/contracts/{other_sub.id}").status_code == 404
-    assert client.post(f"{url}/contracts/{subscription.id}").status_code == 302
+    assert client.post(f"{url}/contrats/{other_sub.id}").status_code == 404
+    assert client.post(f"{url}/contrats/{subscription.id}").status_code == 302
     db.session.expire_all()
     assert subscription.payment_method == "direct_debit"
-    assert client.post(f"{url}/revoke").status_code == 302
+    assert client.post(f"{url}/revoquer").status_code == 302
     db.session.expire_all()
     assert subscription.payment_method == "cheque"
 
@@ -106,16 +108,14 @@ def test_a_double_click_builds_one_file(app, client, user_with_role):
     notices.send_notices(paris_today(), utcnow())
     db.session.commit()
     user_with_role("coordinator", group)
-    url = f"/groups/{group.slug}/manage/direct-debits/batches/new"
+    url = f"/groupes/{group.slug}/gestion/prelevements/lots/nouveau"
     first = client.post(url, data={"request_key": "same-form"})
     second = client.post(url, data={"request_key": "same-form"})
     assert first.status_code == second.status_code == 302
     assert first.headers["Location"] == second.headers["Location"]
     assert _count(DebitBatch) == 1
     batch = db.session.scalars(select(DebitBatch)).one()
-    download = client.get(
-        f"/groups/{group.slug}/manage/direct-debits/batches/{batch.id}/pain008.xml"
-    )
+    download = client.get(f"/groupes/{group.slug}/gestion/prelevements/lots/{batch.id}/pain008.xml")
     assert download.status_code == 200 and b"pain.008.001.02" in download.data
 
 
@@ -125,7 +125,7 @@ def test_a_huge_upload_is_refused_clearly(app, client, user_with_role):
     user_with_role("coordinator", group)
     huge = io.BytesIO(b"<" + b"a" * statements.MAX_STATEMENT_BYTES + b">")
     page = client.post(
-        f"/groups/{group.slug}/manage/direct-debits/statements",
+        f"/groupes/{group.slug}/gestion/prelevements/releves",
         data={"statement": (huge, "releve.xml")},
         content_type="multipart/form-data",
     )
@@ -157,16 +157,16 @@ def test_the_batch_and_statement_pages_keep_their_query_count(app, client, user_
     coordinator = user_with_role("coordinator", large)
     factories.MembershipFactory(user=coordinator, organisation=small, role="coordinator")
     db.session.commit()
-    for page in ("batches", "statements"):
+    for page in ("lots", "releves"):
         as_new_request()
         with count_queries() as few:
             assert (
-                client.get(f"/groups/{small.slug}/manage/direct-debits/{page}").status_code == 200
+                client.get(f"/groupes/{small.slug}/gestion/prelevements/{page}").status_code == 200
             )
         as_new_request()
         with count_queries() as many:
             assert (
-                client.get(f"/groups/{large.slug}/manage/direct-debits/{page}").status_code == 200
+                client.get(f"/groupes/{large.slug}/gestion/prelevements/{page}").status_code == 200
             )
         assert few.count == many.count, page
     batch_ids = {}
@@ -181,10 +181,10 @@ def test_the_batch_and_statement_pages_keep_their_query_count(app, client, user_
     db.session.commit()
     as_new_request()
     with count_queries() as few:
-        client.get(f"/groups/{small.slug}/manage/direct-debits/batches/{batch_ids[small.id]}")
+        client.get(f"/groupes/{small.slug}/gestion/prelevements/lots/{batch_ids[small.id]}")
     as_new_request()
     with count_queries() as many:
-        client.get(f"/groups/{large.slug}/manage/direct-debits/batches/{batch_ids[large.id]}")
+        client.get(f"/groupes/{large.slug}/gestion/prelevements/lots/{batch_ids[large.id]}")
     assert few.count == many.count, "batch"
 
 
@@ -201,9 +201,9 @@ def test_a_contracts_page_offers_the_groups_own_debit(app, client, login):
     )
     db.session.commit()
     login(user)
-    page = client.get(f"/subscriptions/{here.id}").get_data(as_text=True)
-    assert f"/groups/{group.slug}/direct-debit/mandate" in page
-    page = client.get(f"/subscriptions/{elsewhere.id}").get_data(as_text=True)
+    page = client.get(f"/contrats/{here.id}").get_data(as_text=True)
+    assert f"/groupes/{group.slug}/prelevement/mandat" in page
+    page = client.get(f"/contrats/{elsewhere.id}").get_data(as_text=True)
     assert "direct-debit/mandate" not in page
 
 
@@ -221,11 +221,11 @@ def test_a_coordinator_records_a_return_and_others_cannot(app, client, user_with
     )
     item_id = batch.items[0].id
     db.session.commit()
-    base = f"/groups/{group.slug}/manage/direct-debits"
+    base = f"/groupes/{group.slug}/gestion/prelevements"
     user_with_role("coordinator", factories.GroupFactory())
-    assert client.post(f"{base}/items/{item_id}/return", data={"code": "AM04"}).status_code == 403
+    assert client.post(f"{base}/lignes/{item_id}/rejet", data={"code": "AM04"}).status_code == 403
     user_with_role("coordinator", group)
-    answer = client.post(f"{base}/items/{item_id}/return", data={"code": "AM04"})
+    answer = client.post(f"{base}/lignes/{item_id}/rejet", data={"code": "AM04"})
     assert answer.status_code == 302
     db.session.expire_all()
     assert installments[0].state == "failed"

@@ -48,7 +48,7 @@ def sign_up(client, scenario, method="direct_debit"):
         "method": method,
         "confirm": "1",
     }
-    return client.post(f"/offers/{scenario.offer.id}/subscribe", data=data)
+    return client.post(f"/offres/{scenario.offer.id}/souscrire", data=data)
 
 
 def text_of(response) -> str:
@@ -60,7 +60,7 @@ def the_subscription() -> Subscription:
 
 
 def test_the_choice_is_offered_only_when_the_group_collects_debits(client, scenario):
-    url = f"/offers/{scenario.offer.id}/subscribe"
+    url = f"/offres/{scenario.offer.id}/souscrire"
     assert LABEL not in text_of(client.get(url))
     collects_debits(scenario.offer.group)
     assert LABEL in text_of(client.get(url))
@@ -93,7 +93,7 @@ def test_subscribing_then_signing_puts_the_new_contract_on_the_mandate(client, s
     collects_debits(group)
     response = sign_up(client, scenario)
     assert response.status_code == 302
-    mandate_url = f"/groups/{group.slug}/direct-debit/mandate"
+    mandate_url = f"/groupes/{group.slug}/prelevement/mandat"
     assert response.headers["Location"].startswith(mandate_url)
     subscription = the_subscription()
     assert subscription.payment_method == "transfer"  # until the mandate is signed
@@ -113,7 +113,7 @@ def test_subscribing_then_signing_puts_the_new_contract_on_the_mandate(client, s
         for name in ("signer_name", "iban", "bic", "reference", "contract")
     }
     data["shown_text"] = html.unescape(fields["shown_text"])
-    assert client.post(f"{mandate_url}/sign", data=data).status_code == 302
+    assert client.post(f"{mandate_url}/signer", data=data).status_code == 302
     db.session.expire_all()
     mandate = db.session.scalars(select(DebitMandate)).one()
     choice = db.session.scalars(select(DebitChoice)).one()
@@ -129,7 +129,7 @@ def test_a_signed_mandate_is_reused_at_once(client, scenario):
     db.session.commit()
     response = sign_up(client, scenario)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/groups/{group.slug}/direct-debit/mandate")
+    assert response.headers["Location"].endswith(f"/groupes/{group.slug}/prelevement/mandat")
     db.session.expire_all()
     assert the_subscription().payment_method == "direct_debit"
     assert db.session.scalars(select(DebitChoice)).one().mandate_id == mandate.id
@@ -144,7 +144,7 @@ def test_someone_elses_contract_is_not_put_on_a_new_mandate(client, scenario, lo
     factories.MembershipFactory(user=other, organisation=group, role="member")
     db.session.commit()
     login(other)
-    mandate_url = f"/groups/{group.slug}/direct-debit/mandate"
+    mandate_url = f"/groupes/{group.slug}/prelevement/mandat"
     step_two = client.post(
         f"{mandate_url}?contract={subscription.id}",
         data={"signer_name": "Autre", "iban": "DE89370400440532013000", "bic": ""},
@@ -153,7 +153,7 @@ def test_someone_elses_contract_is_not_put_on_a_new_mandate(client, scenario, lo
     data = {n: html.unescape(fields[n]) for n in ("signer_name", "iban", "bic", "reference")}
     data["shown_text"] = html.unescape(fields["shown_text"])
     data["contract"] = str(subscription.id)
-    assert client.post(f"{mandate_url}/sign", data=data).status_code == 302
+    assert client.post(f"{mandate_url}/signer", data=data).status_code == 302
     db.session.expire_all()
     assert the_subscription().payment_method == "transfer"
     assert db.session.scalar(select(func.count()).select_from(DebitChoice)) == 0

@@ -66,7 +66,7 @@ def _upload(client, group, data: bytes, filename="charte.pdf", **fields):
     form = {"title": "Charte de l'AMAP", "audience": "public", "offer_id": "", **fields}
     form["file"] = (io.BytesIO(data), filename)
     return client.post(
-        f"/groups/{group.slug}/documents", data=form, content_type="multipart/form-data"
+        f"/groupes/{group.slug}/documents", data=form, content_type="multipart/form-data"
     )
 
 
@@ -105,7 +105,7 @@ def test_a_coordinator_uploads_a_document(
         stored_as,
         len(data),
     )
-    assert "Charte de l" in client.get(f"/groups/{group.slug}/documents").text
+    assert "Charte de l" in client.get(f"/groupes/{group.slug}/documents").text
     download = client.get(f"/documents/{document.id}")
     assert download.status_code == 200 and download.data == data
     assert download.mimetype == content_type
@@ -175,11 +175,12 @@ def test_only_coordinators_upload_and_remove(client, login, group_world):
         login(people[name])
         assert _upload(client, group, PDF).status_code == 403
         assert (
-            client.post(f"/groups/{group.slug}/documents/{document_id}/delete").status_code == 403
+            client.post(f"/groupes/{group.slug}/documents/{document_id}/supprimer").status_code
+            == 403
         )
     assert _count() == 1
     login(people["coordinator"])
-    client.post(f"/groups/{group.slug}/documents/{document_id}/delete")
+    client.post(f"/groupes/{group.slug}/documents/{document_id}/supprimer")
     assert _count() == 0
 
 
@@ -224,7 +225,7 @@ def test_each_audience_reads_its_documents_and_no_one_else(client, login, group_
             if reader != "anonymous":
                 session["_user_id"] = login_id(people[reader])
         response = client.get(url)
-        page = client.get(f"/groups/{group.slug}").text
+        page = client.get(f"/groupes/{group.slug}").text
         if reader in ALLOWED[audience]:
             assert response.status_code == 200, (audience, reader)
             assert url in page, (audience, reader)
@@ -261,7 +262,7 @@ def test_the_group_page_reads_the_documents_in_constant_queries(client, login, g
         with client.session_transaction() as session:
             session["_user_id"] = login_id(people["subscriber"])
         with count_queries() as counter:
-            assert client.get(f"/groups/{group.slug}").status_code == 200
+            assert client.get(f"/groupes/{group.slug}").status_code == 200
         return counter.count
 
     _upload(client, group, PDF, audience="subscribers", offer_id=offer.id)
@@ -277,10 +278,10 @@ def test_the_coordinators_list_reads_in_constant_queries(client, login, group_wo
     login(people["coordinator"])
     _upload(client, group, PDF, audience="subscribers", offer_id=offer.id)
     with count_queries() as one:
-        assert client.get(f"/groups/{group.slug}/documents").status_code == 200
+        assert client.get(f"/groupes/{group.slug}/documents").status_code == 200
     for audience in ("public", "members", "coordinators") * 3:
         _upload(client, group, PDF, audience=audience, title=f"Document {audience}")
     _upload(client, group, PDF, audience="subscribers", offer_id=offer.id)
     with count_queries() as eleven:
-        assert client.get(f"/groups/{group.slug}/documents").text.count("/documents/") >= 11
+        assert client.get(f"/groupes/{group.slug}/documents").text.count("/documents/") >= 11
     assert eleven.count == one.count

@@ -40,7 +40,7 @@ def test_visitors_see_the_grocery_and_how_to_reach_it(client):
     )
     db.session.commit()
 
-    response = client.get(f"/groceries/{grocery.slug}")
+    response = client.get(f"/epiceries/{grocery.slug}")
 
     assert response.status_code == 200
     text = page_text(response)
@@ -56,14 +56,14 @@ def test_visitors_see_the_grocery_and_how_to_reach_it(client):
 
 
 def test_an_unknown_grocery_is_not_found(client):
-    assert client.get("/groceries/nulle-part").status_code == 404
+    assert client.get("/epiceries/nulle-part").status_code == 404
 
 
 def test_grocery_staff_edit_their_grocery(client, user_with_role):
     grocery = factories.GroceryFactory()
     user_with_role("grocery_staff", grocery)
 
-    response = client.post(f"/groceries/{grocery.slug}/edit", data=VALID, follow_redirects=True)
+    response = client.post(f"/epiceries/{grocery.slug}/modifier", data=VALID, follow_redirects=True)
 
     assert "Les informations ont été enregistrées." in page_text(response)
     db.session.refresh(grocery)
@@ -85,7 +85,7 @@ def test_bad_input_is_explained_and_nothing_saved(client, user_with_role, change
     grocery = factories.GroceryFactory(name="Épicerie La Passerelle")
     user_with_role("grocery_staff", grocery)
 
-    response = client.post(f"/groceries/{grocery.slug}/edit", data={**VALID, **changes})
+    response = client.post(f"/epiceries/{grocery.slug}/modifier", data={**VALID, **changes})
 
     assert message in page_text(response)
     db.session.refresh(grocery)
@@ -95,14 +95,14 @@ def test_bad_input_is_explained_and_nothing_saved(client, user_with_role, change
 def test_volunteers_cannot_edit_the_grocery(client, user_with_role):
     grocery = factories.GroceryFactory()
     user_with_role("volunteer", grocery)
-    assert client.get(f"/groceries/{grocery.slug}/edit").status_code == 403
-    assert client.get(f"/groceries/{grocery.slug}/manage/members").status_code == 403
+    assert client.get(f"/epiceries/{grocery.slug}/modifier").status_code == 403
+    assert client.get(f"/epiceries/{grocery.slug}/gestion/membres").status_code == 403
 
 
 def test_staff_of_another_grocery_are_refused(client, user_with_role):
     grocery = factories.GroceryFactory()
     user_with_role("grocery_staff", factories.GroceryFactory())
-    assert client.get(f"/groceries/{grocery.slug}/edit").status_code == 403
+    assert client.get(f"/epiceries/{grocery.slug}/modifier").status_code == 403
 
 
 def test_staff_add_volunteers_and_keep_one_staff_person(client, user_with_role):
@@ -111,25 +111,25 @@ def test_staff_add_volunteers_and_keep_one_staff_person(client, user_with_role):
     sam = factories.UserFactory(name="Sam Bénévole", email="sam@example.org")
     db.session.commit()
 
-    page = page_text(client.get(f"/groceries/{grocery.slug}/manage/members"))
+    page = page_text(client.get(f"/epiceries/{grocery.slug}/gestion/membres"))
     assert '<option value="grocery_staff">' in page and '<option value="volunteer">' in page
     assert '<option value="member">' not in page
 
     response = client.post(
-        f"/groceries/{grocery.slug}/manage/members/add",
+        f"/epiceries/{grocery.slug}/gestion/membres/ajouter",
         data={"email": "sam@example.org", "role": "volunteer"},
         follow_redirects=True,
     )
     assert "Sam Bénévole a maintenant le rôle « Bénévole »." in page_text(response)
 
     response = client.post(
-        f"/groceries/{grocery.slug}/manage/members/add",
+        f"/epiceries/{grocery.slug}/gestion/membres/ajouter",
         data={"email": "sam@example.org", "role": "member"},
     )
     assert "Ce rôle n'existe pas pour ce type d'organisation." in page_text(response)
 
     response = client.post(
-        f"/groceries/{grocery.slug}/manage/members/remove",
+        f"/epiceries/{grocery.slug}/gestion/membres/retirer",
         data={"user_id": me.id, "role": "grocery_staff"},
         follow_redirects=True,
     )
@@ -147,8 +147,8 @@ def test_the_team_screen_runs_as_many_queries_for_5_as_for_60_people(client, adm
     db.session.commit()
     as_new_request()
     with count_queries() as few:
-        client.get(f"/groceries/{small.slug}/manage/members")
+        client.get(f"/epiceries/{small.slug}/gestion/membres")
     as_new_request()
     with count_queries() as many:
-        client.get(f"/groceries/{large.slug}/manage/members")
+        client.get(f"/epiceries/{large.slug}/gestion/membres")
     assert few.count == many.count

@@ -291,7 +291,7 @@ def test_only_the_grocerys_staff_see_beneficiaries(client, user_with_role, who):
     assert client.post(url(grocery, f"/{beneficiary.id}/archiver")).status_code == 403
     assert count_beneficiaries() == 1
     # The dashboard and the grocery's public page do not show them either.
-    for page in ("/dashboard", f"/groceries/{grocery.slug}"):
+    for page in ("/tableau-de-bord", f"/epiceries/{grocery.slug}"):
         body = text_of(client.get(page))
         assert "Foyer Secret" not in body and "Note très privée" not in body
 
@@ -313,7 +313,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get(url(grocery))
 
     assert response.status_code == 302
-    assert "/account/login" in response.headers["Location"]
+    assert "/compte/connexion" in response.headers["Location"]
 
 
 def test_site_admin_and_dashboard_link(client, admin, user_with_role):
@@ -322,7 +322,7 @@ def test_site_admin_and_dashboard_link(client, admin, user_with_role):
     assert client.get(url(grocery)).status_code == 200
 
     user_with_role(Role.GROCERY_STAFF, grocery)
-    dashboard = text_of(client.get("/dashboard"))
+    dashboard = text_of(client.get("/tableau-de-bord"))
     assert url(grocery) in dashboard
     assert f"/epiceries/{grocery.slug}/stock" in dashboard
 

@@ -254,7 +254,7 @@ def test_an_expired_household_is_told_and_cannot_order(client, login, van):
 
 def test_the_staff_dashboard_links_to_the_pre_orders(client, user_with_role, van):
     user_with_role(Role.GROCERY_STAFF, van.grocery)
-    page = client.get("/dashboard").get_data(as_text=True)
+    page = client.get("/tableau-de-bord").get_data(as_text=True)
     assert f"/epiceries/{van.grocery.slug}/precommandes" in page
 
 

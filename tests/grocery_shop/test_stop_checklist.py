@@ -15,7 +15,7 @@ from tests.helpers import count_queries, login_id
 
 
 def page_url(run_stop_id):
-    return f"/pickup/stops/{run_stop_id}/checklist"
+    return f"/distributions/arrets/{run_stop_id}/liste"
 
 
 def list_url(run_stop_id):
@@ -188,7 +188,7 @@ def test_only_the_grocery_staff_and_admins_get_in(client, login, stop):
 
 def test_anonymous_is_sent_to_login_or_gets_json_401(client, stop):
     page = client.get(page_url(stop.run_stop.id))
-    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    assert page.status_code == 302 and "/connexion" in page.headers["Location"]
     for response in (
         client.get(list_url(stop.run_stop.id)),
         client.post(taps_url(stop.run_stop.id), json={"taps": [a_tap(1)]}),

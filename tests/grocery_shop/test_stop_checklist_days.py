@@ -1,4 +1,4 @@
-"""Where the staff find a stop's checklist: their lists of the day (/pickup/days)."""
+"""Where the staff find a stop's checklist: their lists of the day (/distributions/)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.helpers import count_queries, login_id
 
 
 def stop_url(run_stop):
-    return f"/pickup/stops/{run_stop.id}/checklist"
+    return f"/distributions/arrets/{run_stop.id}/liste"
 
 
 def test_staff_find_their_grocerys_coming_stops(client, login, app):
@@ -22,7 +22,7 @@ def test_staff_find_their_grocerys_coming_stops(client, login, app):
     person = login(support.staff(soon))
     db.session.commit()
 
-    page = client.get("/pickup/days").get_data(as_text=True)
+    page = client.get("/distributions/").get_data(as_text=True)
 
     assert "Arrêts de l&#39;épicerie mobile" in page
     assert stop_url(soon.van_run.stops[0]) in page and stop_url(soon.van_run.stops[1]) in page
@@ -41,11 +41,11 @@ def test_admins_see_every_grocerys_stops_and_others_none(client, login, app):
     db.session.commit()
 
     login(member)
-    page = client.get("/pickup/days").get_data(as_text=True)
+    page = client.get("/distributions/").get_data(as_text=True)
     assert stop_url(stop.run_stop) not in page
     assert "Aucune distribution à venir pour vous" in page
     login(admin)
-    assert stop_url(stop.run_stop) in client.get("/pickup/days").get_data(as_text=True)
+    assert stop_url(stop.run_stop) in client.get("/distributions/").get_data(as_text=True)
 
 
 def _queries_for(client, runs: int) -> int:
@@ -58,8 +58,8 @@ def _queries_for(client, runs: int) -> int:
     with client.session_transaction() as session:
         session["_user_id"] = login_id(staff)
     with count_queries() as counter:
-        page = client.get("/pickup/days").get_data(as_text=True)
-    assert page.count("/pickup/stops/") >= 3 * runs
+        page = client.get("/distributions/").get_data(as_text=True)
+    assert page.count("/distributions/arrets/") >= 3 * runs
     return counter.count
 
 

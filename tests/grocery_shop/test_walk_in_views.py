@@ -17,7 +17,7 @@ from marketplace.organisations.models import Role
 from tests import factories
 from tests.grocery_shop.preorders_support import household, item, make_run
 
-BACK = "/pickup/stops/1/checklist"
+BACK = "/distributions/arrets/1/liste"
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_bad_input_is_explained_and_nothing_changes(client, user_with_role, van,
 def test_unsafe_back_address_is_not_followed(client, user_with_role, van):
     user_with_role(Role.GROCERY_STAFF, van.grocery)
     response = client.post(sale_url(van), data=form(van, back="//ailleurs.example/"))
-    assert response.headers["Location"] == f"/pickup/stops/{van.stops[0].id}/checklist"
+    assert response.headers["Location"] == f"/distributions/arrets/{van.stops[0].id}/liste"
 
 
 def test_someone_else_gets_403_and_a_wrong_grocery_404(client, user_with_role, van):
@@ -186,7 +186,7 @@ def test_the_partial_of_a_closed_run_has_no_form(app, van):
 def test_round_trip_through_the_stop_checklist_page(client, user_with_role, van):
     """The stop's checklist page shows the sale form; a sale posted from it comes back on it."""
     user_with_role(Role.GROCERY_STAFF, van.grocery)
-    page_url = f"/pickup/stops/{van.stops[0].id}/checklist"
+    page_url = f"/distributions/arrets/{van.stops[0].id}/liste"
 
     page = client.get(page_url).get_data(as_text=True)
     assert "Ventes sur place" in page

@@ -23,13 +23,13 @@ def test_a_coordinator_edits_the_group(client, user_with_role):
     group = factories.GroupFactory()
     user_with_role("coordinator", group)
 
-    form = page_text(client.get(f"/groups/{group.slug}/edit"))
+    form = page_text(client.get(f"/groupes/{group.slug}/modifier"))
     assert group.name in form
 
-    response = client.post(f"/groups/{group.slug}/edit", data=VALID, follow_redirects=True)
+    response = client.post(f"/groupes/{group.slug}/modifier", data=VALID, follow_redirects=True)
 
     assert "Les informations ont été enregistrées." in page_text(response)
-    assert response.request.path == f"/groups/{group.slug}"
+    assert response.request.path == f"/groupes/{group.slug}"
     db.session.refresh(group)
     assert (group.name, group.city, group.latitude, group.longitude) == (
         "AMAP des Pentes",
@@ -43,7 +43,7 @@ def test_a_bad_position_is_explained_and_nothing_saved(client, user_with_role):
     group = factories.GroupFactory(name="AMAP des Tilleuls")
     user_with_role("coordinator", group)
 
-    response = client.post(f"/groups/{group.slug}/edit", data={**VALID, "latitude": "95"})
+    response = client.post(f"/groupes/{group.slug}/modifier", data={**VALID, "latitude": "95"})
 
     assert "La latitude doit être comprise entre -90 et 90." in page_text(response)
     db.session.refresh(group)
@@ -53,7 +53,7 @@ def test_a_bad_position_is_explained_and_nothing_saved(client, user_with_role):
 def test_members_cannot_edit_the_group(client, user_with_role):
     group = factories.GroupFactory(name="AMAP des Tilleuls")
     user_with_role("member", group)
-    assert client.get(f"/groups/{group.slug}/edit").status_code == 403
-    assert client.post(f"/groups/{group.slug}/edit", data=VALID).status_code == 403
+    assert client.get(f"/groupes/{group.slug}/modifier").status_code == 403
+    assert client.post(f"/groupes/{group.slug}/modifier", data=VALID).status_code == 403
     db.session.refresh(group)
     assert group.name == "AMAP des Tilleuls"

@@ -25,14 +25,14 @@ def test_joining_makes_a_member_once(client, login):
     user = login(factories.UserFactory())
     db.session.commit()
 
-    response = client.post(f"/groups/{group.slug}/join", follow_redirects=True)
+    response = client.post(f"/groupes/{group.slug}/rejoindre", follow_redirects=True)
     # Back on the group's public page, which now says so.
-    assert response.request.path == f"/groups/{group.slug}"
+    assert response.request.path == f"/groupes/{group.slug}"
     assert "Bienvenue dans le groupe AMAP des Tilleuls !" in page_text(response)
     assert "Vous êtes adhérent·e de ce groupe" in page_text(response)
     assert roles_of(user, group) == ["member"]
 
-    response = client.post(f"/groups/{group.slug}/join", follow_redirects=True)
+    response = client.post(f"/groupes/{group.slug}/rejoindre", follow_redirects=True)
     assert "Vous êtes déjà adhérent·e de ce groupe." in page_text(response)
     assert roles_of(user, group) == ["member"]
 
@@ -40,16 +40,16 @@ def test_joining_makes_a_member_once(client, login):
 def test_visitors_are_sent_to_log_in_before_joining(client):
     group = factories.GroupFactory()
     db.session.commit()
-    response = client.post(f"/groups/{group.slug}/join")
+    response = client.post(f"/groupes/{group.slug}/rejoindre")
     assert response.status_code == 302
-    assert "/account/login" in response.headers["Location"]
+    assert "/compte/connexion" in response.headers["Location"]
     assert db.session.scalars(select(Membership)).all() == []
 
 
 def test_joining_an_unknown_group_is_not_found(client, login):
     login(factories.UserFactory())
     db.session.commit()
-    assert client.post("/groups/nulle-part/join").status_code == 404
+    assert client.post("/groupes/nulle-part/rejoindre").status_code == 404
 
 
 def test_a_member_leaves_with_all_their_roles(client, user_with_role):
@@ -58,9 +58,9 @@ def test_a_member_leaves_with_all_their_roles(client, user_with_role):
     factories.MembershipFactory(user=user, organisation=group, role="volunteer")
     db.session.commit()
 
-    response = client.post(f"/groups/{group.slug}/leave", follow_redirects=True)
+    response = client.post(f"/groupes/{group.slug}/quitter", follow_redirects=True)
 
-    assert response.request.path == f"/groups/{group.slug}"
+    assert response.request.path == f"/groupes/{group.slug}"
     assert "Vous avez quitté le groupe AMAP des Tilleuls." in page_text(response)
     assert "Rejoindre ce groupe" in page_text(response)
     assert roles_of(user, group) == []
@@ -72,7 +72,7 @@ def test_the_last_coordinator_cannot_leave(client, user_with_role):
     factories.MembershipFactory(user=user, organisation=group, role="member")
     db.session.commit()
 
-    response = client.post(f"/groups/{group.slug}/leave", follow_redirects=True)
+    response = client.post(f"/groupes/{group.slug}/quitter", follow_redirects=True)
 
     assert "Vous êtes la seule personne qui coordonne ce groupe" in page_text(response)
     assert roles_of(user, group) == ["coordinator", "member"]
@@ -84,7 +84,7 @@ def test_a_coordinator_may_leave_when_another_one_remains(client, user_with_role
     factories.MembershipFactory(organisation=group, role="coordinator")
     db.session.commit()
 
-    client.post(f"/groups/{group.slug}/leave")
+    client.post(f"/groupes/{group.slug}/quitter")
 
     assert roles_of(user, group) == []
 
@@ -93,5 +93,5 @@ def test_leaving_a_group_one_is_not_in_says_so(client, login):
     group = factories.GroupFactory()
     login(factories.UserFactory())
     db.session.commit()
-    response = client.post(f"/groups/{group.slug}/leave", follow_redirects=True)
+    response = client.post(f"/groupes/{group.slug}/quitter", follow_redirects=True)
     assert "Vous n'êtes pas membre de ce groupe." in page_text(response)

@@ -15,7 +15,7 @@ from tests.organisations.pages import as_new_request, page_text
 
 
 def members_url(group) -> str:
-    return f"/groups/{group.slug}/manage/members"
+    return f"/groupes/{group.slug}/gestion/membres"
 
 
 def roles_in(group) -> list[tuple[str, str]]:
@@ -103,7 +103,7 @@ def test_add_a_role_by_email(client, group, coordinator):
     db.session.commit()
 
     response = client.post(
-        f"{members_url(group)}/add",
+        f"{members_url(group)}/ajouter",
         data={"email": "Lea@Example.org", "role": "volunteer"},
         follow_redirects=True,
     )
@@ -143,7 +143,7 @@ def test_adding_a_role_with_bad_input_explains_and_saves_nothing(
     db.session.commit()
     before = roles_in(group)
 
-    response = client.post(f"{members_url(group)}/add", data=data)
+    response = client.post(f"{members_url(group)}/ajouter", data=data)
 
     assert response.status_code == 200
     assert message in page_text(response)
@@ -157,7 +157,7 @@ def test_remove_a_role(client, group, coordinator):
     db.session.commit()
 
     response = client.post(
-        f"{members_url(group)}/remove",
+        f"{members_url(group)}/retirer",
         data={"user_id": lea.id, "role": "volunteer"},
         follow_redirects=True,
     )
@@ -169,7 +169,7 @@ def test_remove_a_role(client, group, coordinator):
 
 def test_the_last_coordinator_role_cannot_be_removed(client, group, coordinator):
     response = client.post(
-        f"{members_url(group)}/remove",
+        f"{members_url(group)}/retirer",
         data={"user_id": coordinator.id, "role": "coordinator"},
         follow_redirects=True,
     )
@@ -186,14 +186,14 @@ def test_the_last_coordinator_role_cannot_be_removed(client, group, coordinator)
     ],
 )
 def test_removing_with_a_tampered_form_changes_nothing(client, group, coordinator, data, message):
-    response = client.post(f"{members_url(group)}/remove", data=data, follow_redirects=True)
+    response = client.post(f"{members_url(group)}/retirer", data=data, follow_redirects=True)
     assert message in page_text(response)
     assert roles_in(group) == [(str(coordinator.id), "coordinator")]
 
 
 def test_removing_a_role_of_another_kind_is_refused(client, group, coordinator):
     response = client.post(
-        f"{members_url(group)}/remove",
+        f"{members_url(group)}/retirer",
         data={"user_id": coordinator.id, "role": "producer_staff"},
         follow_redirects=True,
     )
@@ -203,7 +203,7 @@ def test_removing_a_role_of_another_kind_is_refused(client, group, coordinator):
 def test_a_member_cannot_open_the_members_screen(client, group, user_with_role):
     user_with_role("member", group)
     assert client.get(members_url(group)).status_code == 403
-    assert client.post(f"{members_url(group)}/add", data={}).status_code == 403
+    assert client.post(f"{members_url(group)}/ajouter", data={}).status_code == 403
 
 
 def test_a_coordinator_of_another_group_is_refused(client, group, coordinator):
@@ -214,11 +214,11 @@ def test_a_coordinator_of_another_group_is_refused(client, group, coordinator):
 
     assert client.get(members_url(other)).status_code == 403
     response = client.post(
-        f"{members_url(other)}/remove", data={"user_id": lea.id, "role": "coordinator"}
+        f"{members_url(other)}/retirer", data={"user_id": lea.id, "role": "coordinator"}
     )
     assert response.status_code == 403
     response = client.post(
-        f"{members_url(other)}/add", data={"email": "lea@example.org", "role": "member"}
+        f"{members_url(other)}/ajouter", data={"email": "lea@example.org", "role": "member"}
     )
     assert response.status_code == 403
     assert roles_in(other) == [(str(lea.id), "coordinator")]
@@ -228,7 +228,7 @@ def test_visitors_are_sent_to_log_in(client, group):
     db.session.commit()
     response = client.get(members_url(group))
     assert response.status_code == 302
-    assert "/account/login" in response.headers["Location"]
+    assert "/compte/connexion" in response.headers["Location"]
 
 
 def test_site_admins_manage_any_group(client, group, admin):
@@ -238,7 +238,7 @@ def test_site_admins_manage_any_group(client, group, admin):
 
 
 def test_an_unknown_group_is_not_found(client, admin):
-    assert client.get("/groups/nulle-part/manage/members").status_code == 404
+    assert client.get("/groupes/nulle-part/gestion/membres").status_code == 404
 
 
 def test_the_members_screen_leads_to_the_producers_of_the_group(client, group, coordinator):
@@ -249,7 +249,7 @@ def test_the_members_screen_leads_to_the_producers_of_the_group(client, group, c
 
     text = page_text(client.get(members_url(group)))
 
-    link = re.search(rf'<a href="/groups/{group.slug}/manage/producers">([^<]*)</a>', text)
+    link = re.search(rf'<a href="/groupes/{group.slug}/gestion/producteurs">([^<]*)</a>', text)
     assert link.group(1) == "Producteur·rices qui livrent le groupe"
     # The producers themselves are managed on their own screen.
     assert "Ferme des Combes" not in text

@@ -393,7 +393,7 @@ def test_every_route_answers_every_role_without_error(app, world, role):
             if role == "anonymous" and rule != PUBLIC:
                 assert status in (302, 401), (path, status)
                 if status == 302:
-                    assert "/account/login" in response.headers["Location"], path
+                    assert "/compte/connexion" in response.headers["Location"], path
             if rule == COORDINATOR and status == 200:
                 assert role == "admin" or COORDINATOR_OF.get(role) == slug, (role, path)
     assert seen > 2 * 120  # every GET route, twice

@@ -41,7 +41,7 @@ def offers() -> int:
 
 @pytest.mark.parametrize("huge", HUGE_IDS)
 def test_an_id_beyond_the_database_is_a_404_for_a_visitor(client, group, huge):
-    assert client.get(f"/groups/tilleuls/offers/{huge}").status_code == 404
+    assert client.get(f"/groupes/tilleuls/offres/{huge}").status_code == 404
 
 
 def test_every_integer_in_every_route_is_bounded(app):
@@ -55,14 +55,14 @@ def test_every_integer_in_every_route_is_bounded(app):
 @pytest.mark.parametrize("huge", HUGE_IDS)
 def test_a_huge_id_in_a_query_string_is_a_404(client, group, user_with_role, huge):
     user_with_role("coordinator", group)
-    response = client.get(f"/groups/tilleuls/manage/payments/record?user={huge}")
+    response = client.get(f"/groupes/tilleuls/gestion/paiements/saisir?user={huge}")
     assert response.status_code == 404
 
 
 def test_a_huge_id_in_a_form_is_a_form_error(client, group, farm, user_with_role):
     user_with_role("coordinator", group)
     response = client.post(
-        "/groups/tilleuls/manage/offers/new", data=offer_form(farm, producer_id=HUGE_IDS[1])
+        "/groupes/tilleuls/gestion/offres/nouveau", data=offer_form(farm, producer_id=HUGE_IDS[1])
     )
     assert response.status_code == 200
     assert offers() == 0
@@ -83,7 +83,9 @@ def test_values_nobody_means_are_refused_with_a_message(
     client, group, farm, user_with_role, changes
 ):
     user_with_role("coordinator", group)
-    response = client.post("/groups/tilleuls/manage/offers/new", data=offer_form(farm, **changes))
+    response = client.post(
+        "/groupes/tilleuls/gestion/offres/nouveau", data=offer_form(farm, **changes)
+    )
     assert response.status_code == 200
     assert offers() == 0
     assert "hors des limites" in page_text(response) or "caractères" in page_text(response)
@@ -92,7 +94,7 @@ def test_values_nobody_means_are_refused_with_a_message(
 def test_control_characters_are_cleaned_from_texts(client, group, farm, user_with_role):
     user_with_role("coordinator", group)
     response = client.post(
-        "/groups/tilleuls/manage/offers/new",
+        "/groupes/tilleuls/gestion/offres/nouveau",
         data=offer_form(farm, name="Légumes\x07 été\x1b 2026", description="Une\r\nligne\x7f"),
     )
     assert response.status_code == 302
@@ -104,10 +106,10 @@ def test_control_characters_are_cleaned_from_texts(client, group, farm, user_wit
 def test_a_nul_character_anywhere_is_refused(client, group, farm, user_with_role):
     user_with_role("coordinator", group)
     posted = client.post(
-        "/groups/tilleuls/manage/offers/new", data=offer_form(farm, name="Légumes\x00")
+        "/groupes/tilleuls/gestion/offres/nouveau", data=offer_form(farm, name="Légumes\x00")
     )
     assert posted.status_code == 400
-    assert client.get("/groups/tilleuls/manage/members?q=a%00b").status_code == 400
+    assert client.get("/groupes/tilleuls/gestion/membres?q=a%00b").status_code == 400
     assert offers() == 0
 
 

@@ -58,14 +58,14 @@ def test_the_reset_link_ignores_a_forged_host_header(client, outbox):
     db.session.commit()
 
     client.post(
-        "/account/password/forgot",
+        "/compte/mot-de-passe/oublie",
         data={"email": "cible@example.org"},
         headers={"Host": "evil.example"},
     )
 
     body = message_text(outbox[0])
     assert "evil.example" not in body
-    assert "http://localhost/account/password/reset/" in body
+    assert "http://localhost/compte/mot-de-passe/nouveau/" in body
 
 
 def test_links_follow_the_public_base_url(make_app):
@@ -73,9 +73,9 @@ def test_links_follow_the_public_base_url(make_app):
     from marketplace.mail import absolute_url
 
     with other.test_request_context("/", headers={"Host": "evil.example"}):
-        assert absolute_url("accounts.login") == "https://marche.example.org/account/login"
+        assert absolute_url("accounts.login") == "https://marche.example.org/compte/connexion"
     with other.app_context():
-        assert absolute_url("accounts.login") == "https://marche.example.org/account/login"
+        assert absolute_url("accounts.login") == "https://marche.example.org/compte/connexion"
 
 
 def test_a_host_that_is_not_the_sites_is_refused(make_app):
@@ -160,10 +160,10 @@ def test_a_coordinator_cannot_read_another_groups_account(user_with_role, client
     db.session.commit()
     user_with_role(Role.COORDINATOR, own)
 
-    refused = client.get(f"/groups/{own.slug}/manage/payments/record?user={stranger.id}")
+    refused = client.get(f"/groupes/{own.slug}/gestion/paiements/saisir?user={stranger.id}")
     assert refused.status_code == 404
     assert "Foyer Secret" not in page_text(refused)
-    allowed = client.get(f"/groups/{own.slug}/manage/payments/record?user={neighbour.id}")
+    allowed = client.get(f"/groupes/{own.slug}/gestion/paiements/saisir?user={neighbour.id}")
     assert allowed.status_code == 200 and "Foyer Voisin" in page_text(allowed)
 
 
@@ -173,7 +173,7 @@ def test_a_coordinator_cannot_read_another_groups_account(user_with_role, client
 def test_pages_of_a_logged_in_person_are_not_stored(client, login):
     user = login(factories.UserFactory())
     db.session.commit()
-    for path in ("/my/baskets", "/dashboard", "/account/profile"):
+    for path in ("/mes-paniers", "/tableau-de-bord", "/compte/profil"):
         response = client.get(path)
         assert response.status_code == 200, path
         assert response.headers["Cache-Control"] == "no-store", path
@@ -189,7 +189,7 @@ def test_public_pages_for_visitors_may_be_cached(client):
 
 def test_a_huge_body_is_refused_before_it_is_read(client, app):
     body = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
-    response = client.post("/account/login", data=body, content_type="text/plain")
+    response = client.post("/compte/connexion", data=body, content_type="text/plain")
     assert response.status_code == 413
 
 

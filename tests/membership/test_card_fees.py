@@ -88,7 +88,7 @@ def _fee_payments() -> list[tuple[str, int]]:
 
 def test_the_join_page_and_the_statement_link_to_the_card_page(client, unpaid):
     group, _, membership = unpaid
-    for page in (f"/groups/{group.slug}/membership", f"/groups/{group.slug}/my-statement"):
+    for page in (f"/groupes/{group.slug}/adhesion", f"/groupes/{group.slug}/mon-releve"):
         assert _url(membership) in client.get(page).get_data(as_text=True)
     html = client.get(_url(membership)).get_data(as_text=True)
     assert "15,00" in html and re.search(r'data-client-secret="seti_\w+_secret_\w+"', html)

@@ -17,7 +17,7 @@ def test_joining_twice_at_once_gives_one_membership(app, postgresql_only, at_the
     group = group_with_membership()
     household = member_of(group)
     db.session.commit()
-    url = f"/groups/{group.slug}/membership"
+    url = f"/groupes/{group.slug}/adhesion"
 
     responses = twice_at_once(app, household, lambda client: client.post(url, data={}))
 

@@ -33,7 +33,7 @@ def _members(group) -> int:
 def test_an_invited_household_sets_its_password(app, client, user_with_role, outbox):
     group = group_with_membership()
     user_with_role("coordinator", group)
-    url = f"/groups/{group.slug}/manage/households/invite"
+    url = f"/groupes/{group.slug}/gestion/foyers/inviter"
     response = client.post(url, data={"name": "Famille Diallo", "email": "Diallo@Example.org"})
     assert response.status_code == 302
     invited = db.session.scalar(select(User).where(User.email == "diallo@example.org"))
@@ -41,7 +41,7 @@ def test_an_invited_household_sets_its_password(app, client, user_with_role, out
     assert len(outbox) == 1 and group.name in outbox[0]["Subject"]
     path = link_in(message_text(outbox[0]))
     as_new_request()
-    client.post("/account/logout")
+    client.post("/compte/deconnexion")
     response = client.post(
         path, data={"password": GOOD_PASSWORD, "password_confirm": GOOD_PASSWORD}
     )
@@ -56,7 +56,7 @@ def test_bad_invitations_change_nothing(app, client, user_with_role, outbox):
     member_of(group, email="deja@example.org")
     db.session.commit()
     before = (_accounts(), _members(group))
-    url = f"/groups/{group.slug}/manage/households/invite"
+    url = f"/groupes/{group.slug}/gestion/foyers/inviter"
     response = client.post(url, data={"name": "X", "email": "pas-une-adresse"})
     assert response.status_code == 400 and "n'est pas valide" in page_text(response)
     response = client.post(url, data={"name": "Y", "email": "deja@example.org"})
@@ -87,7 +87,7 @@ def test_an_import_previews_then_imports_on_confirmation(app, client, user_with_
     factories.UserFactory(email="existe@example.org")
     db.session.commit()
     before = (_accounts(), _members(group))
-    url = f"/groups/{group.slug}/manage/households/import"
+    url = f"/groupes/{group.slug}/gestion/foyers/importer"
     response = client.post(
         url,
         data={"file": (io.BytesIO(CSV.encode("utf-8")), "membres.csv")},
@@ -122,7 +122,7 @@ def test_an_import_previews_then_imports_on_confirmation(app, client, user_with_
 def test_a_bad_or_big_file_is_refused(app, client, user_with_role):
     group = group_with_membership()
     user_with_role("coordinator", group)
-    url = f"/groups/{group.slug}/manage/households/import"
+    url = f"/groupes/{group.slug}/gestion/foyers/importer"
     before = _accounts()
     for content, message in (
         (b"a" * (IMPORT_MAX_BYTES + 1), "Le fichier dépasse"),

@@ -122,7 +122,7 @@ def test_the_join_page_and_a_double_submission(app, client, login):
     group = group_with_membership(pricing="free", amount_cents=1000)
     household = login(member_of(group))
     db.session.commit()
-    url = f"/groups/{group.slug}/membership"
+    url = f"/groupes/{group.slug}/adhesion"
     text = page_text(client.get(url))
     period = services.current_period(services.settings_of(group), paris_today())
     assert f"Adhésion {period.label}" in text and "Prix libre" in text
@@ -150,7 +150,7 @@ def test_the_receipt_is_for_the_household_and_the_coordinators(app, client, logi
     membership = services.join(group, household, today=date(2026, 12, 7))
     coordinator = factories.UserFactory()
     factories.MembershipFactory(user=coordinator, organisation=group, role="coordinator")
-    url = f"/groups/{group.slug}/membership/{membership.id}/receipt"
+    url = f"/groupes/{group.slug}/adhesion/{membership.id}/recu"
     db.session.commit()
     login(household)
     assert client.get(url).status_code == 404  # not paid yet
@@ -173,7 +173,7 @@ def test_the_receipt_is_for_the_household_and_the_coordinators(app, client, logi
 def test_invalid_settings_are_refused_and_change_nothing(app, client, user_with_role):
     group = factories.GroupFactory()
     user_with_role("coordinator", group)
-    url = f"/groups/{group.slug}/manage/membership"
+    url = f"/groupes/{group.slug}/gestion/adhesion"
     response = client.post(
         url,
         data={
@@ -210,7 +210,7 @@ def test_a_coordinator_records_a_cheque_on_the_members_page(app, client, user_wi
     household = member_of(group)
     membership = services.join(group, household, today=date(2026, 12, 7))
     user_with_role("coordinator", group)
-    url = f"/groups/{group.slug}/manage/households/payment"
+    url = f"/groupes/{group.slug}/gestion/foyers/paiement"
     response = client.post(url, data={"membership_id": membership.id, "method": "cheque"})
     assert response.status_code == 302
     as_new_request()
@@ -243,12 +243,12 @@ def test_other_roles_cannot_record_or_set(app, client, user_with_role):
         user_with_role(role, organisation)
         as_new_request()
         response = client.post(
-            f"/groups/{group.slug}/manage/households/payment",
+            f"/groupes/{group.slug}/gestion/foyers/paiement",
             data={"membership_id": membership.id, "method": "cash"},
         )
         assert response.status_code == 403, role
-        assert client.get(f"/groups/{group.slug}/manage/households").status_code == 403
-        assert client.post(f"/groups/{group.slug}/manage/membership", data={}).status_code == 403
+        assert client.get(f"/groupes/{group.slug}/gestion/foyers").status_code == 403
+        assert client.post(f"/groupes/{group.slug}/gestion/adhesion", data={}).status_code == 403
     assert not db.session.get(YearlyMembership, membership.id).is_paid
 
 
@@ -257,7 +257,7 @@ def test_the_fee_shows_in_the_household_statement(app, client, login):
     household = login(member_of(group))
     services.join(group, household, today=date(2026, 12, 7))
     db.session.commit()
-    response = client.get(f"/groups/{group.slug}/my-statement")
+    response = client.get(f"/groupes/{group.slug}/mon-releve")
     assert response.status_code == 200
     assert f"Adhésion 2026-2027 à {group.name}" in page_text(response)
 
@@ -266,14 +266,14 @@ def test_the_group_page_leads_members_and_coordinators_there(app, client, login)
     group = group_with_membership()
     household = login(member_of(group))
     db.session.commit()
-    assert f"/groups/{group.slug}/membership" in page_text(client.get(f"/groups/{group.slug}"))
+    assert f"/groupes/{group.slug}/adhesion" in page_text(client.get(f"/groupes/{group.slug}"))
     coordinator = factories.UserFactory()
     factories.MembershipFactory(user=coordinator, organisation=group, role="coordinator")
     db.session.commit()
     login(coordinator)
     as_new_request()
-    text = page_text(client.get(f"/groups/{group.slug}"))
-    assert f"/groups/{group.slug}/manage/households" in text
+    text = page_text(client.get(f"/groupes/{group.slug}"))
+    assert f"/groupes/{group.slug}/gestion/foyers" in text
     assert household.id
 
 
@@ -283,7 +283,7 @@ def test_tampered_choices_get_a_french_message_and_the_month_stays_while_members
     group = group_with_membership(start_month=9)
     services.join(group, member_of(group), today=paris_today())  # the period the pages see
     user_with_role("coordinator", group)
-    url = f"/groups/{group.slug}/manage/membership"
+    url = f"/groupes/{group.slug}/gestion/adhesion"
     base = {"start_month": "9", "pricing": "fixed", "amount": "15", "remind_days_before": "30"}
     for field, value, message in (
         ("start_month", "abc", "Choisissez un mois de l'année."),

@@ -48,7 +48,7 @@ def test_statuses_contracts_and_shifts(app, client, user_with_role):
     role = factories.VolunteerRoleFactory(group=group)
     factories.ShiftSignupFactory(user=unpaid, distribution_day=day, role=role)
     user_with_role("coordinator", group)
-    text = page_text(client.get(f"/groups/{group.slug}/manage/households"))
+    text = page_text(client.get(f"/groupes/{group.slug}/gestion/foyers"))
     assert "4 foyers" in text
     for name, status in (
         ("Alice Martin", "À jour"),
@@ -60,17 +60,17 @@ def test_statuses_contracts_and_shifts(app, client, user_with_role):
     assert "06 11 22 33 44" in text
     assert [user.name for user in lapsed_members(group.id, today)] == ["Chloé Roux"]
     as_new_request()
-    lapsed_only = page_text(client.get(f"/groups/{group.slug}/manage/households?status=lapsed"))
+    lapsed_only = page_text(client.get(f"/groupes/{group.slug}/gestion/foyers?status=lapsed"))
     assert "1 foyer" in lapsed_only and "Chloé Roux" in lapsed_only
     assert "Alice Martin" not in lapsed_only
     as_new_request()
-    unpaid_only = page_text(client.get(f"/groups/{group.slug}/manage/households?status=unpaid"))
+    unpaid_only = page_text(client.get(f"/groupes/{group.slug}/gestion/foyers?status=unpaid"))
     assert "Bruno Petit" in unpaid_only and "Denis Blanc" not in unpaid_only
     as_new_request()
-    assert client.get(f"/groups/{group.slug}/manage/households?status=x").status_code == 200
+    assert client.get(f"/groupes/{group.slug}/gestion/foyers?status=x").status_code == 200
 
     as_new_request()
-    response = client.get(f"/groups/{group.slug}/manage/households?format=csv")
+    response = client.get(f"/groupes/{group.slug}/gestion/foyers?format=csv")
     assert response.headers["Content-Type"].startswith("text/csv")
     lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].split(";") == [
@@ -94,7 +94,7 @@ def test_pages_of_fifty_and_a_search(app, client, user_with_role):
     for number in range(60):
         member_of(group, name=f"Foyer {number:03d}", email=f"foyer{number:03d}@example.org")
     user_with_role("coordinator", group)
-    url = f"/groups/{group.slug}/manage/households"
+    url = f"/groupes/{group.slug}/gestion/foyers"
     first = page_text(client.get(url))
     assert "Foyer 049" in first and "Foyer 050" not in first and "page 1 sur 2" in first
     second = page_text(client.get(url + "?page=2"))
@@ -124,10 +124,10 @@ def test_the_members_page_runs_the_same_queries_for_1_and_20_households(
     db.session.commit()
     as_new_request()
     with count_queries() as few:
-        assert client.get(f"/groups/{small.slug}/manage/households").status_code == 200
+        assert client.get(f"/groupes/{small.slug}/gestion/foyers").status_code == 200
     as_new_request()
     with count_queries() as many:
-        assert client.get(f"/groups/{large.slug}/manage/households").status_code == 200
+        assert client.get(f"/groupes/{large.slug}/gestion/foyers").status_code == 200
     assert few.count == many.count
 
 
@@ -138,6 +138,6 @@ def test_a_page_of_fifty_stays_small(app, client, user_with_role):
         household = member_of(group, name=f"Foyer au nom assez long numéro {number}")
         services.join(group, household, today=today)
     user_with_role("coordinator", group)
-    response = client.get(f"/groups/{group.slug}/manage/households")
+    response = client.get(f"/groupes/{group.slug}/gestion/foyers")
     # 50 rows whatever the group's size: 10 000 households give the same page.
     assert len(response.get_data()) < 200_000

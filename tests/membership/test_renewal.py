@@ -57,7 +57,7 @@ def test_reminded_once_before_the_end(app, outbox):
     assert message["To"] == "alice@example.org"
     assert "arrive à échéance" in message["Subject"]
     body = message_text(message)
-    assert "Bonjour Alice Martin," in body and f"/groups/{group.slug}/membership" in body
+    assert "Bonjour Alice Martin," in body and f"/groupes/{group.slug}/adhesion" in body
     reminded = db.session.scalars(
         select(YearlyMembership.user_id).where(YearlyMembership.reminded_at.is_not(None))
     ).all()

@@ -46,10 +46,10 @@ def test_the_sign_up_page_says_so_before_anything_is_filled(app, client, login):
     scenario = build_scenario(utcnow())
     _settings(scenario.offer.group, required=True)
     login(scenario.member)
-    url = f"/offers/{scenario.offer.id}/subscribe"
+    url = f"/offres/{scenario.offer.id}/souscrire"
     text = page_text(client.get(url))
     assert "est nécessaire pour s'inscrire à ses contrats" in text
-    assert f"/groups/{scenario.offer.group.slug}/membership" in text
+    assert f"/groupes/{scenario.offer.group.slug}/adhesion" in text
     assert "Voir le récapitulatif" not in text  # no form to fill in vain
     response = client.post(url, data={**form_data(scenario), "confirm": "1"})
     assert "est nécessaire pour s'inscrire" in page_text(response)
@@ -72,9 +72,9 @@ def test_a_lapsed_household_is_asked_to_renew(app, client, login):
     )
     db.session.commit()
     login(scenario.member)
-    text = page_text(client.get(f"/offers/{scenario.offer.id}/subscribe"))
+    text = page_text(client.get(f"/offres/{scenario.offer.id}/souscrire"))
     assert "est arrivée à échéance : pensez à la renouveler" in text
     assert "Voir le récapitulatif" in text  # not required: the form is there
     as_new_request()
-    text = page_text(client.get(f"/groups/{group.slug}/membership"))
+    text = page_text(client.get(f"/groupes/{group.slug}/adhesion"))
     assert "Votre adhésion précédente est arrivée à échéance" in text

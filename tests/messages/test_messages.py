@@ -49,7 +49,7 @@ def test_a_coordinator_previews_then_writes_to_a_contracts_subscribers(
     subscriber(contract, "Bruno Petit", email="bruno@example.org", wants_group_messages=False)
     member(contract.group, "Chloé Sans Contrat")
     coordinator = user_with_role("coordinator", contract.group)
-    url = f"/groups/{contract.group.slug}/manage/messages"
+    url = f"/groupes/{contract.group.slug}/gestion/messages"
     form = {
         "target": f"contract:{contract.id}",
         "subject": "Pas de distribution jeudi",
@@ -89,7 +89,7 @@ def test_an_essential_message_reaches_households_that_stopped_group_messages(
     user_with_role("coordinator", contract.group)
 
     client.post(
-        f"/groups/{contract.group.slug}/manage/messages",
+        f"/groupes/{contract.group.slug}/gestion/messages",
         data={
             "target": "group",
             "subject": "Distribution annulée",
@@ -119,7 +119,7 @@ def test_bad_input_is_refused_clearly_and_queues_nothing(
     user_with_role("coordinator", contract.group)
     data = {"target": "group", "subject": "Objet", "body": "Texte", "send": "1", **values}
 
-    response = client.post(f"/groups/{contract.group.slug}/manage/messages", data=data)
+    response = client.post(f"/groupes/{contract.group.slug}/gestion/messages", data=data)
 
     assert response.status_code == 200
     assert error in page(response)
@@ -129,7 +129,7 @@ def test_bad_input_is_refused_clearly_and_queues_nothing(
 
 def test_segments_that_do_not_exist_are_not_offered(client, user_with_role, contract):
     user_with_role("coordinator", contract.group)
-    text = page(client.get(f"/groups/{contract.group.slug}/manage/messages"))
+    text = page(client.get(f"/groupes/{contract.group.slug}/gestion/messages"))
     assert '<optgroup label="Abonnés d&#39;un contrat">' in text
     assert f'<option value="contract:{contract.id}">Légumes de la Ferme du Val</option>' in text
     assert '<option value="group">Tout le groupe</option>' in text
@@ -163,7 +163,7 @@ def test_members_whose_membership_lapsed_are_a_segment(client, user_with_role):
 
     preview = page(
         client.post(
-            f"/groups/{group.slug}/manage/messages",
+            f"/groupes/{group.slug}/gestion/messages",
             data={
                 "target": "lapsed",
                 "subject": "Adhésion",
@@ -200,7 +200,7 @@ def test_households_at_a_distribution_and_its_volunteers(client, user_with_role,
     volunteer = member(contract.group, "Vera Bénévole")
     factories.ShiftSignupFactory(distribution_day=day, user=volunteer)
     user_with_role("coordinator", contract.group)
-    url = f"/groups/{contract.group.slug}/manage/messages"
+    url = f"/groupes/{contract.group.slug}/gestion/messages"
     data = {"subject": "Objet", "body": "Texte", "preview": "1"}
 
     at_pickup = page(client.post(url, data={**data, "target": f"pickup:{day.id}"}))
@@ -217,7 +217,7 @@ def test_a_producer_writes_to_its_own_subscribers_only(client, user_with_role, c
     )
     subscriber(other, "Olga Autre")
     user_with_role("producer_staff", contract.producer)
-    url = f"/producers/{contract.producer.slug}/messages/{contract.group.slug}"
+    url = f"/producteurs/{contract.producer.slug}/messages/{contract.group.slug}"
 
     text = page(client.get(url))
     assert "Légumes de la Ferme du Val" in text
@@ -246,7 +246,7 @@ def test_a_producer_writes_to_its_own_subscribers_only(client, user_with_role, c
 
 
 def test_members_and_other_groups_coordinators_are_refused(client, user_with_role, login, contract):
-    url = f"/groups/{contract.group.slug}/manage/messages"
+    url = f"/groupes/{contract.group.slug}/gestion/messages"
     data = {"target": "group", "subject": "S", "body": "B", "send": "1"}
     login(member(contract.group, "Marc Membre"))
     db.session.commit()
@@ -259,7 +259,7 @@ def test_members_and_other_groups_coordinators_are_refused(client, user_with_rol
     other_producer = factories.ProducerSuppliesGroupFactory(group=contract.group).producer
     db.session.commit()
     user_with_role("producer_staff", other_producer)
-    foreign = f"/producers/{contract.producer.slug}/messages/{contract.group.slug}"
+    foreign = f"/producteurs/{contract.producer.slug}/messages/{contract.group.slug}"
     assert client.post(foreign, data=data).status_code == 403
     assert counts() == (0, 0, 0)
 
@@ -268,7 +268,7 @@ def test_a_household_reads_its_messages_on_its_page(client, user_with_role, logi
     alice = subscriber(contract, "Alice Martin")
     user_with_role("coordinator", contract.group)
     client.post(
-        f"/groups/{contract.group.slug}/manage/messages",
+        f"/groupes/{contract.group.slug}/gestion/messages",
         data={
             "target": "group",
             "subject": "Assemblée générale",
@@ -286,7 +286,7 @@ def test_a_household_reads_its_messages_on_its_page(client, user_with_role, logi
 def _send(client, group, n: int) -> None:
     for index in range(n):
         client.post(
-            f"/groups/{group.slug}/manage/messages",
+            f"/groupes/{group.slug}/gestion/messages",
             data={"target": "group", "subject": f"Message {index}", "body": "B", "send": "1"},
         )
 
@@ -297,7 +297,7 @@ def test_the_message_list_takes_the_same_queries_for_1_and_10_messages(
     for n in range(10):
         subscriber(contract, f"Foyer {n}")
     user_with_role("coordinator", contract.group)
-    url = f"/groups/{contract.group.slug}/manage/messages"
+    url = f"/groupes/{contract.group.slug}/gestion/messages"
     _send(client, contract.group, 1)
     with count_queries() as one:
         client.get(url)
@@ -312,7 +312,7 @@ def test_the_recipient_list_takes_the_same_queries_for_1_and_10_households(
     client, user_with_role, contract
 ):
     user_with_role("coordinator", contract.group)
-    url = f"/groups/{contract.group.slug}/manage/messages"
+    url = f"/groupes/{contract.group.slug}/gestion/messages"
     subscriber(contract, "Foyer seul")
     db.session.commit()
     _send(client, contract.group, 1)
@@ -336,11 +336,11 @@ def test_coordinators_see_which_addresses_bounce(client, user_with_role, contrac
     member(contract.group, "Rita Ok")
     user_with_role("coordinator", contract.group)
 
-    members = page(client.get(f"/groups/{contract.group.slug}/manage/members"))
+    members = page(client.get(f"/groupes/{contract.group.slug}/gestion/membres"))
     assert members.count("adresse en échec") == 1
     preview = page(
         client.post(
-            f"/groups/{contract.group.slug}/manage/messages",
+            f"/groupes/{contract.group.slug}/gestion/messages",
             data={"target": "group", "subject": "S", "body": "B", "preview": "1"},
         )
     )
@@ -352,14 +352,14 @@ def test_a_household_stops_group_messages_from_its_profile(client, login, contra
     db.session.commit()
 
     client.post(
-        "/account/profile",
+        "/compte/profil",
         data={"name": "Alice Martin", "phone": "", "language": "fr", "save_profile": "1"},
     )
 
     db.session.refresh(alice)
     assert alice.wants_group_messages is False
     client.post(
-        "/account/profile",
+        "/compte/profil",
         data={
             "name": "Alice Martin",
             "language": "fr",

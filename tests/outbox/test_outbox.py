@@ -117,7 +117,7 @@ def test_pages_answer_during_an_smtp_outage_and_the_worker_delivers_each_email_o
     browser = down_app.test_client()
 
     for person in people:
-        response = browser.post("/account/password/forgot", data={"email": person.email})
+        response = browser.post("/compte/mot-de-passe/oublie", data={"email": person.email})
         assert response.status_code == 302  # the page answers as usual
 
     queued = rows()

@@ -30,7 +30,7 @@ def text(response) -> str:
 
 
 def url(scene, action: str = "") -> str:
-    base = f"/groups/{scene.group.slug}/manage/credits"
+    base = f"/groupes/{scene.group.slug}/gestion/avoirs"
     return f"{base}/{scene.credit.id}/{action}" if action else base
 
 
@@ -49,7 +49,7 @@ def test_the_coordinator_sees_the_credit_and_records_a_cheque_refund(client, log
     assert "Fruits du verger — 75,00" in page  # the contract it could be carried to
 
     response = client.post(
-        url(scene, "refund"),
+        url(scene, "rembourser"),
         data={"amount": "40,00", "method": "cheque", "reference": "1234567", "request_key": "k1"},
     )
 
@@ -64,7 +64,7 @@ def test_the_coordinator_sees_the_credit_and_records_a_cheque_refund(client, log
     assert "Aucun avoir à régler." in text(client.get(url(scene)))
 
     login(scene.member)
-    statement = text(client.get(f"/groups/{scene.group.slug}/my-statement"))
+    statement = text(client.get(f"/groupes/{scene.group.slug}/mon-releve"))
     assert "Avoir en votre faveur" in statement
     assert "vous aviez payé 40,00" in statement
     assert "40,00 € remboursés par chèque" in statement.replace("\u202f", " ").replace("\xa0", " ")
@@ -77,7 +77,7 @@ def test_carrying_pays_the_next_installments_exactly_then_the_rest_is_refunded(c
     login(scene.coordinator)
 
     response = client.post(
-        url(scene, "carry"),
+        url(scene, "reporter"),
         data={"amount": "37,50", "target_subscription_id": scene.other.id, "request_key": "c1"},
     )
 
@@ -99,12 +99,12 @@ def test_carrying_pays_the_next_installments_exactly_then_the_rest_is_refunded(c
     assert household_credit_cents(scene.member.id, scene.group.id) == 250
 
     client.post(
-        url(scene, "refund"),
+        url(scene, "rembourser"),
         data={"amount": "2,50", "method": "transfer", "reference": "VIR-9", "request_key": "r1"},
     )
     assert household_credit_cents(scene.member.id, scene.group.id) == 0
     login(scene.member)
-    statement = text(client.get(f"/groups/{scene.group.slug}/my-statement"))
+    statement = text(client.get(f"/groupes/{scene.group.slug}/mon-releve"))
     assert "reportés sur le contrat « Fruits du verger »" in statement
     assert "remboursés par virement" in statement
 
@@ -112,13 +112,13 @@ def test_carrying_pays_the_next_installments_exactly_then_the_rest_is_refunded(c
 @pytest.mark.parametrize(
     ("action", "data", "message"),
     [
-        ("refund", {"amount": "40,01", "method": "cheque"}, "ce qui reste de l'avoir"),
-        ("refund", {"amount": "abc", "method": "cheque"}, "par exemple 12,50"),
-        ("refund", {"amount": "0", "method": "transfer"}, "au moins 0,01"),
-        ("refund", {"amount": "10", "method": "card"}, "ne peuvent rembourser que 0,00"),
-        ("carry", {"amount": "40,00", "target": "other"}, "reportez au plus"),
-        ("carry", {"amount": "10", "target": "neighbour"}, "autre contrat de ce foyer"),
-        ("carry", {"amount": "10", "target": "itself"}, "autre contrat de ce foyer"),
+        ("rembourser", {"amount": "40,01", "method": "cheque"}, "ce qui reste de l'avoir"),
+        ("rembourser", {"amount": "abc", "method": "cheque"}, "par exemple 12,50"),
+        ("rembourser", {"amount": "0", "method": "transfer"}, "au moins 0,01"),
+        ("rembourser", {"amount": "10", "method": "card"}, "ne peuvent rembourser que 0,00"),
+        ("reporter", {"amount": "40,00", "target": "other"}, "reportez au plus"),
+        ("reporter", {"amount": "10", "target": "neighbour"}, "autre contrat de ce foyer"),
+        ("reporter", {"amount": "10", "target": "itself"}, "autre contrat de ce foyer"),
     ],
 )
 def test_bad_input_is_refused_clearly_and_changes_nothing(client, login, action, data, message):
@@ -154,8 +154,8 @@ def test_a_settled_credit_cannot_be_refunded_again(client, login):
     scene = make_credit_scene()
     login(scene.coordinator)
     form = {"amount": "40", "method": "cheque", "request_key": "first"}
-    assert client.post(url(scene, "refund"), data=form).status_code == 302
-    again = client.post(url(scene, "refund"), data={**form, "request_key": "second"})
+    assert client.post(url(scene, "rembourser"), data=form).status_code == 302
+    again = client.post(url(scene, "rembourser"), data={**form, "request_key": "second"})
     assert again.status_code == 400
     assert "Aucun avoir à régler." in text(again)  # the page no longer lists it
     assert db.session.scalar(select(func.count(CreditSettlement.id))) == 1
@@ -169,7 +169,7 @@ def test_the_same_form_sent_twice_gives_one_settlement(client, login):
     login(scene.coordinator)
     form = {"amount": "10,00", "target_subscription_id": scene.other.id, "request_key": "same"}
     for _attempt in range(2):  # a double click
-        assert client.post(url(scene, "carry"), data=form).status_code == 302
+        assert client.post(url(scene, "reporter"), data=form).status_code == 302
     assert db.session.scalar(select(func.count(CreditSettlement.id))) == 1
     assert household_credit_cents(scene.member.id, scene.group.id) == 3000
     assert ledger_count() == 3 + 2  # commitments, payment; one refund out, one payment in
@@ -191,7 +191,7 @@ def test_the_household_cannot_settle_its_own_credit(client, login):
     login(scene.member)
     assert client.get(url(scene)).status_code == 403
     form = {"amount": "40", "method": "cheque", "request_key": "x"}
-    assert client.post(url(scene, "refund"), data=form).status_code == 403
+    assert client.post(url(scene, "rembourser"), data=form).status_code == 403
     assert household_credit_cents(scene.member.id, scene.group.id) == 4000
 
 
@@ -203,9 +203,9 @@ def test_another_groups_coordinator_is_refused(client, login):
     db.session.commit()
     login(stranger)
     form = {"amount": "40", "method": "cheque", "request_key": "x"}
-    assert client.post(url(scene, "refund"), data=form).status_code == 403
+    assert client.post(url(scene, "rembourser"), data=form).status_code == 403
     # Through their own group's address, the credit is not found.
-    foreign = f"/groups/{other_group.slug}/manage/credits/{scene.credit.id}/refund"
+    foreign = f"/groupes/{other_group.slug}/gestion/avoirs/{scene.credit.id}/rembourser"
     assert client.post(foreign, data=form).status_code == 404
     assert household_credit_cents(scene.member.id, scene.group.id) == 4000
 

@@ -76,11 +76,11 @@ def test_totals_and_months_count_gifts_in_and_solidarity_out(group):
 
 def test_a_member_gives_once_from_the_page(client, group, user_with_role):
     member = user_with_role(Role.MEMBER, group)
-    form = readable(client.get("/groups/amap-des-canuts/fund/give"))
+    form = readable(client.get("/groupes/amap-des-canuts/fonds/donner"))
     assert "Montant du don (en €)" in form
 
     response = client.post(
-        "/groups/amap-des-canuts/fund/give", data={"amount": "12,50", "reference": REFERENCE}
+        "/groupes/amap-des-canuts/fonds/donner", data={"amount": "12,50", "reference": REFERENCE}
     )
     assert response.status_code == 302
     as_new_request()
@@ -88,15 +88,15 @@ def test_a_member_gives_once_from_the_page(client, group, user_with_role):
     assert "Merci ! Votre don de 12,50 € au fonds de solidarité est enregistré" in page
     assert "Solde du fonds : 12,50 €" in page
     assert balance_cents(member.id, group.id) == -1250
-    statement = readable(client.get("/groups/amap-des-canuts/my-statement"))
+    statement = readable(client.get("/groupes/amap-des-canuts/mon-releve"))
     assert "Don au fonds de solidarité" in statement
 
 
 def test_the_same_gift_form_sent_twice_gives_once(client, group, user_with_role):
     user_with_role(Role.MEMBER, group)
     data = {"amount": "5", "reference": REFERENCE}
-    client.post("/groups/amap-des-canuts/fund/give", data=data)
-    again = client.post("/groups/amap-des-canuts/fund/give", data=data, follow_redirects=True)
+    client.post("/groupes/amap-des-canuts/fonds/donner", data=data)
+    again = client.post("/groupes/amap-des-canuts/fonds/donner", data=data, follow_redirects=True)
     assert "Ce don est déjà enregistré. Merci !" in readable(again)
     assert counts() == (1, 1)
     assert fund_balance_cents(group.id) == 500
@@ -117,7 +117,7 @@ def test_the_same_gift_form_sent_twice_gives_once(client, group, user_with_role)
 def test_bad_amounts_are_refused_clearly(client, group, user_with_role, amount, message):
     user_with_role(Role.MEMBER, group)
     response = client.post(
-        "/groups/amap-des-canuts/fund/give", data={"amount": amount, "reference": REFERENCE}
+        "/groupes/amap-des-canuts/fonds/donner", data={"amount": amount, "reference": REFERENCE}
     )
     assert response.status_code == 200
     assert message in readable(response)
@@ -127,7 +127,7 @@ def test_bad_amounts_are_refused_clearly(client, group, user_with_role, amount, 
 def test_the_largest_gift_is_accepted(client, group, user_with_role):
     user_with_role(Role.MEMBER, group)
     client.post(
-        "/groups/amap-des-canuts/fund/give", data={"amount": "1000", "reference": REFERENCE}
+        "/groupes/amap-des-canuts/fonds/donner", data={"amount": "1000", "reference": REFERENCE}
     )
     assert fund_balance_cents(group.id) == 100_000
 
@@ -140,10 +140,10 @@ def test_outsiders_cannot_see_the_fund_or_give(client, group, user_with_role, lo
         user_with_role(Role.MEMBER, other)
     else:
         user_with_role(role, group)
-    assert client.get("/groups/amap-des-canuts/fund").status_code == 403
-    assert client.get("/groups/amap-des-canuts/fund/give").status_code == 403
+    assert client.get("/groupes/amap-des-canuts/fonds").status_code == 403
+    assert client.get("/groupes/amap-des-canuts/fonds/donner").status_code == 403
     response = client.post(
-        "/groups/amap-des-canuts/fund/give", data={"amount": "5", "reference": REFERENCE}
+        "/groupes/amap-des-canuts/fonds/donner", data={"amount": "5", "reference": REFERENCE}
     )
     assert response.status_code == 403
     assert counts() == (0, 0)
@@ -161,7 +161,7 @@ def test_the_fund_page_shows_totals_and_never_names(client, group, user_with_rol
     db.session.commit()
     user_with_role(Role.MEMBER, group)
 
-    text = readable(client.get("/groups/amap-des-canuts/fund"))
+    text = readable(client.get("/groupes/amap-des-canuts/fonds"))
     assert "Solde du fonds : 25,00 €" in text
     assert "<dt>Total des dons</dt><dd>40,00 €</dd>" in text
     assert "<dt>Total utilisé pour des tarifs solidaires</dt><dd>15,00 €</dd>" in text
@@ -174,7 +174,7 @@ def test_the_fund_page_runs_the_same_queries_whatever_the_data(client, group, us
     def measure() -> int:
         as_new_request()
         with count_queries() as counter:
-            assert client.get("/groups/amap-des-canuts/fund").status_code == 200
+            assert client.get("/groupes/amap-des-canuts/fonds").status_code == 200
         return counter.count
 
     factories.FundMovementFactory(group_id=group.id)

@@ -25,11 +25,11 @@ def group():
 
 
 def arrears_url(group, query: str = "") -> str:
-    return f"/groups/{group.slug}/manage/arrears{query}"
+    return f"/groupes/{group.slug}/gestion/impayes{query}"
 
 
 def offline_url(group, query: str = "") -> str:
-    return f"/groups/{group.slug}/manage/payments{query}"
+    return f"/groupes/{group.slug}/gestion/paiements{query}"
 
 
 def in_arrears(group, count: int) -> None:

@@ -21,7 +21,7 @@ def group():
 
 
 def url(group) -> str:
-    return f"/groups/{group.slug}/my-statement"
+    return f"/groupes/{group.slug}/mon-releve"
 
 
 def entry(user, group, kind, amount, day, label):
@@ -182,11 +182,11 @@ def test_producer_staff_are_refused(client, group, user_with_role):
 def test_visitors_are_sent_to_log_in(client, group):
     response = client.get(url(group))
     assert response.status_code == 302
-    assert "/account/login" in response.location
+    assert "/compte/connexion" in response.location
 
 
 def test_an_unknown_group_is_not_found(client, admin):
-    assert client.get("/groups/groupe-inconnu/my-statement").status_code == 404
+    assert client.get("/groupes/groupe-inconnu/mon-releve").status_code == 404
 
 
 def test_the_number_of_queries_does_not_grow_with_the_entries(client, group, user_with_role):

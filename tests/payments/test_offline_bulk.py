@@ -26,7 +26,7 @@ def group():
 
 
 def bulk_url(group) -> str:
-    return f"/groups/{group.slug}/manage/payments/bulk"
+    return f"/groupes/{group.slug}/gestion/paiements/plusieurs"
 
 
 def recorded(installments, *, state="recorded", numbers=None):
@@ -113,7 +113,7 @@ def test_the_statement_shows_the_cheque(client, group, user_with_role, login):
     act(client, group, "receive", payments)
 
     login(user)
-    statement = readable(client.get(f"/groups/{group.slug}/my-statement"))
+    statement = readable(client.get(f"/groupes/{group.slug}/mon-releve"))
     assert "Chèque n° 1234567 (Crédit Agricole)" in statement
     assert "Vous êtes à jour." in statement
 
@@ -187,7 +187,7 @@ def test_a_bounced_cheque_is_taken_back_out_of_the_ledger(client, group, user_wi
     installment = reload(Installment, installments)[0]
     assert (installment.state, installment.paid_at) == ("failed", None)
     # The failed installment is to pay again: it is back in the list of those to settle.
-    index = readable(client.get(f"/groups/{group.slug}/manage/payments"))
+    index = readable(client.get(f"/groupes/{group.slug}/gestion/paiements"))
     assert "Paiement refusé" in index
 
 
@@ -236,17 +236,17 @@ def test_the_list_keeps_its_filters_after_an_action(client, group, user_with_rol
     _, installments = household_with_installments(group, "Foyer Martin", [4550])
     payments = recorded(installments)
     user_with_role("coordinator", group)
-    back = f"/groups/{group.slug}/manage/payments?state=recorded"
+    back = f"/groupes/{group.slug}/gestion/paiements?state=recorded"
 
     response = client.post(
         bulk_url(group),
         data={"action": "receive", "payment_ids": [str(payments[0].id)], "next": back},
     )
-    assert response.headers["Location"].endswith("/manage/payments?state=recorded")
+    assert response.headers["Location"].endswith("/gestion/paiements?state=recorded")
     evil = client.post(
         bulk_url(group), data={"action": "receive", "payment_ids": [], "next": "//evil.example"}
     )
-    assert evil.headers["Location"].endswith(f"/groups/{group.slug}/manage/payments")
+    assert evil.headers["Location"].endswith(f"/groupes/{group.slug}/gestion/paiements")
 
 
 def test_the_payment_is_booked_on_the_day_it_is_marked_received(client, group, user_with_role):
@@ -277,7 +277,7 @@ def test_the_bulk_form_carries_its_csrf_token(make_app, group, user_with_role):
     assert forged.status_code == 400
     assert reload(OfflinePayment, payments)[0].state == "recorded"
 
-    page = client.get(f"/groups/{group.slug}/manage/payments").get_data(as_text=True)
+    page = client.get(f"/groupes/{group.slug}/gestion/paiements").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     response = act(client, group, "receive", payments, csrf_token=token)
     assert "1 paiement marqué encaissé." in readable(response)

@@ -24,7 +24,7 @@ def group():
 
 
 def index_url(group, query: str = "") -> str:
-    return f"/groups/{group.slug}/manage/payments{query}"
+    return f"/groupes/{group.slug}/gestion/paiements{query}"
 
 
 def section(text: str, title: str) -> str:
@@ -125,30 +125,30 @@ def test_the_record_page_takes_the_same_number_of_queries(client, group, user_wi
     many, _ = household_with_installments(group, "Foyer Beaucoup", [3000] * 12)
     as_new_request()
     with count_queries() as small:
-        client.get(f"/groups/{group.slug}/manage/payments/record?user={few.id}")
+        client.get(f"/groupes/{group.slug}/gestion/paiements/saisir?user={few.id}")
     as_new_request()
     with count_queries() as large:
-        client.get(f"/groups/{group.slug}/manage/payments/record?user={many.id}")
+        client.get(f"/groupes/{group.slug}/gestion/paiements/saisir?user={many.id}")
     assert large.count == small.count
 
 
 def test_links_from_the_group_page_and_the_dashboard(client, group, user_with_role):
     user_with_role("coordinator", group)
     label = "Paiements reçus (chèques, espèces, virements)"
-    assert label in readable(client.get(f"/groups/{group.slug}"))
-    assert label in readable(client.get("/dashboard"))
+    assert label in readable(client.get(f"/groupes/{group.slug}"))
+    assert label in readable(client.get("/tableau-de-bord"))
 
 
 def _all_pages(client, group, payment_id, household_id):
     return [
         client.get(index_url(group)),
-        client.get(index_url(group, f"/record?user={household_id}")),
+        client.get(index_url(group, f"/saisir?user={household_id}")),
         client.post(
-            index_url(group, f"/record?user={household_id}"),
+            index_url(group, f"/saisir?user={household_id}"),
             data={"rows-0-installment_id": "1", "rows-0-selected": "y"},
         ),
         client.post(
-            index_url(group, "/bulk"), data={"action": "receive", "payment_ids": [payment_id]}
+            index_url(group, "/plusieurs"), data={"action": "receive", "payment_ids": [payment_id]}
         ),
     ]
 
@@ -183,17 +183,17 @@ def test_visitors_are_sent_to_log_in(client, group):
 
     for response in _all_pages(client, group, payment.id, user.id):
         assert response.status_code == 302
-        assert "/login" in response.headers["Location"]
+        assert "/connexion" in response.headers["Location"]
 
 
 def test_site_admins_may_come_in(client, group, admin):
     user, _ = household_with_installments(group, "Foyer Martin", [4550])
     assert client.get(index_url(group)).status_code == 200
-    assert client.get(index_url(group, f"/record?user={user.id}")).status_code == 200
+    assert client.get(index_url(group, f"/saisir?user={user.id}")).status_code == 200
 
 
 def test_an_unknown_group_is_not_found(client, admin):
-    assert client.get("/groups/nulle-part/manage/payments").status_code == 404
+    assert client.get("/groupes/nulle-part/gestion/paiements").status_code == 404
 
 
 def test_cheque_cashing_dates_are_listed_in_order(client, group, user_with_role):

@@ -45,7 +45,7 @@ def household_with_installments(group, name, amounts, *, method="cheque", offer=
 
 
 def record_url(group, user) -> str:
-    return f"/groups/{group.slug}/manage/payments/record?user={user.id}"
+    return f"/groupes/{group.slug}/gestion/paiements/saisir?user={user.id}"
 
 
 def row(position, installment, **values) -> dict:
@@ -290,8 +290,10 @@ def test_a_household_without_unpaid_installments_gets_a_plain_message(
 
     response = client.get(record_url(group, user))
     assert "Ce foyer n'a aucune échéance à régler dans le groupe." in readable(response)
-    assert client.get(f"/groups/{group.slug}/manage/payments/record?user=999999").status_code == 404
-    assert client.get(f"/groups/{group.slug}/manage/payments/record?user=abc").status_code == 404
+    assert (
+        client.get(f"/groupes/{group.slug}/gestion/paiements/saisir?user=999999").status_code == 404
+    )
+    assert client.get(f"/groupes/{group.slug}/gestion/paiements/saisir?user=abc").status_code == 404
 
 
 def test_a_cheque_recorded_at_the_same_moment_elsewhere_is_caught(

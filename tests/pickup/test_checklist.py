@@ -12,7 +12,7 @@ from tests.pickup import scenario
 
 
 def page_url(day_id):
-    return f"/pickup/days/{day_id}/checklist"
+    return f"/distributions/{day_id}/liste"
 
 
 def test_volunteer_sees_households_items_and_counts(client, login, app):
@@ -72,16 +72,16 @@ def test_login_required(client, app):
     setup = scenario.make_day()
     db.session.commit()
     response = client.get(page_url(setup.day.id))
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert response.status_code == 302 and "/connexion" in response.headers["Location"]
 
 
 def test_service_worker_and_manifest(client, app):
-    worker = client.get("/pickup/checklist-sw.js")
-    manifest = client.get("/pickup/manifest.webmanifest")
+    worker = client.get("/distributions/liste-sw.js")
+    manifest = client.get("/distributions/manifest.webmanifest")
 
     assert worker.status_code == 200
     assert "javascript" in worker.content_type
-    assert worker.headers["Service-Worker-Allowed"] == "/pickup/"
+    assert worker.headers["Service-Worker-Allowed"] == "/distributions/"
     assert manifest.status_code == 200
     assert manifest.get_json()["short_name"] == "Liste du jour"
 
@@ -96,7 +96,7 @@ def test_my_days_lists_roster_days_and_coordinated_groups(client, login, app):
     db.session.commit()
     login(person)
 
-    page = client.get("/pickup/days").get_data(as_text=True)
+    page = client.get("/distributions/").get_data(as_text=True)
 
     assert page_url(on_duty.day.id) in page
     assert page_url(coordinated.day.id) in page
@@ -109,11 +109,11 @@ def test_the_dashboard_links_the_day_lists_only_to_who_runs_a_day_today(
     setup = scenario.make_day(occurrence_date=paris_today() + timedelta(days=3))
     db.session.commit()
     user_with_role("coordinator", setup.day.group)
-    assert "/pickup/days" not in client.get("/dashboard").get_data(as_text=True)
+    assert "/distributions/" not in client.get("/tableau-de-bord").get_data(as_text=True)
 
     factories.DistributionDayFactory(schedule=setup.day.schedule, occurrence_date=paris_today())
     db.session.commit()
-    assert "/pickup/days" in client.get("/dashboard").get_data(as_text=True)
+    assert "/distributions/" in client.get("/tableau-de-bord").get_data(as_text=True)
 
 
 def _queries_for(client, households: int) -> int:

@@ -11,7 +11,7 @@ from tests.pickup import scenario
 
 
 def page_url(day_id):
-    return f"/pickup/days/{day_id}/checklist"
+    return f"/distributions/{day_id}/liste"
 
 
 def api_url(day_id):

@@ -100,7 +100,7 @@ def page_text(response) -> str:
 
 
 def close_url(day) -> str:
-    return f"/pickup/days/{day.id}/close"
+    return f"/distributions/{day.id}/cloturer"
 
 
 # --- Tests --------------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def test_closing_applies_each_offers_rule(client, login):
         close_url(scene.day), data={"grocery_id": str(grocery.id), "donate_extras": "y"}
     )
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/pickup/days/{scene.day.id}/report")
+    assert response.headers["Location"].endswith(f"/distributions/{scene.day.id}/bilan")
 
     states = {
         d.id: d.state
@@ -165,7 +165,7 @@ def test_closing_applies_each_offers_rule(client, login):
     closing = db.session.scalar(select(DayClosing))
     assert closing.closed_by_id == coordinator.id and closing.grocery_id == grocery.id
 
-    report = page_text(client.get(f"/pickup/days/{scene.day.id}/report"))
+    report = page_text(client.get(f"/distributions/{scene.day.id}/bilan"))
     assert "Avoirs enregistrés" in report and "12,00" in report
     assert "Clôturée le" in report
 
@@ -230,7 +230,7 @@ def test_a_volunteer_closes_after_the_end_time(client, login):
     assert client.post(close_url(scene.day), data={}).status_code == 302
     assert db.session.scalar(select(DayClosing.closed_by_id)) == volunteer.id
     # The report's money is for coordinators only.
-    report = page_text(client.get(f"/pickup/days/{scene.day.id}/report"))
+    report = page_text(client.get(f"/distributions/{scene.day.id}/bilan"))
     assert "Avoirs enregistrés" not in report
 
 
@@ -262,21 +262,21 @@ def test_a_volunteer_who_is_not_the_lead_cannot_close_before_the_end(client, log
     assert db.session.get(Delivery, delivery.id).state == "planned"
 
 
-@pytest.mark.parametrize("page", ["close", "report", "signoff"])
+@pytest.mark.parametrize("page", ["cloturer", "bilan", "emargement"])
 def test_only_the_days_team_may_open_the_closing_pages(client, login, page):
     scene = make_scene()
     member = factories.UserFactory()
     factories.MembershipFactory(user=member, organisation=scene.group, role="member")
     other_day_volunteer = factories.ShiftSignupFactory().user
     db.session.commit()
-    url = f"/pickup/days/{scene.day.id}/{page}"
+    url = f"/distributions/{scene.day.id}/{page}"
 
     for outsider in (member, other_day_volunteer):
         login(outsider)
         assert client.get(url).status_code == 403
         assert client.post(close_url(scene.day), data={}).status_code == 403
     assert db.session.scalar(select(func.count(DayClosing.id))) == 0
-    assert client.get("/pickup/days/999999/close").status_code == 404
+    assert client.get("/distributions/999999/cloturer").status_code == 404
 
 
 def test_the_report_runs_the_same_queries_at_20_and_200_households(client, login):
@@ -304,7 +304,7 @@ def test_the_report_runs_the_same_queries_at_20_and_200_households(client, login
             close_url(scene.day), data={"grocery_id": str(grocery.id), "donate_extras": "y"}
         )
         with count_queries() as counter:
-            assert client.get(f"/pickup/days/{scene.day.id}/report").status_code == 200
+            assert client.get(f"/distributions/{scene.day.id}/bilan").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1]
 

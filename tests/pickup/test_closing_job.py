@@ -51,7 +51,7 @@ def test_the_job_closes_a_finished_day_once_and_tells_the_coordinators(outbox):
     assert [m["To"] for m in outbox] == [coordinator.email]
     body = message_text(outbox[0])
     assert "clôturée automatiquement" in body
-    assert f"/pickup/days/{scene.day.id}/report" in body
+    assert f"/distributions/{scene.day.id}/bilan" in body
 
     assert run_job() == "0 distribution(s) clôturée(s)"
     assert db.session.scalar(select(func.count(DayClosing.id))) == 1

@@ -12,7 +12,7 @@ from tests.pickup.test_closing import make_scene, page_text
 
 
 def scan_path(user_id: int) -> str:
-    return f"/pickup/scan/{qr.household_token(user_id)}"
+    return f"/distributions/scan/{qr.household_token(user_id)}"
 
 
 def test_a_member_sees_their_own_code_only(client, login, app):
@@ -21,20 +21,20 @@ def test_a_member_sees_their_own_code_only(client, login, app):
     db.session.commit()
     login(member)
 
-    response = client.get("/pickup/my-code")
+    response = client.get("/distributions/mon-code")
     assert response.status_code == 200
     text = page_text(response)
     assert "<svg" in text and "Code de retrait de Foyer Martin" in text
-    link = re.search(r'http://[^"<\s]*/pickup/scan/[^"<\s]+', text).group(0)
+    link = re.search(r'http://[^"<\s]*/distributions/scan/[^"<\s]+', text).group(0)
     assert qr.household_for_token(link.rsplit("/", 1)[1]) == member.id
     # No way to ask for someone else's: the page takes no household parameter.
-    other = page_text(client.get("/pickup/my-code?user_id=2"))
-    assert re.search(r'http://[^"<\s]*/pickup/scan/[^"<\s]+', other).group(0) == link
+    other = page_text(client.get("/distributions/mon-code?user_id=2"))
+    assert re.search(r'http://[^"<\s]*/distributions/scan/[^"<\s]+', other).group(0) == link
     assert "style=" not in text.split("<svg", 1)[1].split("</svg>", 1)[0]
 
 
 def test_the_code_needs_a_login(client):
-    assert client.get("/pickup/my-code").status_code == 302
+    assert client.get("/distributions/mon-code").status_code == 302
 
 
 def test_a_volunteer_of_the_day_scans_a_code_and_lands_on_that_households_line(client, login):
@@ -50,7 +50,7 @@ def test_a_volunteer_of_the_day_scans_a_code_and_lands_on_that_households_line(c
         response = client.get(scan_path(household))
         assert response.status_code == 302
         assert response.headers["Location"].endswith(
-            f"/pickup/days/{scene.day.id}/checklist#line-u{household}"
+            f"/distributions/{scene.day.id}/liste#line-u{household}"
         )
 
 
@@ -98,7 +98,7 @@ def test_a_forged_or_damaged_code_is_refused_clearly(client, login, app):
         f"{other_household}.{signature}",  # another household's id under this signature
         "bm90LWEtdG9rZW4",  # made up
     ):
-        response = client.get(f"/pickup/scan/{token}")
+        response = client.get(f"/distributions/scan/{token}")
         assert response.status_code == 400
         assert "Ce code QR n'est pas valide" in page_text(response)
 
@@ -108,7 +108,7 @@ def test_a_forged_or_damaged_code_is_refused_clearly(client, login, app):
         forged = URLSafeSerializer("another-secret", salt=qr.QR_SALT).dumps(
             {"household": household}
         )
-    assert client.get(f"/pickup/scan/{forged}").status_code == 400
+    assert client.get(f"/distributions/scan/{forged}").status_code == 400
 
 
 def test_a_household_with_nothing_today_is_said_so(client, login):
@@ -129,4 +129,4 @@ def test_the_dashboard_links_to_the_code(client, login):
     factories.MembershipFactory(user=member, organisation=group, role="member")
     db.session.commit()
     login(member)
-    assert "/pickup/my-code" in page_text(client.get("/dashboard"))
+    assert "/distributions/mon-code" in page_text(client.get("/tableau-de-bord"))

@@ -14,7 +14,7 @@ from tests.pickup.test_closing import make_scene, page_text
 
 
 def sheet_url(day) -> str:
-    return f"/pickup/days/{day.id}/signoff"
+    return f"/distributions/{day.id}/emargement"
 
 
 def test_the_sheet_lists_each_household_with_its_baskets_and_extras(client, login):

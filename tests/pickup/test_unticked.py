@@ -44,7 +44,7 @@ def flagged_scene():
 
 
 def settle_url(scene) -> str:
-    return f"/pickup/days/{scene.day.id}/all-collected"
+    return f"/distributions/{scene.day.id}/tout-remis"
 
 
 def test_the_job_flags_a_day_with_no_tick_credits_nothing_and_tells_the_coordinators(outbox):
@@ -62,7 +62,7 @@ def test_the_job_flags_a_day_with_no_tick_credits_nothing_and_tells_the_coordina
     assert [message["To"] for message in outbox] == [scene.coordinator_user.email]
     body = message_text(outbox[0])
     assert "personne n'a rien coché" in body and "aucun avoir" in body
-    assert f"/pickup/days/{scene.day.id}/close" in body
+    assert f"/distributions/{scene.day.id}/cloturer" in body
 
     # Idempotent: a second run (or a run after downtime) neither closes, credits nor re-sends.
     assert run_job() == "0 distribution(s) clôturée(s)"
@@ -99,11 +99,11 @@ def test_the_coordinator_sees_the_flag_and_marks_everything_collected(client, lo
     run_job()
     login(scene.coordinator_user)
 
-    dashboard = page_text(client.get("/dashboard"))
+    dashboard = page_text(client.get("/tableau-de-bord"))
     assert "1 distribution terminée sans aucune case cochée attend votre confirmation" in dashboard
-    listing = page_text(client.get(f"/pickup/groups/{scene.group.id}/to-confirm"))
+    listing = page_text(client.get(f"/distributions/groupes/{scene.group.id}/a-confirmer"))
     assert scene.day.pickup_point.name in listing and "Tout a été retiré" in listing
-    closing_page = page_text(client.get(f"/pickup/days/{scene.day.id}/close"))
+    closing_page = page_text(client.get(f"/distributions/{scene.day.id}/cloturer"))
     assert "Personne n'a rien coché à cette distribution" in closing_page
     assert "feuille d'émargement papier" in closing_page
 
@@ -123,9 +123,9 @@ def test_the_coordinator_sees_the_flag_and_marks_everything_collected(client, lo
     flag = db.session.scalar(select(UntickedDay))
     assert flag.settlement == "all_collected" and flag.settled_by_id == scene.coordinator_user.id
     assert "Aucune distribution à confirmer" in page_text(
-        client.get(f"/pickup/groups/{scene.group.id}/to-confirm")
+        client.get(f"/distributions/groupes/{scene.group.id}/a-confirmer")
     )
-    assert "attend votre confirmation" not in page_text(client.get("/dashboard"))
+    assert "attend votre confirmation" not in page_text(client.get("/tableau-de-bord"))
 
 
 def test_settling_twice_gives_one_result(client, login):
@@ -166,7 +166,7 @@ def test_ticking_from_the_paper_sheet_then_closing_settles_the_flag_by_hand(clie
     db.session.commit()
     login(scene.coordinator_user)
 
-    response = client.post(f"/pickup/days/{scene.day.id}/close", data={})
+    response = client.post(f"/distributions/{scene.day.id}/cloturer", data={})
 
     assert response.status_code == 302
     flag = db.session.scalar(select(UntickedDay))
@@ -175,7 +175,7 @@ def test_ticking_from_the_paper_sheet_then_closing_settles_the_flag_by_hand(clie
     assert db.session.get(Delivery, missed.id).state == "not_collected"
     # The coordinator's own reading of the sheet: the baskets left unticked are credited.
     assert sorted(db.session.scalars(select(LedgerEntry.amount_cents))) == [1500, 3000]
-    assert "cochée foyer par foyer" in page_text(client.get(f"/pickup/days/{scene.day.id}/report"))
+    assert "cochée foyer par foyer" in page_text(client.get(f"/distributions/{scene.day.id}/bilan"))
 
 
 @pytest.mark.parametrize("who", ["member", "volunteer", "lead", "other_coordinator"])
@@ -196,9 +196,11 @@ def test_only_the_groups_coordinators_settle_a_flagged_day(client, login, who):
     login(user)
 
     assert client.post(settle_url(scene)).status_code == 403
-    assert client.get(f"/pickup/groups/{scene.group.id}/to-confirm").status_code == 403
+    assert client.get(f"/distributions/groupes/{scene.group.id}/a-confirmer").status_code == 403
     if who in ("volunteer", "lead"):  # the day's team may open the closing page, not settle it
-        page = client.post(f"/pickup/days/{scene.day.id}/close", data={}, follow_redirects=True)
+        page = client.post(
+            f"/distributions/{scene.day.id}/cloturer", data={}, follow_redirects=True
+        )
         assert "attend la confirmation de la coordination" in page_text(page)
     with pytest.raises(DomainError):
         unticked.mark_all_collected(scene.day, user, utcnow())
@@ -222,7 +224,7 @@ def test_the_to_confirm_page_queries_do_not_grow_with_the_days(client, login):
         db.session.commit()
 
     login(coordinator)
-    url = f"/pickup/groups/{group.id}/to-confirm"
+    url = f"/distributions/groupes/{group.id}/a-confirmer"
     flag_days(1)
     with count_queries() as few:
         client.get(url)

@@ -72,7 +72,7 @@ def test_a_person_deletes_their_account(client, login, settled):
     assert client.get("/mes-donnees/").status_code == 302
     assert (
         client.post(
-            "/account/login",
+            "/compte/connexion",
             data={"email": "renaud@example.org", "password": factories.DEFAULT_PASSWORD},
         ).status_code
         == 200

@@ -15,7 +15,7 @@ from tests.organisations.pages import as_new_request, page_text
 
 
 def partners_url(group) -> str:
-    return f"/groups/{group.slug}/manage/producers"
+    return f"/groupes/{group.slug}/gestion/producteurs"
 
 
 def supplier_ids(group) -> list[int]:
@@ -58,14 +58,14 @@ def test_coordinators_see_the_producers_of_their_group_and_those_they_may_add(
     text = page_text(response)
     assert "Les producteur·rices qui livrent AMAP des Tilleuls" in text
     listed = text[text.index('id="group-producers-title"') : text.index('id="link-producer-title"')]
-    assert f'href="/producers/{linked.slug}"' in listed and "(Yzeron)" in listed
+    assert f'href="/producteurs/{linked.slug}"' in listed and "(Yzeron)" in listed
     assert "Retirer Ferme des Combes des producteur·rices du groupe" in listed
     assert "Ferme Voisine" not in listed
     offered = offered_in_select(text)
     assert "Boulangerie du Moulin (Mornant)" in offered
     assert "Ferme Voisine" in offered
     assert "Ferme des Combes" not in offered
-    assert f'href="/groups/{group.slug}"' in text
+    assert f'href="/groupes/{group.slug}"' in text
 
 
 def test_a_group_without_producers_says_so(client, group, coordinator):
@@ -92,7 +92,7 @@ def test_link_a_producer(client, group, coordinator):
     db.session.commit()
 
     response = client.post(
-        f"{partners_url(group)}/add", data={"producer_id": newcomer.id}, follow_redirects=True
+        f"{partners_url(group)}/ajouter", data={"producer_id": newcomer.id}, follow_redirects=True
     )
 
     assert response.request.path == partners_url(group)
@@ -101,7 +101,7 @@ def test_link_a_producer(client, group, coordinator):
     assert "Retirer Boulangerie du Moulin des producteur·rices du groupe" in text
     assert supplier_ids(group) == sorted([linked.id, newcomer.id])
     # The group's public page now shows them.
-    assert "Boulangerie du Moulin" in page_text(client.get(f"/groups/{group.slug}"))
+    assert "Boulangerie du Moulin" in page_text(client.get(f"/groupes/{group.slug}"))
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ def test_linking_a_producer_with_bad_input_changes_nothing(
     db.session.commit()
     producer_id = {"linked": linked.id, "group": group.id}.get(producer_id, producer_id)
 
-    response = client.post(f"{partners_url(group)}/add", data={"producer_id": producer_id})
+    response = client.post(f"{partners_url(group)}/ajouter", data={"producer_id": producer_id})
 
     assert response.status_code == 200
     assert message in page_text(response)
@@ -135,7 +135,7 @@ def test_unlink_a_producer(client, group, coordinator):
     db.session.commit()
 
     response = client.post(
-        f"{partners_url(group)}/remove", data={"producer_id": farm.id}, follow_redirects=True
+        f"{partners_url(group)}/retirer", data={"producer_id": farm.id}, follow_redirects=True
     )
 
     assert response.request.path == partners_url(group)
@@ -162,7 +162,7 @@ def test_unlinking_with_a_tampered_form_changes_nothing(client, group, coordinat
     if data.get("producer_id") == "other":
         data = {"producer_id": other.id}
 
-    response = client.post(f"{partners_url(group)}/remove", data=data, follow_redirects=True)
+    response = client.post(f"{partners_url(group)}/retirer", data=data, follow_redirects=True)
 
     assert message in page_text(response)
     assert supplier_ids(group) == [farm.id]
@@ -177,9 +177,9 @@ def test_members_and_producers_cannot_change_the_partners(client, group, user_wi
     db.session.commit()
 
     assert client.get(partners_url(group)).status_code == 403
-    response = client.post(f"{partners_url(group)}/add", data={"producer_id": newcomer.id})
+    response = client.post(f"{partners_url(group)}/ajouter", data={"producer_id": newcomer.id})
     assert response.status_code == 403
-    response = client.post(f"{partners_url(group)}/remove", data={"producer_id": farm.id})
+    response = client.post(f"{partners_url(group)}/retirer", data={"producer_id": farm.id})
     assert response.status_code == 403
     assert supplier_ids(group) == [farm.id]
 
@@ -192,9 +192,9 @@ def test_a_coordinator_of_another_group_is_refused(client, group, coordinator):
     db.session.commit()
 
     assert client.get(partners_url(other)).status_code == 403
-    response = client.post(f"{partners_url(other)}/add", data={"producer_id": newcomer.id})
+    response = client.post(f"{partners_url(other)}/ajouter", data={"producer_id": newcomer.id})
     assert response.status_code == 403
-    response = client.post(f"{partners_url(other)}/remove", data={"producer_id": farm.id})
+    response = client.post(f"{partners_url(other)}/retirer", data={"producer_id": farm.id})
     assert response.status_code == 403
     assert supplier_ids(other) == [farm.id]
 
@@ -204,10 +204,10 @@ def test_visitors_are_sent_to_log_in(client, group):
     db.session.commit()
     for response in (
         client.get(partners_url(group)),
-        client.post(f"{partners_url(group)}/add", data={"producer_id": farm.id}),
+        client.post(f"{partners_url(group)}/ajouter", data={"producer_id": farm.id}),
     ):
         assert response.status_code == 302
-        assert "/account/login" in response.headers["Location"]
+        assert "/compte/connexion" in response.headers["Location"]
     assert supplier_ids(group) == []
 
 
@@ -215,14 +215,18 @@ def test_site_admins_manage_any_group(client, group, admin):
     farm = factories.ProducerFactory(name="Ferme des Combes")
     db.session.commit()
     assert client.get(partners_url(group)).status_code == 200
-    client.post(f"{partners_url(group)}/add", data={"producer_id": farm.id})
+    client.post(f"{partners_url(group)}/ajouter", data={"producer_id": farm.id})
     assert supplier_ids(group) == [farm.id]
 
 
 def test_an_unknown_group_is_not_found(client, admin):
-    assert client.get("/groups/nulle-part/manage/producers").status_code == 404
-    assert client.post("/groups/nulle-part/manage/producers/add", data={}).status_code == 404
-    assert client.post("/groups/nulle-part/manage/producers/remove", data={}).status_code == 404
+    assert client.get("/groupes/nulle-part/gestion/producteurs").status_code == 404
+    assert (
+        client.post("/groupes/nulle-part/gestion/producteurs/ajouter", data={}).status_code == 404
+    )
+    assert (
+        client.post("/groupes/nulle-part/gestion/producteurs/retirer", data={}).status_code == 404
+    )
 
 
 def test_the_screen_runs_as_many_queries_for_2_as_for_30_producers(client, coordinator, group):

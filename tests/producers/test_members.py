@@ -23,11 +23,11 @@ def test_staff_add_and_remove_a_teammate(client, user_with_role):
     paul = factories.UserFactory(name="Paul Durand", email="paul@example.org")
     db.session.commit()
 
-    page = page_text(client.get(f"/producers/{farm.slug}/manage/members"))
+    page = page_text(client.get(f"/producteurs/{farm.slug}/gestion/membres"))
     assert '<option value="producer_staff">Équipe du producteur</option>' in page
 
     response = client.post(
-        f"/producers/{farm.slug}/manage/members/add",
+        f"/producteurs/{farm.slug}/gestion/membres/ajouter",
         data={"email": "paul@example.org", "role": "producer_staff"},
         follow_redirects=True,
     )
@@ -35,7 +35,7 @@ def test_staff_add_and_remove_a_teammate(client, user_with_role):
     assert team(farm) == ["producer_staff", "producer_staff"]
 
     client.post(
-        f"/producers/{farm.slug}/manage/members/remove",
+        f"/producteurs/{farm.slug}/gestion/membres/retirer",
         data={"user_id": paul.id, "role": "producer_staff"},
     )
     assert team(farm) == ["producer_staff"]
@@ -45,7 +45,7 @@ def test_the_farm_keeps_at_least_one_staff_person(client, user_with_role):
     farm = factories.ProducerFactory()
     me = user_with_role("producer_staff", farm)
     response = client.post(
-        f"/producers/{farm.slug}/manage/members/remove",
+        f"/producteurs/{farm.slug}/gestion/membres/retirer",
         data={"user_id": me.id, "role": "producer_staff"},
         follow_redirects=True,
     )
@@ -59,7 +59,7 @@ def test_a_group_role_posted_by_hand_is_refused(client, user_with_role):
     factories.UserFactory(email="paul@example.org")
     db.session.commit()
     response = client.post(
-        f"/producers/{farm.slug}/manage/members/add",
+        f"/producteurs/{farm.slug}/gestion/membres/ajouter",
         data={"email": "paul@example.org", "role": "coordinator"},
     )
     assert "Ce rôle n'existe pas pour ce type d'organisation." in page_text(response)
@@ -69,7 +69,7 @@ def test_a_group_role_posted_by_hand_is_refused(client, user_with_role):
 def test_staff_of_another_farm_are_refused(client, user_with_role):
     farm = factories.ProducerFactory()
     user_with_role("producer_staff", factories.ProducerFactory())
-    assert client.get(f"/producers/{farm.slug}/manage/members").status_code == 403
+    assert client.get(f"/producteurs/{farm.slug}/gestion/membres").status_code == 403
 
 
 def test_the_team_screen_runs_as_many_queries_for_5_as_for_60_people(client, admin):
@@ -81,8 +81,8 @@ def test_the_team_screen_runs_as_many_queries_for_5_as_for_60_people(client, adm
     db.session.commit()
     as_new_request()
     with count_queries() as few:
-        client.get(f"/producers/{small.slug}/manage/members")
+        client.get(f"/producteurs/{small.slug}/gestion/membres")
     as_new_request()
     with count_queries() as many:
-        client.get(f"/producers/{large.slug}/manage/members")
+        client.get(f"/producteurs/{large.slug}/gestion/membres")
     assert few.count == many.count

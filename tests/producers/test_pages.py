@@ -39,7 +39,7 @@ def test_visitors_see_the_farm_its_labels_and_the_groups_it_supplies(client):
     factories.GroupFactory(name="AMAP Lointaine")
     db.session.commit()
 
-    response = client.get(f"/producers/{farm.slug}")
+    response = client.get(f"/producteurs/{farm.slug}")
 
     assert response.status_code == 200
     text = page_text(response)
@@ -52,7 +52,7 @@ def test_visitors_see_the_farm_its_labels_and_the_groups_it_supplies(client):
         "Chemin des Combes",
         "Yzeron",
         "AMAP des Pentes",
-        f'href="/groups/{group.slug}"',
+        f'href="/groupes/{group.slug}"',
     ):
         assert expected in text
     assert "AMAP Lointaine" not in text
@@ -62,19 +62,19 @@ def test_visitors_see_the_farm_its_labels_and_the_groups_it_supplies(client):
 def test_an_unknown_producer_is_not_found(client):
     group = factories.GroupFactory()
     db.session.commit()
-    assert client.get("/producers/nulle-part").status_code == 404
-    assert client.get(f"/producers/{group.slug}").status_code == 404  # a group is no farm
+    assert client.get("/producteurs/nulle-part").status_code == 404
+    assert client.get(f"/producteurs/{group.slug}").status_code == 404  # a group is no farm
 
 
 def test_farm_staff_edit_their_farm(client, user_with_role):
     farm = factories.ProducerFactory(labels="ab")
     user_with_role("producer_staff", farm)
 
-    form = page_text(client.get(f"/producers/{farm.slug}/edit"))
+    form = page_text(client.get(f"/producteurs/{farm.slug}/modifier"))
     assert re.search(r'<input checked[^>]*value="ab"', form)
     assert not re.search(r'<input checked[^>]*value="hve"', form)
 
-    response = client.post(f"/producers/{farm.slug}/edit", data=VALID, follow_redirects=True)
+    response = client.post(f"/producteurs/{farm.slug}/modifier", data=VALID, follow_redirects=True)
 
     assert "Les informations ont été enregistrées." in page_text(response)
     db.session.refresh(farm)
@@ -91,7 +91,7 @@ def test_unchecking_every_label_and_the_trade_clears_them(client, user_with_role
     data = {**VALID, "trade": "", "latitude": "", "longitude": ""}
     del data["label_codes"]
 
-    client.post(f"/producers/{farm.slug}/edit", data=data)
+    client.post(f"/producteurs/{farm.slug}/modifier", data=data)
 
     db.session.refresh(farm)
     assert (farm.trade, farm.labels, farm.latitude, farm.longitude) == (None, None, None, None)
@@ -120,7 +120,7 @@ def test_bad_input_is_explained_and_nothing_saved(client, user_with_role, change
     farm = factories.ProducerFactory(name="Ferme du Coteau", trade="maraicher", labels="ab")
     user_with_role("producer_staff", farm)
 
-    response = client.post(f"/producers/{farm.slug}/edit", data={**VALID, **changes})
+    response = client.post(f"/producteurs/{farm.slug}/modifier", data={**VALID, **changes})
 
     assert response.status_code == 200
     assert message in page_text(response)
@@ -133,8 +133,8 @@ def test_staff_of_one_farm_cannot_edit_another(client, user_with_role):
     theirs = factories.ProducerFactory(name="Ferme Voisine")
     user_with_role("producer_staff", mine)
 
-    assert client.get(f"/producers/{theirs.slug}/edit").status_code == 403
-    assert client.post(f"/producers/{theirs.slug}/edit", data=VALID).status_code == 403
+    assert client.get(f"/producteurs/{theirs.slug}/modifier").status_code == 403
+    assert client.post(f"/producteurs/{theirs.slug}/modifier", data=VALID).status_code == 403
     db.session.refresh(theirs)
     assert theirs.name == "Ferme Voisine"
 
@@ -142,21 +142,21 @@ def test_staff_of_one_farm_cannot_edit_another(client, user_with_role):
 def test_a_group_coordinator_cannot_edit_a_farm_supplying_the_group(client, user_with_role):
     link = factories.ProducerSuppliesGroupFactory()
     user_with_role("coordinator", link.group)
-    assert client.get(f"/producers/{link.producer.slug}/edit").status_code == 403
+    assert client.get(f"/producteurs/{link.producer.slug}/modifier").status_code == 403
 
 
 def test_visitors_are_sent_to_log_in(client):
     farm = factories.ProducerFactory()
     db.session.commit()
-    response = client.get(f"/producers/{farm.slug}/edit")
+    response = client.get(f"/producteurs/{farm.slug}/modifier")
     assert response.status_code == 302
-    assert "/account/login" in response.headers["Location"]
+    assert "/compte/connexion" in response.headers["Location"]
 
 
 def test_site_admins_edit_any_farm(client, admin):
     farm = factories.ProducerFactory()
     db.session.commit()
-    response = client.post(f"/producers/{farm.slug}/edit", data=VALID)
+    response = client.post(f"/producteurs/{farm.slug}/modifier", data=VALID)
     assert response.status_code == 302
     db.session.refresh(farm)
     assert farm.name == "Ferme des Combes"
@@ -165,6 +165,6 @@ def test_site_admins_edit_any_farm(client, admin):
 def test_staff_find_their_screens_from_the_farm_page(client, user_with_role):
     farm = factories.ProducerFactory()
     user_with_role("producer_staff", farm)
-    text = page_text(client.get(f"/producers/{farm.slug}"))
-    assert f'href="/producers/{farm.slug}/edit"' in text
-    assert f'href="/producers/{farm.slug}/manage/members"' in text
+    text = page_text(client.get(f"/producteurs/{farm.slug}"))
+    assert f'href="/producteurs/{farm.slug}/modifier"' in text
+    assert f'href="/producteurs/{farm.slug}/gestion/membres"' in text

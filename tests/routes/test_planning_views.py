@@ -145,7 +145,7 @@ def test_an_unserved_stop_is_explained_and_the_plan_cannot_be_accepted(client, r
     assert "ne peut pas être accepté" in shown.text
     assert "plan-map-unserved" in shown.text
 
-    response = client.post(f"/planification/plans/{plan.id}/accept", follow_redirects=True)
+    response = client.post(f"/planification/plans/{plan.id}/accepter", follow_redirects=True)
     assert "laisse des arrêts sans passage" in response.text
     db.session.expire_all()
     assert db.session.get(RoutePlan, plan.id).accepted_at is None
@@ -166,7 +166,7 @@ def test_accepting_updates_the_stops_and_the_coming_runs(client, route, staff):
     plan = db.session.scalars(select(RoutePlan)).one()
     visits = json.loads(plan.visits_json)
 
-    response = client.post(f"/planification/plans/{plan.id}/accept", follow_redirects=True)
+    response = client.post(f"/planification/plans/{plan.id}/accepter", follow_redirects=True)
 
     assert "Plan accepté" in response.text
     assert "ainsi que 1 passage à venir." in response.text
@@ -196,7 +196,7 @@ def test_accepting_updates_the_stops_and_the_coming_runs(client, route, staff):
     }
     assert past_after == past_before  # a run already gone is never rewritten
 
-    again = client.post(f"/planification/plans/{plan.id}/accept", follow_redirects=True)
+    again = client.post(f"/planification/plans/{plan.id}/accepter", follow_redirects=True)
     assert "déjà été accepté" in again.text
 
 
@@ -210,7 +210,7 @@ def test_a_plan_made_before_the_route_changed_cannot_be_accepted(client, route, 
     shown = client.get(f"/planification/plans/{plan.id}")
     assert "La tournée a changé depuis ce calcul" in shown.text
     assert "Accepter</button>" not in shown.text
-    response = client.post(f"/planification/plans/{plan.id}/accept", follow_redirects=True)
+    response = client.post(f"/planification/plans/{plan.id}/accepter", follow_redirects=True)
     assert "La tournée a changé depuis ce calcul" in response.text
     assert villages_in_order(route) == [village for village, _, _ in VILLAGES]
 
@@ -227,7 +227,7 @@ def test_a_failed_acceptance_leaves_nothing_half_saved(client, route, staff, mon
         raise DomainError("Le camion est en panne.")
 
     monkeypatch.setattr("marketplace.routes.routes.restamp_future_runs", breaks)
-    response = client.post(f"/planification/plans/{plan.id}/accept", follow_redirects=True)
+    response = client.post(f"/planification/plans/{plan.id}/accepter", follow_redirects=True)
 
     assert "Le camion est en panne." in response.text
     db.session.expire_all()
@@ -255,7 +255,7 @@ def test_only_this_grocery_staff_may_plan(client, route, user_with_role, login, 
     assert client.get(f"/planification/tournees/{route.id}").status_code == 403
     assert optimise(client, route).status_code == 403
     assert client.get(f"/planification/plans/{plan.id}").status_code == 403
-    assert client.post(f"/planification/plans/{plan.id}/accept").status_code == 403
+    assert client.post(f"/planification/plans/{plan.id}/accepter").status_code == 403
     assert plan_count() == 1
     db.session.expire_all()
     assert db.session.get(RoutePlan, plan.id).accepted_at is None
@@ -325,7 +325,7 @@ def test_a_plan_that_saves_nothing_changes_no_public_time(client, route, staff):
     shown = client.get(f"/planification/plans/{plan.id}")
     assert "ne fait gagner aucune minute" in shown.text
     assert "Accepter</button>" not in shown.text
-    response = client.post(f"/planification/plans/{plan.id}/accept", follow_redirects=True)
+    response = client.post(f"/planification/plans/{plan.id}/accepter", follow_redirects=True)
     assert "ne fait gagner aucune minute" in response.text
 
     db.session.expire_all()

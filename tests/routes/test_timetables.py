@@ -163,7 +163,7 @@ def test_timetable_pages_run_the_same_queries_for_5_or_50_runs(client, url):
 
 
 def test_the_grocery_page_links_to_its_public_timetables(client, route):
-    page = client.get(f"/groceries/{route.grocery.slug}").get_data(as_text=True)
+    page = client.get(f"/epiceries/{route.grocery.slug}").get_data(as_text=True)
     assert f"/tournees/epiceries/{route.grocery.slug}" in page
     listing = client.get(f"/tournees/epiceries/{route.grocery.slug}").get_data(as_text=True)
     assert "Tournée des Monts" in listing and "/tournees/arrets/duerne" in listing

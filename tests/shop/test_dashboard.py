@@ -126,6 +126,6 @@ def test_only_the_farms_staff_sees_its_sales(client, farm, user_with_role):
 
 def test_the_territory_dashboard_links_to_the_lists_and_sales(client, farm, user_with_role):
     user_with_role("producer_staff", farm.producer)
-    text = page_text(client.get("/dashboard"))
+    text = page_text(client.get("/tableau-de-bord"))
     assert f"/producteurs/{farm.producer.id}/listes/" in text
     assert dashboard_url(farm) in text

@@ -248,7 +248,7 @@ def test_another_producer_and_a_member_are_refused(client, farm, user_with_role,
 def test_a_visitor_must_log_in(client, farm):
     response = client.get(farm.url("colisage"))
     assert response.status_code == 302
-    assert "/login" in response.headers["Location"]
+    assert "/connexion" in response.headers["Location"]
 
 
 def test_an_administrator_may_read_the_lists(client, farm, admin):

@@ -23,16 +23,16 @@ def _group_with_a_day(name="AMAP des Canuts"):
 
 
 def test_visitor_is_sent_to_login(client):
-    response = client.get("/dashboard")
+    response = client.get("/tableau-de-bord")
     assert response.status_code == 302
-    assert "/account/login" in response.location
+    assert "/compte/connexion" in response.location
 
 
 def test_member_without_anything_to_collect_is_told_so(client, user_with_role):
     group = _group_with_a_day()
     user_with_role("member", group)
 
-    page = client.get("/dashboard")
+    page = client.get("/tableau-de-bord")
 
     assert page.status_code == 200
     assert "<h1>Tableau de bord</h1>" in page.text
@@ -41,7 +41,7 @@ def test_member_without_anything_to_collect_is_told_so(client, user_with_role):
     assert "Halle AMAP des Canuts" not in page.text  # a day with nothing for this household
     assert "Vous êtes à jour." in page.text
     assert "Coordination" not in page.text
-    assert "/manage/members" not in page.text
+    assert "/gestion/membres" not in page.text
     assert "Liste du jour" not in page.text
 
 
@@ -67,16 +67,16 @@ def test_the_household_sees_its_next_pickup_what_it_owes_and_its_next_shift(clie
     db.session.commit()
     login(household)
 
-    page = re.sub(r"\s+", " ", client.get("/dashboard").text)
+    page = re.sub(r"\s+", " ", client.get("/tableau-de-bord").text)
 
     assert "Ma prochaine distribution" in page
     assert "1 panier Grand" in page
     assert "Le panier Petit que Awa Diallo vous donne" in page
     assert "1,5 kg Tomme" in page
     assert f"{group.name} : 45,50" in page
-    assert f"/groups/{group.slug}/my-statement" in page
+    assert f"/groupes/{group.slug}/mon-releve" in page
     assert "Ma prochaine permanence" in page
-    assert 'href="/pickup/days"' in page  # on duty today: the day's list
+    assert 'href="/distributions/"' in page  # on duty today: the day's list
     assert page.count("Voir la page du groupe") == 1
 
 
@@ -85,14 +85,14 @@ def test_coordinator_sees_the_management_screens_of_their_group_only(client, use
     other = _group_with_a_day("AMAP voisine")
     user_with_role("coordinator", group)
 
-    page = client.get("/dashboard")
+    page = client.get("/tableau-de-bord")
 
     assert "Coordination : AMAP des Canuts" in page.text
-    assert f"/groups/{group.slug}/manage/members" in page.text
-    assert f"/groups/{group.slug}/manage/pickup-points" in page.text
-    assert f"/groups/{group.slug}/manage/calendar" in page.text
+    assert f"/groupes/{group.slug}/gestion/membres" in page.text
+    assert f"/groupes/{group.slug}/gestion/lieux" in page.text
+    assert f"/groupes/{group.slug}/gestion/calendrier" in page.text
     assert (
-        f'href="/groups/{group.slug}/manage/producers">Producteur·rices partenaires</a>'
+        f'href="/groupes/{group.slug}/gestion/producteurs">Producteur·rices partenaires</a>'
         in page.text
     )
     assert other.slug not in page.text
@@ -102,7 +102,7 @@ def test_volunteer_sees_where_help_is_welcome(client, user_with_role):
     group = _group_with_a_day()
     user_with_role("volunteer", group)
 
-    page = client.get("/dashboard")
+    page = client.get("/tableau-de-bord")
 
     assert "Bénévolat : AMAP des Canuts" in page.text
     assert "Halle AMAP des Canuts" in page.text
@@ -114,10 +114,10 @@ def test_producer_staff_sees_their_farm_and_the_groups_they_supply(client, user_
     factories.ProducerSuppliesGroupFactory(producer=producer, group=group)
     user_with_role("producer_staff", producer)
 
-    page = client.get("/dashboard")
+    page = client.get("/tableau-de-bord")
 
     assert "Chèvrerie de la Combe" in page.text
-    assert f"/producers/{producer.slug}/edit" in page.text
+    assert f"/producteurs/{producer.slug}/modifier" in page.text
     assert "Halle AMAP des Canuts" in page.text
 
 
@@ -125,12 +125,12 @@ def test_grocery_staff_sees_their_grocery(client, user_with_role):
     grocery = factories.GroceryFactory(name="La Passerelle")
     user_with_role("grocery_staff", grocery)
 
-    page = client.get("/dashboard")
+    page = client.get("/tableau-de-bord")
 
     assert "La Passerelle" in page.text
-    assert f"/groceries/{grocery.slug}/edit" in page.text
+    assert f"/epiceries/{grocery.slug}/modifier" in page.text
     # The day of the round: the stop lists, the purchases from the producers.
-    assert 'href="/pickup/days"' in page.text
+    assert 'href="/distributions/"' in page.text
     assert f"/epiceries/{grocery.slug}/achats" in page.text
 
 
@@ -139,7 +139,7 @@ def test_admin_sees_the_territory_counts(client, admin):
     factories.ProducerFactory()
     db.session.commit()
 
-    page = client.get("/dashboard")
+    page = client.get("/tableau-de-bord")
 
     assert "Administration du territoire" in page.text
     assert "1 groupe AMAP" in page.text
@@ -151,7 +151,7 @@ def test_someone_without_a_group_is_invited_to_join_one(client, login):
     login(factories.UserFactory())
     db.session.commit()
 
-    page = client.get("/dashboard")
+    page = client.get("/tableau-de-bord")
 
     assert "Rejoindre un groupe" in page.text
     assert "AMAP des Canuts" in page.text
@@ -165,7 +165,7 @@ def test_dashboard_query_count_does_not_grow_with_groups(client, login, role):
     login(user)
     db.session.expire_all()  # measure the request as it runs in production: nothing cached
     with count_queries() as one_group:
-        assert client.get("/dashboard").status_code == 200
+        assert client.get("/tableau-de-bord").status_code == 200
 
     for index in range(1, 6):
         group = _group_with_a_day(f"G{index}")
@@ -173,6 +173,6 @@ def test_dashboard_query_count_does_not_grow_with_groups(client, login, role):
     db.session.commit()
     db.session.expire_all()
     with count_queries() as six_groups:
-        assert client.get("/dashboard").status_code == 200
+        assert client.get("/tableau-de-bord").status_code == 200
 
     assert six_groups.count == one_group.count

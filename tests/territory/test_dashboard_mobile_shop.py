@@ -14,7 +14,7 @@ def test_a_linked_beneficiary_sees_the_mobile_shop(client, login):
     db.session.commit()
     login(user)
 
-    page = client.get("/dashboard").get_data(as_text=True)
+    page = client.get("/tableau-de-bord").get_data(as_text=True)
 
     assert f"Épicerie mobile : {grocery.name}" in page
     assert f"/epicerie-mobile/{grocery.slug}" in page
@@ -27,7 +27,7 @@ def test_an_archived_file_or_another_household_shows_no_mobile_shop(client, logi
     db.session.commit()
     login(user)
 
-    page = client.get("/dashboard").get_data(as_text=True)
+    page = client.get("/tableau-de-bord").get_data(as_text=True)
 
     assert "Épicerie mobile" not in page
     assert "/epicerie-mobile/" not in page

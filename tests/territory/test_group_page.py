@@ -38,7 +38,7 @@ def test_visitors_see_the_group_its_producers_and_its_pickup_points(client):
     factories.MembershipFactory(user=coordinator, organisation=group, role="coordinator")
     db.session.commit()
 
-    response = client.get(f"/groups/{group.slug}")
+    response = client.get(f"/groupes/{group.slug}")
 
     assert response.status_code == 200
     text = page_text(response)
@@ -48,7 +48,7 @@ def test_visitors_see_the_group_its_producers_and_its_pickup_points(client):
         "Paniers le mardi soir.",
         "Ferme des Combes",
         "Fromagerie",
-        f'href="/producers/{farm.slug}"',
+        f'href="/producteurs/{farm.slug}"',
         "Préau de l'école",
         "12 rue des Écoles",
         "Entrée par le portail vert.",
@@ -71,14 +71,14 @@ def test_the_page_keeps_its_address_and_the_territory_links_to_it(app, client):
     db.session.commit()
 
     with app.test_request_context():
-        assert url_for("territory.group", slug=group.slug) == f"/groups/{group.slug}"
-    link = f'href="/groups/{group.slug}"'
+        assert url_for("territory.group", slug=group.slug) == f"/groupes/{group.slug}"
+    link = f'href="/groupes/{group.slug}"'
     assert link in page_text(client.get("/"))
-    assert link in page_text(client.get(f"/producers/{farm.slug}"))
+    assert link in page_text(client.get(f"/producteurs/{farm.slug}"))
 
 
 def test_an_unknown_group_is_not_found(client):
-    assert client.get("/groups/nulle-part").status_code == 404
+    assert client.get("/groupes/nulle-part").status_code == 404
 
 
 def test_a_logged_in_visitor_is_offered_to_join_and_a_member_is_not(client, login):
@@ -89,13 +89,13 @@ def test_a_logged_in_visitor_is_offered_to_join_and_a_member_is_not(client, logi
     db.session.commit()
 
     login(visitor)
-    text = page_text(client.get(f"/groups/{group.slug}"))
+    text = page_text(client.get(f"/groupes/{group.slug}"))
     assert "Rejoindre ce groupe" in text
     assert "Quitter ce groupe" not in text
 
     login(member)
     as_new_request()
-    text = page_text(client.get(f"/groups/{group.slug}"))
+    text = page_text(client.get(f"/groupes/{group.slug}"))
     assert "Vous êtes adhérent·e de ce groupe" in text
     assert "Rejoindre ce groupe" not in text
     assert "Quitter ce groupe" in text
@@ -105,10 +105,10 @@ def test_a_logged_in_visitor_is_offered_to_join_and_a_member_is_not(client, logi
 def test_coordinators_find_their_screens_from_the_group_page(client, user_with_role):
     group = factories.GroupFactory()
     user_with_role("coordinator", group)
-    text = page_text(client.get(f"/groups/{group.slug}"))
-    assert f'href="/groups/{group.slug}/manage/members"' in text
-    assert f'href="/groups/{group.slug}/edit"' in text
-    assert f'href="/groups/{group.slug}/manage/pickup-points"' in text
+    text = page_text(client.get(f"/groupes/{group.slug}"))
+    assert f'href="/groupes/{group.slug}/gestion/membres"' in text
+    assert f'href="/groupes/{group.slug}/modifier"' in text
+    assert f'href="/groupes/{group.slug}/gestion/lieux"' in text
 
 
 def test_the_group_page_runs_as_many_queries_for_2_as_for_30_producers_and_points(client, login):
@@ -118,7 +118,7 @@ def test_the_group_page_runs_as_many_queries_for_2_as_for_30_producers_and_point
     def queries_for(group) -> int:
         as_new_request()
         with count_queries() as queries:
-            assert client.get(f"/groups/{group.slug}").status_code == 200
+            assert client.get(f"/groupes/{group.slug}").status_code == 200
         return queries.count
 
     assert queries_for(small) == queries_for(large)

@@ -39,7 +39,7 @@ def test_the_page_lists_the_places_with_their_addresses(client):
     page = re.sub(r"\s+", " ", response.text)
     assert "Salle des fêtes" in page and "2 place du Marché, 69440 Mornant" in page
     assert point.group.name in page
-    assert producer.name in page and f"/producers/{producer.slug}" in page
+    assert producer.name in page and f"/producteurs/{producer.slug}" in page
     assert "Saint-Sorlin" in page and f"/tournees/arrets/{stop.slug}" in page
     assert unplaced.name not in page and retired.village not in page and closed.name not in page
     assert 'data-lat="45.7701"' in page
