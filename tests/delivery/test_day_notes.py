@@ -22,7 +22,7 @@ from tests import factories
 from tests.helpers import count_queries
 
 TODAY = date(2026, 12, 7)  # a Monday
-CALENDAR = "/groups/amap-des-canuts/manage/calendar"
+CALENDAR = "/groupes/amap-des-canuts/gestion/calendrier"
 
 
 def days_of(schedule) -> list[DistributionDay]:

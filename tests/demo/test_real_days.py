@@ -128,7 +128,7 @@ def _check_the_day_today(client, today) -> None:
     assert _count(on_roster) > 0, "Lucas on today's roster"
 
     _log_in(client, "benevole.lucas")
-    page = client.get("/dashboard").get_data(as_text=True)
+    page = client.get("/tableau-de-bord").get_data(as_text=True)
     assert "Liste du jour" in page
     with client.application.test_request_context():
         my_days = url_for("pickup.my_days")
@@ -147,7 +147,7 @@ def _check_the_history(client, today) -> None:
     received = group_statement(group.id, now=utcnow()).total("received_cents")
     assert received > 0
     _log_in(client, "claire.coordination")
-    page = client.get(f"/groups/{group.slug}/manage/prefinancing").get_data(as_text=True)
+    page = client.get(f"/groupes/{group.slug}/gestion/prefinancement").get_data(as_text=True)
     assert format_money(received) in page
 
     coteau = db.session.scalar(select(Producer).where(Producer.slug == "ferme-du-coteau"))
@@ -157,7 +157,7 @@ def _check_the_history(client, today) -> None:
     response = client.get(f"/producteurs/{coteau.id}/tableau-de-bord")
     assert response.status_code == 200
     received = producer_statement(coteau.id, now=utcnow()).total("received_cents")
-    page = client.get(f"/producers/{coteau.slug}/prefinancing").get_data(as_text=True)
+    page = client.get(f"/producteurs/{coteau.slug}/prefinancement").get_data(as_text=True)
     assert received > 0 and format_money(received) in page
 
 

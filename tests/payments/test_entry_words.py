@@ -35,7 +35,7 @@ def group():
 
 
 def statement(client, group) -> str:
-    return readable(client.get(f"/groups/{group.slug}/my-statement"))
+    return readable(client.get(f"/groupes/{group.slug}/mon-releve"))
 
 
 def absence(user, group, day=CHRISTMAS_WEEK) -> LedgerEntry:
@@ -184,7 +184,7 @@ def test_the_statement_takes_the_same_queries_for_few_or_many_entries(
 
     def queries() -> int:
         with count_queries() as counter:
-            assert client.get(f"/groups/{group.slug}/my-statement").status_code == 200
+            assert client.get(f"/groupes/{group.slug}/mon-releve").status_code == 200
         return counter.count
 
     absence(member, group)
@@ -224,7 +224,7 @@ def card_payment(scene) -> LedgerEntry:
 def test_the_producers_statement_and_its_csv_in_the_treasurers_language(client, login, scene):
     card_payment(scene)
     login(scene.coordinator)
-    url = f"/groups/{scene.group.slug}/manage/books/producers/{scene.farm.id}/statement"
+    url = f"/groupes/{scene.group.slug}/gestion/comptabilite/producteurs/{scene.farm.id}/releve"
     french = "Paiement d'une échéance par carte bancaire"
     reading_as(scene.coordinator, "fr")
     assert french in readable(client.get(url))
@@ -246,7 +246,7 @@ def test_the_fec_stays_french_whatever_the_treasurers_language(client, login, sc
     login(scene.coordinator)
     reading_as(scene.coordinator, "en")
     response = client.post(
-        f"/groups/{scene.group.slug}/manage/books/fec",
+        f"/groupes/{scene.group.slug}/gestion/comptabilite/fec",
         data={"year": str(paris_today().year), "siren": "732829320", "format": "csv"},
     )
     text = response.get_data(as_text=True)
