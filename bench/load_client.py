@@ -115,8 +115,9 @@ class Household:
                 timeout=TIMEOUT_SECONDS,
                 **kwargs,
             )
-        except requests.RequestException:
+        except requests.RequestException as error:
             self.recorder.add(Sample(page, time.perf_counter() - started, 0, False))
+            self.recorder.add_note(f"{page}: no answer, {type(error).__name__}: {error}"[:300])
             return None
         elapsed = time.perf_counter() - started
         self.recorder.add(

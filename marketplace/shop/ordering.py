@@ -60,6 +60,7 @@ def place_order(
         _check_no_other_purchase(grocery, day)
     if not quantities:
         raise DomainError(_("Votre panier est vide."))
+    _refuse_what_is_visibly_gone(day, quantities)
     order = Order(
         user_id=user.id,
         group_id=day.group_id,
@@ -97,6 +98,10 @@ def change_order(
     _check_can_order(by or order.user, day, now, _grocery_of(order))
     if not quantities:
         raise DomainError(_("Pour tout retirer, annulez la commande plutôt que de la vider."))
+    had = {line.availability_id: line.quantity_milli for line in order.lines}
+    _refuse_what_is_visibly_gone(
+        day, {key: milli - had.get(key, 0) for key, milli in quantities.items()}
+    )
     before = order.total_cents
     _apply(order, day, quantities)
     difference = order.total_cents - before
@@ -291,20 +296,54 @@ def _check_household_maximum(
             )
 
 
+def _refuse_what_is_visibly_gone(day: DistributionDay, more: Mapping[int, int]) -> None:
+    """Refuse at once, before anything is written or locked, an order asking more of a
+    limited product than is left now (one plain read). In a last-units rush most orders are
+    refused: each would otherwise insert its order, then queue on the product's row behind
+    the orders being placed, then roll back. The conditional UPDATE of stock.reserve still
+    decides for the orders that pass (what is left may go in between)."""
+    wanted = {key: milli for key, milli in more.items() if isinstance(key, int) and milli > 0}
+    if not wanted:
+        return
+    rows = db.session.execute(
+        select(
+            Availability.id,
+            Availability.quantity_milli - Availability.reserved_milli,
+            Product.name,
+            Product.unit,
+        )
+        .join(Product, Product.id == Availability.product_id)
+        .where(
+            Availability.id.in_(sorted(wanted)),
+            Availability.group_id == day.group_id,
+            Availability.day == day.day,
+            Availability.published.is_(True),
+            Availability.quantity_milli.is_not(None),
+        )
+    )
+    for availability_id, left, name, unit in sorted(rows):
+        if left < wanted[availability_id]:
+            raise _sold_out(availability_id, name, unit, left)
+
+
+def _sold_out(availability_id: int, name: str, unit: str, left: int) -> DomainError:
+    if left > 0:
+        message = _(
+            "« %(product)s » n'est plus disponible dans cette quantité : il en reste %(left)s.",
+            product=name,
+            left=format_quantity(left, unit),
+        )
+    else:
+        message = _("« %(product)s » n'est plus disponible.", product=name)
+    return DomainError(message, field=quantity_field(availability_id))
+
+
 def _reserve_or_refuse(offer: Availability, milli: int) -> None:
     if stock.reserve(offer.id, milli):
         return
     product: Product = offer.product
-    left = stock.remaining_milli(offer.id)
-    if left:
-        message = _(
-            "« %(product)s » n'est plus disponible dans cette quantité : il en reste %(left)s.",
-            product=product.name,
-            left=format_quantity(left, product.unit),
-        )
-    else:
-        message = _("« %(product)s » n'est plus disponible.", product=product.name)
-    raise DomainError(message, field=quantity_field(offer.id))
+    left = stock.remaining_milli(offer.id) or 0
+    raise _sold_out(offer.id, product.name, product.unit, left)
 
 
 def _book(order: Order, amount_cents: int, now: datetime, kind: EntryKind) -> None:
