@@ -8,8 +8,8 @@ It needs DATABASE_URL (PostgreSQL: it creates a fresh database beside that one a
 the end) and REDIS_URL (an empty Redis database, e.g. scripts/with-redis's; emptied at the end).
 It migrates the fresh database, builds the territory (bench/load_territory.py), then starts
 2 gunicorn processes (gunicorn.conf.py, --workers each, MARKETPLACE_ENV=production with every
-setting production asks for), 2 scheduler processes and an SMTP sink, and waits until both
-servers answer /readyz and the schedulers have caught up.
+setting production asks for), 2 scheduler processes and an SMTP server that drops what it
+receives, and waits until both servers answer /readyz and the schedulers have caught up.
 
 - Login: every household logs in once through the real form (before the timed minute).
 - Phase A, spread: the households arrive evenly over --duration seconds; each opens the shop,
@@ -51,6 +51,7 @@ from load_checks import (  # noqa: E402
     BURST_PAGE,
     PUBLIC_HOST,
     final_table,
+    outbox_report,
     print_pages,
     scheduler_report,
     stock_report,
@@ -89,6 +90,20 @@ class Processes:
             )
         self.started.append((name, process))
         return process
+
+    def cpu_seconds(self, prefix: str) -> float:
+        """CPU time used so far by the process groups whose name starts with `prefix` (a
+        figure the other programs of the machine do not change, unlike a duration)."""
+        groups = {process.pid for name, process in self.started if name.startswith(prefix)}
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) in groups:  # pgrp; then utime and stime are fields 11 and 12
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def dead(self) -> list[str]:
         return [name for name, process in self.started if process.poll() is not None]
@@ -326,9 +341,10 @@ def phase_spread(households: list[Household], territory, args) -> tuple[float, f
     return started, time.time(), unfinished
 
 
-def phase_burst(households: list[Household], territory) -> tuple[Recorder, float, int]:
+def phase_burst(households: list[Household], territory, processes: Processes):
     """Every household's order for one last unit, released at once: its requests, the
-    seconds for all of them to be answered, and how many never were."""
+    seconds for all of them to be answered, how many never were, and the CPU seconds the
+    web workers spent on them."""
 
     recorder = Recorder()
     for household in households:
@@ -352,12 +368,14 @@ def phase_burst(households: list[Household], territory) -> tuple[Recorder, float
     threads = [threading.Thread(target=order(h), daemon=True) for h in households]
     for thread in threads:
         thread.start()
+    cpu = processes.cpu_seconds("gunicorn")
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join(timeout=120)
     drained = time.perf_counter() - started
-    return recorder, drained, sum(thread.is_alive() for thread in threads)
+    cpu = processes.cpu_seconds("gunicorn") - cpu
+    return recorder, drained, sum(thread.is_alive() for thread in threads), cpu
 
 
 # --- Main -------------------------------------------------------------------------------------
@@ -420,15 +438,29 @@ def main() -> int:
             subprocess.run(["rm", "-rf", str(folder)], check=False)  # noqa: S603, S607
 
 
-def run(args, folder: Path, processes: Processes, database: str, redis_url: str) -> int:
-    from tests.helpers import SmtpSink
+def start_smtp_sink(processes: Processes, port: int) -> None:
+    """The mail server the site sends to (aiosmtpd, its own process: it accepts and drops)."""
+    processes.start(
+        "smtp",
+        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink"]
+        + ["-l", f"127.0.0.1:{port}"],
+        dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if time.monotonic() > deadline or processes.dead():
+            raise RuntimeError("the SMTP sink did not start")
+        time.sleep(0.2)
 
+
+def run(args, folder: Path, processes: Processes, database: str, redis_url: str) -> int:
     started = time.perf_counter()
-    gunicorn_ports = free_ports(2, args.ports)
-    smtp_port = free_ports(3, args.ports)[2] if args.ports != "0" else free_ports(1, "0")[0]
-    sink = SmtpSink(port=smtp_port)
-    sink.start()
+    *gunicorn_ports, smtp_port = free_ports(3, args.ports)
     try:
+        start_smtp_sink(processes, smtp_port)
         env = production_env(database, redis_url, smtp_port, folder)
         upgrade = subprocess.run(  # noqa: S603 - our venv's flask, fixed arguments
             [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
@@ -473,16 +505,14 @@ def run(args, folder: Path, processes: Processes, database: str, redis_url: str)
             f"{', '.join(servers)}, 2 schedulers ({caught_up} periods caught up)",
             flush=True,
         )
-        return measure(args, app, territory, processes, servers, sink)
+        return measure(args, app, territory, processes, servers)
     except BaseException:
         for name, _process in processes.started:
             print(f"\n--- {name} (last lines) ---\n{processes.log_tail(name)}", file=sys.stderr)
         raise
-    finally:
-        sink.stop()
 
 
-def measure(args, app, territory, processes, servers, sink) -> int:
+def measure(args, app, territory, processes, servers) -> int:
     logins = Recorder()
     households = [
         Household(number, servers, PUBLIC_HOST, logins) for number in range(args.households)
@@ -499,10 +529,14 @@ def measure(args, app, territory, processes, servers, sink) -> int:
             f"({until - since:.1f} s from the first arrival to the last answer)",
             spread,
         )
-        burst, drained, stuck = phase_burst(households, territory)
+        burst, drained, stuck, cpu = phase_burst(households, territory, processes)
         burst_end = datetime.now(UTC)
         print_pages(f"Phase B: {args.households} simultaneous orders", burst)
-        print(f"  drained in {drained:.2f} s")
+        print(
+            f"  drained in {drained:.2f} s; CPU used by the web workers during the burst: "
+            f"{cpu:.2f} s "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
     finally:
         for household in households:
             household.close()
@@ -517,7 +551,7 @@ def measure(args, app, territory, processes, servers, sink) -> int:
     )
     for job_name, key, worker in schedulers["by_job"]:
         print(f"  {job_name} {key} by {worker}")
-    print(f"emails received by the SMTP sink: {len(sink.messages)}")
+    print(f"emails in the outbox: {outbox_report(app)}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     table = final_table(

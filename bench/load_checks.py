@@ -119,6 +119,21 @@ def scheduler_report(app, since: datetime, until: datetime) -> dict:
     }
 
 
+def outbox_report(app) -> str:
+    """How many emails the site queued, by status (sent at once or by the scheduler)."""
+    from sqlalchemy import func, select
+
+    from marketplace.extensions import db
+    from marketplace.outbox.models import OutboxMessage
+
+    with app.app_context():
+        counts = db.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+        db.session.remove()
+    return ", ".join(f"{count} {status}" for status, count in sorted(counts)) or "none"
+
+
 def stock_report(app, territory, recorder: Recorder) -> dict:
     from sqlalchemy import func, select
 

@@ -82,9 +82,9 @@ def place_order(
             _("L'épicerie a déjà un achat pour cette distribution : modifiez-le plutôt."),
             existing=lambda: live_purchase(grocery.id, day.id),
         )
-    _apply(order, day, quantities)
-    db.session.flush()
+    moves = _apply(order, day, quantities)
     _book(order, -order.total_cents, now, EntryKind.COMMITMENT)
+    _move_stock(moves)
     return order
 
 
@@ -103,12 +103,13 @@ def change_order(
         day, {key: milli - had.get(key, 0) for key, milli in quantities.items()}
     )
     before = order.total_cents
-    _apply(order, day, quantities)
+    moves = _apply(order, day, quantities)
     difference = order.total_cents - before
     if difference > 0:  # the household owes more
         _book(order, -difference, now, EntryKind.ADJUSTMENT)
     elif difference < 0:
         _book(order, -difference, now, EntryKind.CREDIT)
+    _move_stock(moves)
     return order
 
 
@@ -199,7 +200,11 @@ def _check_no_other_purchase(grocery: Organisation, day: DistributionDay) -> Non
         )
 
 
-def _apply(order: Order, day: DistributionDay, quantities: Mapping[int, int]) -> None:
+StockMove = tuple[int, int, Availability | None]  # availability id, signed milli, its offer
+
+
+def _apply(order: Order, day: DistributionDay, quantities: Mapping[int, int]) -> list[StockMove]:
+    """The order's lines and total; the stock moves they need, for _move_stock to make last."""
     offers = _offers_of_the_day(day, quantities.keys())
     for availability_id, milli in quantities.items():
         offer = offers[availability_id]
@@ -207,15 +212,14 @@ def _apply(order: Order, day: DistributionDay, quantities: Mapping[int, int]) ->
     _check_household_maximum(order, day, offers, quantities)
 
     lines = {line.availability_id: line for line in order.lines}
+    moves: list[StockMove] = []
     # Always the same order of rows, so two concurrent orders cannot deadlock on PostgreSQL.
     for availability_id in sorted(set(lines) | set(quantities)):
         line = lines.get(availability_id)
         before = line.quantity_milli if line else 0
         after = quantities.get(availability_id, 0)
-        if after > before:
-            _reserve_or_refuse(offers[availability_id], after - before)
-        elif after < before:
-            stock.release(availability_id, before - after)
+        if after != before:
+            moves.append((availability_id, after - before, offers.get(availability_id)))
         if after == 0:
             order.lines.remove(line)
         elif after != before:
@@ -228,6 +232,18 @@ def _apply(order: Order, day: DistributionDay, quantities: Mapping[int, int]) ->
             line.total_cents = line_total_cents(offer.price_cents, after)
     order.total_cents = sum(line.total_cents for line in order.lines)
     db.session.flush()
+    return moves
+
+
+def _move_stock(moves: list[StockMove]) -> None:
+    """The stock moves, after every other write of the order: on PostgreSQL a product's row
+    stays locked from its UPDATE to the commit, and in a last-units rush every other order of
+    that product waits behind the lock, so the fewer statements after it the shorter the queue."""
+    for availability_id, milli, offer in moves:  # sorted by id: no deadlock
+        if milli > 0:
+            _reserve_or_refuse(offer, milli)
+        else:
+            stock.release(availability_id, -milli)
 
 
 def _offers_of_the_day(day: DistributionDay, ids) -> dict[int, Availability]:
