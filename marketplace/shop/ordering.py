@@ -60,7 +60,8 @@ def place_order(
         _check_no_other_purchase(grocery, day)
     if not quantities:
         raise DomainError(_("Votre panier est vide."))
-    _refuse_what_is_visibly_gone(day, quantities)
+    if refusal := stock_refusal(day, quantities):
+        raise refusal
     order = Order(
         user_id=user.id,
         group_id=day.group_id,
@@ -99,9 +100,8 @@ def change_order(
     if not quantities:
         raise DomainError(_("Pour tout retirer, annulez la commande plutôt que de la vider."))
     had = {line.availability_id: line.quantity_milli for line in order.lines}
-    _refuse_what_is_visibly_gone(
-        day, {key: milli - had.get(key, 0) for key, milli in quantities.items()}
-    )
+    if refusal := stock_refusal(day, quantities, had):
+        raise refusal
     before = order.total_cents
     moves = _apply(order, day, quantities)
     difference = order.total_cents - before
@@ -312,15 +312,23 @@ def _check_household_maximum(
             )
 
 
-def _refuse_what_is_visibly_gone(day: DistributionDay, more: Mapping[int, int]) -> None:
-    """Refuse at once, before anything is written or locked, an order asking more of a
-    limited product than is left now (one plain read). In a last-units rush most orders are
-    refused: each would otherwise insert its order, then queue on the product's row behind
-    the orders being placed, then roll back. The conditional UPDATE of stock.reserve still
-    decides for the orders that pass (what is left may go in between)."""
-    wanted = {key: milli for key, milli in more.items() if isinstance(key, int) and milli > 0}
+def stock_refusal(
+    day: DistributionDay, quantities: Mapping[int, int], had: Mapping[int, int] | None = None
+) -> DomainError | None:
+    """The refusal of an order asking more of a limited product than is left now (`had`: what
+    the household's order already holds), found by one plain read before anything is written
+    or locked; None when the stock looks sufficient. In a last-units rush most orders are
+    refused: each would otherwise insert its order, queue on the product's row behind the
+    orders being placed, then roll back. The conditional UPDATE of stock.reserve still decides
+    for the orders that pass (what is left may go in between)."""
+    had = had or {}
+    wanted = {
+        key: milli - had.get(key, 0)
+        for key, milli in quantities.items()
+        if isinstance(key, int) and milli - had.get(key, 0) > 0
+    }
     if not wanted:
-        return
+        return None
     rows = db.session.execute(
         select(
             Availability.id,
@@ -339,7 +347,8 @@ def _refuse_what_is_visibly_gone(day: DistributionDay, more: Mapping[int, int]) 
     )
     for availability_id, left, name, unit in sorted(rows):
         if left < wanted[availability_id]:
-            raise _sold_out(availability_id, name, unit, left)
+            return _sold_out(availability_id, name, unit, left)
+    return None
 
 
 def _sold_out(availability_id: int, name: str, unit: str, left: int) -> DomainError:
