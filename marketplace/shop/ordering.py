@@ -11,7 +11,7 @@ nothing (stock included) has changed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from flask_babel import force_locale, format_date
@@ -47,9 +47,12 @@ def place_order(
     *,
     now: datetime,
     grocery: Organisation | None = None,
+    before_stock: Callable[[Order], None] | None = None,
 ) -> Order:
     """A new order for `day`; {availability_id: quantity in thousandths}. With `grocery`, the
-    grocery's purchase placed by `user`, one of its staff."""
+    grocery's purchase placed by `user`, one of its staff. `before_stock`: the caller's own
+    work on the finished order (its email), done before the stock moves, which come last
+    (see _move_stock)."""
     _check_can_order(user, day, now, grocery)
     if grocery is None:
         if live_order(user.id, day.id) is not None:
@@ -85,15 +88,23 @@ def place_order(
         )
     moves = _apply(order, day, quantities)
     _book(order, -order.total_cents, now, EntryKind.COMMITMENT)
+    if before_stock is not None:
+        before_stock(order)
     _move_stock(moves)
     return order
 
 
 def change_order(
-    order: Order, quantities: Mapping[int, int], *, now: datetime, by: User | None = None
+    order: Order,
+    quantities: Mapping[int, int],
+    *,
+    now: datetime,
+    by: User | None = None,
+    before_stock: Callable[[Order], None] | None = None,
 ) -> Order:
     """Replace the order's quantities: stock and ledger follow the difference. `by`: who
-    changes a grocery's purchase (any of its staff; the one who placed it by default)."""
+    changes a grocery's purchase (any of its staff; the one who placed it by default).
+    `before_stock`: as for place_order."""
     _check_live(order)
     day = order.distribution_day
     _check_can_order(by or order.user, day, now, _grocery_of(order))
@@ -109,6 +120,8 @@ def change_order(
         _book(order, -difference, now, EntryKind.ADJUSTMENT)
     elif difference < 0:
         _book(order, -difference, now, EntryKind.CREDIT)
+    if before_stock is not None:
+        before_stock(order)
     _move_stock(moves)
     return order
 

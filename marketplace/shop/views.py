@@ -131,7 +131,6 @@ def shop(day_id: int):
                         errors[error.field] = error.message
                     form_error = error.message
                 else:
-                    send_order_email(order, "changed" if order_id else "placed")
                     db.session.commit()  # the order and its email together
                     cart.forget(session, day.id)
                     flash(
@@ -200,10 +199,20 @@ def _units_offered(day: DistributionDay, ids: list[int]) -> dict[int, str]:
 
 
 def _place_or_change(day: DistributionDay, order_id: int | None, quantities, now):
+    """The order and its email, queued before the stock moves so that a product's row stays
+    locked as briefly as possible in a last-units rush."""
     if order_id is None:
-        return ordering.place_order(current_user, day, quantities, now=now)
+        return ordering.place_order(
+            current_user,
+            day,
+            quantities,
+            now=now,
+            before_stock=lambda order: send_order_email(order, "placed"),
+        )
     order = queries.own_order(order_id, current_user)
-    return ordering.change_order(order, quantities, now=now)
+    return ordering.change_order(
+        order, quantities, now=now, before_stock=lambda order: send_order_email(order, "changed")
+    )
 
 
 @bp.get("/commandes")
