@@ -11,7 +11,7 @@ nothing (stock included) has changed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -47,9 +47,12 @@ def place_order(
     *,
     now: datetime,
     grocery: Organisation | None = None,
+    before_stock: Callable[[Order], None] | None = None,
 ) -> Order:
     """A new order for `day`; {availability_id: quantity in thousandths}. With `grocery`, the
-    grocery's purchase placed by `user`, one of its staff."""
+    grocery's purchase placed by `user`, one of its staff. `before_stock`: the caller's own
+    work on the finished order (its email), done before the stock moves, which come last
+    (see _move_stock)."""
     _check_can_order(user, day, now, grocery)
     if grocery is None:
         if live_order(user.id, day.id) is not None:
@@ -60,6 +63,8 @@ def place_order(
         _check_no_other_purchase(grocery, day)
     if not quantities:
         raise DomainError(_("Votre panier est vide."))
+    if refusal := stock_refusal(day, quantities):
+        raise refusal
     order = Order(
         user_id=user.id,
         group_id=day.group_id,
@@ -81,29 +86,43 @@ def place_order(
             _("L'épicerie a déjà un achat pour cette distribution : modifiez-le plutôt."),
             existing=lambda: live_purchase(grocery.id, day.id),
         )
-    _apply(order, day, quantities)
-    db.session.flush()
+    moves = _apply(order, day, quantities)
     _book(order, -order.total_cents, now, EntryKind.COMMITMENT)
+    if before_stock is not None:
+        before_stock(order)
+    _move_stock(moves)
     return order
 
 
 def change_order(
-    order: Order, quantities: Mapping[int, int], *, now: datetime, by: User | None = None
+    order: Order,
+    quantities: Mapping[int, int],
+    *,
+    now: datetime,
+    by: User | None = None,
+    before_stock: Callable[[Order], None] | None = None,
 ) -> Order:
     """Replace the order's quantities: stock and ledger follow the difference. `by`: who
-    changes a grocery's purchase (any of its staff; the one who placed it by default)."""
+    changes a grocery's purchase (any of its staff; the one who placed it by default).
+    `before_stock`: as for place_order."""
     _check_live(order)
     day = order.distribution_day
     _check_can_order(by or order.user, day, now, _grocery_of(order))
     if not quantities:
         raise DomainError(_("Pour tout retirer, annulez la commande plutôt que de la vider."))
+    had = {line.availability_id: line.quantity_milli for line in order.lines}
+    if refusal := stock_refusal(day, quantities, had):
+        raise refusal
     before = order.total_cents
-    _apply(order, day, quantities)
+    moves = _apply(order, day, quantities)
     difference = order.total_cents - before
     if difference > 0:  # the household owes more
         _book(order, -difference, now, EntryKind.ADJUSTMENT)
     elif difference < 0:
         _book(order, -difference, now, EntryKind.CREDIT)
+    if before_stock is not None:
+        before_stock(order)
+    _move_stock(moves)
     return order
 
 
@@ -194,7 +213,11 @@ def _check_no_other_purchase(grocery: Organisation, day: DistributionDay) -> Non
         )
 
 
-def _apply(order: Order, day: DistributionDay, quantities: Mapping[int, int]) -> None:
+StockMove = tuple[int, int, Availability | None]  # availability id, signed milli, its offer
+
+
+def _apply(order: Order, day: DistributionDay, quantities: Mapping[int, int]) -> list[StockMove]:
+    """The order's lines and total; the stock moves they need, for _move_stock to make last."""
     offers = _offers_of_the_day(day, quantities.keys())
     for availability_id, milli in quantities.items():
         offer = offers[availability_id]
@@ -202,15 +225,14 @@ def _apply(order: Order, day: DistributionDay, quantities: Mapping[int, int]) ->
     _check_household_maximum(order, day, offers, quantities)
 
     lines = {line.availability_id: line for line in order.lines}
+    moves: list[StockMove] = []
     # Always the same order of rows, so two concurrent orders cannot deadlock on PostgreSQL.
     for availability_id in sorted(set(lines) | set(quantities)):
         line = lines.get(availability_id)
         before = line.quantity_milli if line else 0
         after = quantities.get(availability_id, 0)
-        if after > before:
-            _reserve_or_refuse(offers[availability_id], after - before)
-        elif after < before:
-            stock.release(availability_id, before - after)
+        if after != before:
+            moves.append((availability_id, after - before, offers.get(availability_id)))
         if after == 0:
             order.lines.remove(line)
         elif after != before:
@@ -223,6 +245,18 @@ def _apply(order: Order, day: DistributionDay, quantities: Mapping[int, int]) ->
             line.total_cents = line_total_cents(offer.price_cents, after)
     order.total_cents = sum(line.total_cents for line in order.lines)
     db.session.flush()
+    return moves
+
+
+def _move_stock(moves: list[StockMove]) -> None:
+    """The stock moves, after every other write of the order: on PostgreSQL a product's row
+    stays locked from its UPDATE to the commit, and in a last-units rush every other order of
+    that product waits behind the lock, so the fewer statements after it the shorter the queue."""
+    for availability_id, milli, offer in moves:  # sorted by id: no deadlock
+        if milli > 0:
+            _reserve_or_refuse(offer, milli)
+        else:
+            stock.release(availability_id, -milli)
 
 
 def _offers_of_the_day(day: DistributionDay, ids) -> dict[int, Availability]:
@@ -291,20 +325,63 @@ def _check_household_maximum(
             )
 
 
+def stock_refusal(
+    day: DistributionDay, quantities: Mapping[int, int], had: Mapping[int, int] | None = None
+) -> DomainError | None:
+    """The refusal of an order asking more of a limited product than is left now (`had`: what
+    the household's order already holds), found by one plain read before anything is written
+    or locked; None when the stock looks sufficient. In a last-units rush most orders are
+    refused: each would otherwise insert its order, queue on the product's row behind the
+    orders being placed, then roll back. The conditional UPDATE of stock.reserve still decides
+    for the orders that pass (what is left may go in between)."""
+    had = had or {}
+    wanted = {
+        key: milli - had.get(key, 0)
+        for key, milli in quantities.items()
+        if isinstance(key, int) and milli - had.get(key, 0) > 0
+    }
+    if not wanted:
+        return None
+    rows = db.session.execute(
+        select(
+            Availability.id,
+            Availability.quantity_milli - Availability.reserved_milli,
+            Product.name,
+            Product.unit,
+        )
+        .join(Product, Product.id == Availability.product_id)
+        .where(
+            Availability.id.in_(sorted(wanted)),
+            Availability.group_id == day.group_id,
+            Availability.day == day.day,
+            Availability.published.is_(True),
+            Availability.quantity_milli.is_not(None),
+        )
+    )
+    for availability_id, left, name, unit in sorted(rows):
+        if left < wanted[availability_id]:
+            return _sold_out(availability_id, name, unit, left)
+    return None
+
+
+def _sold_out(availability_id: int, name: str, unit: str, left: int) -> DomainError:
+    if left > 0:
+        message = _(
+            "« %(product)s » n'est plus disponible dans cette quantité : il en reste %(left)s.",
+            product=name,
+            left=format_quantity(left, unit),
+        )
+    else:
+        message = _("« %(product)s » n'est plus disponible.", product=name)
+    return DomainError(message, field=quantity_field(availability_id))
+
+
 def _reserve_or_refuse(offer: Availability, milli: int) -> None:
     if stock.reserve(offer.id, milli):
         return
     product: Product = offer.product
-    left = stock.remaining_milli(offer.id)
-    if left:
-        message = _(
-            "« %(product)s » n'est plus disponible dans cette quantité : il en reste %(left)s.",
-            product=product.name,
-            left=format_quantity(left, product.unit),
-        )
-    else:
-        message = _("« %(product)s » n'est plus disponible.", product=product.name)
-    raise DomainError(message, field=quantity_field(offer.id))
+    left = stock.remaining_milli(offer.id) or 0
+    raise _sold_out(offer.id, product.name, product.unit, left)
 
 
 def _book(order: Order, amount_cents: int, now: datetime, kind: EntryKind) -> None:

@@ -107,34 +107,39 @@ def shop(day_id: int):
             if request.form.get("action") != "order":
                 flash(_("Panier mis à jour."), "success")
                 return redirect(url_for(".shop", day_id=day.id, **_filter_args(filters)))
-            try:
-                order = _place_or_change(day, order_id, new_cart, now)
-            except AlreadyCreatedError as error:
-                # The same order sent twice at once (a double click): the first one's answer.
-                done_id = error.existing.id if error.existing is not None else None
-                db.session.rollback()
-                if done_id is None:
+            # A sold-out product refuses the order by one read, before anything is written:
+            # nothing to roll back, and the page is filled from what is already loaded.
+            if (refusal := ordering.stock_refusal(day, new_cart, ordered)) is not None:
+                errors[refusal.field] = refusal.message
+                form_error = refusal.message
+            else:
+                try:
+                    order = _place_or_change(day, order_id, new_cart, now)
+                except AlreadyCreatedError as error:
+                    # The same order sent twice at once (a double click): the first one's answer.
+                    done_id = error.existing.id if error.existing is not None else None
+                    db.session.rollback()
+                    if done_id is None:
+                        form_error = error.message
+                    else:
+                        cart.forget(session, day.id)
+                        flash(_("Votre commande est enregistrée. Merci !"), "success")
+                        return redirect(url_for(".order", order_id=done_id))
+                except DomainError as error:
+                    db.session.rollback()
+                    if error.field:
+                        errors[error.field] = error.message
                     form_error = error.message
                 else:
+                    db.session.commit()  # the order and its email together
                     cart.forget(session, day.id)
-                    flash(_("Votre commande est enregistrée. Merci !"), "success")
-                    return redirect(url_for(".order", order_id=done_id))
-            except DomainError as error:
-                db.session.rollback()
-                if error.field:
-                    errors[error.field] = error.message
-                form_error = error.message
-            else:
-                send_order_email(order, "changed" if order_id else "placed")
-                db.session.commit()  # the order and its email together
-                cart.forget(session, day.id)
-                flash(
-                    _("Votre commande est modifiée.")
-                    if order_id
-                    else _("Votre commande est enregistrée. Merci !"),
-                    "success",
-                )
-                return redirect(url_for(".order", order_id=order.id))
+                    flash(
+                        _("Votre commande est modifiée.")
+                        if order_id
+                        else _("Votre commande est enregistrée. Merci !"),
+                        "success",
+                    )
+                    return redirect(url_for(".order", order_id=order.id))
 
     window_open = day.order_window_open(now)
     # The cached list, even for a refused form: the errors are filled in like the quantities.
@@ -194,10 +199,20 @@ def _units_offered(day: DistributionDay, ids: list[int]) -> dict[int, str]:
 
 
 def _place_or_change(day: DistributionDay, order_id: int | None, quantities, now):
+    """The order and its email, queued before the stock moves so that a product's row stays
+    locked as briefly as possible in a last-units rush."""
     if order_id is None:
-        return ordering.place_order(current_user, day, quantities, now=now)
+        return ordering.place_order(
+            current_user,
+            day,
+            quantities,
+            now=now,
+            before_stock=lambda order: send_order_email(order, "placed"),
+        )
     order = queries.own_order(order_id, current_user)
-    return ordering.change_order(order, quantities, now=now)
+    return ordering.change_order(
+        order, quantities, now=now, before_stock=lambda order: send_order_email(order, "changed")
+    )
 
 
 @bp.get("/commandes")

@@ -16,6 +16,7 @@ from marketplace.payments.models import LedgerEntry
 from marketplace.shop import ordering
 from marketplace.shop.models import Order, OrderLine
 from tests import factories
+from tests.helpers import count_queries
 from tests.shop.helpers import make_shop, open_day
 
 
@@ -277,3 +278,38 @@ def test_an_empty_cart_and_a_second_order_are_refused(shop):
         ordering.place_order(member, shop.day, {carrots.id: 1_000}, now=utcnow())
     with pytest.raises(DomainError, match="annulez la commande"):
         ordering.change_order(order, {}, now=utcnow())
+
+
+def test_a_sold_out_product_is_refused_before_anything_is_written_or_locked(shop):
+    """In a last-units rush most orders are refused: they must not insert an order nor queue
+    on the product's row behind the orders being placed."""
+    plenty = shop.offer(quantity_milli=10_000)
+    gone = shop.offer(name="Bûche", unit="piece", quantity_milli=2_000, reserved_milli=2_000)
+    member = shop.member()
+    db.session.commit()
+    with count_queries() as counter, pytest.raises(DomainError) as refused:
+        ordering.place_order(member, shop.day, {plenty.id: 1_000, gone.id: 1_000}, now=utcnow())
+    assert str(refused.value.message) == "« Bûche » n'est plus disponible."
+    assert refused.value.field == f"q-{gone.id}"
+    writes = [s for s in counter.statements if s.split()[0].upper() in {"INSERT", "UPDATE"}]
+    assert writes == []
+    assert not any("FOR UPDATE" in statement for statement in counter.statements)
+    db.session.rollback()
+    assert reserved(plenty) == 0
+    assert db.session.scalar(select(db.func.count(Order.id))) == 0
+
+
+def test_a_change_is_checked_against_what_it_adds_only(shop):
+    carrots = shop.offer(name="Carottes", unit="kg", quantity_milli=3_000)
+    member = shop.member()
+    order = ordering.place_order(member, shop.day, {carrots.id: 2_500}, now=utcnow())
+    db.session.commit()
+
+    # 0,5 kg left: asking 1 kg more is refused, keeping or lowering is not.
+    with pytest.raises(DomainError, match="il en reste 0,5 kg"):
+        ordering.change_order(order, {carrots.id: 3_500}, now=utcnow())
+    db.session.rollback()
+    ordering.change_order(order, {carrots.id: 3_000}, now=utcnow())
+    ordering.change_order(order, {carrots.id: 1_000}, now=utcnow())
+    db.session.commit()
+    assert reserved(carrots) == 1_000

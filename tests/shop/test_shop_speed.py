@@ -224,6 +224,29 @@ def test_a_refused_order_in_a_rush_reuses_the_cached_list_and_shows_its_error(
     assert len(builds) == 1
 
 
+def test_a_refused_order_in_a_rush_writes_nothing_and_reads_little(shop, client, login):
+    """In a last-units rush most orders are refused: by one read of what is left, with no
+    order inserted, no row locked, nothing rolled back and reloaded."""
+    eggs = shop.offer(name="Œufs", unit="douzaine", quantity_milli=1_000)
+    login(shop.member())
+    other = shop.member()
+    db.session.commit()
+    client.get(shop_url(shop))
+    ordering.place_order(other, shop.day, {eggs.id: 1_000}, now=utcnow())
+    db.session.commit()
+    url, form = shop_url(shop), {"shown": eggs.id, f"q-{eggs.id}": "1", "action": "order"}
+
+    with count_queries() as counter:
+        response = client.post(url, data=form)
+
+    assert response.status_code == 422
+    assert "« Œufs » n&#39;est plus disponible." in response.get_data(as_text=True)
+    verbs = [statement.split()[0].upper() for statement in counter.statements]
+    assert not {"INSERT", "UPDATE", "SAVEPOINT", "ROLLBACK"} & set(verbs)
+    assert not any("FOR UPDATE" in statement for statement in counter.statements)
+    assert counter.count <= 9, "\n".join(s[:90] for s in counter.statements)
+
+
 def test_the_list_follows_the_members_language(shop, client, login):
     shop.offer(name="Carottes", category="legumes")
     french = shop.member()

@@ -182,6 +182,28 @@ def test_a_sold_out_product_is_refused_with_what_is_left(shop, client, login):
     assert "« Œufs » n&#39;est plus disponible." in response.get_data(as_text=True)
 
 
+def test_an_order_refused_by_the_stock_update_leaves_no_email(
+    shop, client, login, outbox, monkeypatch
+):
+    """The email is queued before the stock moves (the row stays locked briefly): when the
+    last unit goes in between, the refusal takes the email away with the order."""
+    from marketplace.outbox.models import OutboxMessage
+    from marketplace.shop import ordering
+
+    eggs = shop.offer(name="Œufs", unit="douzaine", quantity_milli=1_000, reserved_milli=1_000)
+    login(shop.member())
+    db.session.commit()
+    monkeypatch.setattr(ordering, "stock_refusal", lambda *args, **kwargs: None)
+    response = client.post(
+        shop_url(shop), data={"shown": eggs.id, f"q-{eggs.id}": "1", "action": "order"}
+    )
+    assert response.status_code == 422
+    assert "« Œufs » n&#39;est plus disponible." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+    assert outbox == []
+
+
 def test_a_closed_window_refuses_orders(shop, client, login):
     from datetime import timedelta
 
