@@ -76,10 +76,10 @@ def _subject(segment: str, subject_id: int) -> tuple[ChecklistSource, Any]:
     source = source_for(segment)
     if source is None:
         abort(404)
-    subject = source.find(subject_id)
+    subject, allowed = source.find_for(current_user, subject_id)
     if subject is None:
         abort(404, message=source.wording().not_found)
-    if not source.may_use(current_user, subject):
+    if not allowed:
         abort(403, message=source.wording().may_not_view)
     return source, subject
 

@@ -25,7 +25,7 @@ from marketplace.catalogue.week_baskets import announced
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.extensions import db
 from marketplace.organisations.models import Membership, Role
-from marketplace.pickup.access import may_use_checklist
+from marketplace.pickup.access import find_day_for, may_use_checklist
 from marketplace.pickup.models import ChecklistTap, DayClosing, TapAction, TapTarget
 from marketplace.pickup.roster import LISTED_DELIVERY_STATES, HouseholdLine, household_lines
 from marketplace.pickup.sources import ChecklistSource, Heading, ListEntry, ListSection, Wording
@@ -63,6 +63,9 @@ class DaySource(ChecklistSource):
 
     def may_use(self, user: User, day: DistributionDay) -> bool:
         return may_use_checklist(user, day)
+
+    def find_for(self, user: User, subject_id: int) -> tuple[DistributionDay | None, bool]:
+        return find_day_for(user, subject_id)
 
     def wording(self) -> Wording:
         return Wording(

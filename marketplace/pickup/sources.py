@@ -81,6 +81,12 @@ class ChecklistSource(ABC):
     def may_use(self, user: User, subject: Any) -> bool:
         """Whether the person may see and tick this list."""
 
+    def find_for(self, user: User, subject_id: int) -> tuple[Any | None, bool]:
+        """The subject (None when there is no such thing) and whether the person may use its
+        list: what every request of a list asks first, which a source may read at once."""
+        subject = self.find(subject_id)
+        return subject, subject is not None and self.may_use(user, subject)
+
     @abstractmethod
     def wording(self) -> Wording: ...
 

@@ -65,10 +65,10 @@ def stop_checklist(run_stop_id: int):
 
 def _checklist_page(segment: str, subject_id: int):
     source = source_for(segment)
-    subject = source.find(subject_id) if source else None
+    subject, allowed = source.find_for(current_user, subject_id) if source else (None, False)
     if subject is None:
         abort(404)
-    if not source.may_use(current_user, subject):
+    if not allowed:
         abort(403)
     list_url, taps_url = api_urls(segment, subject_id)
     checklist = checklist_for(source, subject)
