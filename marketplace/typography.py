@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gettext as gettext_module
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import lru_cache
 
 from flask import Flask, current_app, has_app_context
@@ -139,7 +139,24 @@ _FIRST_OF_MONTH = re.compile(
 
 
 def french_date(value, style: str = "full") -> str:
-    """Babel's date, with « 1er » for the first of the month in French."""
+    """Babel's date, with « 1er » for the first of the month in French. A day (no time of day,
+    so no time zone) is written once per worker and language: pages repeat the same few."""
+    if type(value) is not date:
+        return _french_date(value, style)
+    key = (value, style, get_locale(), enabled())
+    found = _DATES.get(key)
+    if found is None:
+        if len(_DATES) >= _DATES_MAX:
+            _DATES.clear()
+        found = _DATES[key] = _french_date(value, style)
+    return found
+
+
+_DATES: dict[tuple, str] = {}
+_DATES_MAX = 4096
+
+
+def _french_date(value, style: str) -> str:
     text = format_date(value, style)
     return _FIRST_OF_MONTH.sub(f"1er{NBSP}", text) if _french() else text
 
