@@ -47,7 +47,8 @@ def find_day_for(user: User, day_id: int) -> tuple[DistributionDay | None, bool]
     if not user or not user.is_authenticated:
         return db.session.get(DistributionDay, day_id), False
     if user.is_admin:
-        return db.session.get(DistributionDay, day_id), True
+        day = db.session.get(DistributionDay, day_id)
+        return day, day is not None
     row = db.session.execute(_day_with_access(), {"day_id": day_id, "user_id": user.id}).first()
     return (row[0], bool(row[1])) if row is not None else (None, False)
 

@@ -87,6 +87,13 @@ class ChecklistSource(ABC):
         subject = self.find(subject_id)
         return subject, subject is not None and self.may_use(user, subject)
 
+    def find_to_read(self, user: User, subject_id: int) -> tuple[Any | None, bool, tuple | None]:
+        """`find_for` and, when the person may use the list, its `cache_version`: what a
+        request that shows the list reads first (a source may read the three at once)."""
+        subject, allowed = self.find_for(user, subject_id)
+        version = self.cache_version(subject) if subject is not None and allowed else None
+        return subject, allowed, version
+
     @abstractmethod
     def wording(self) -> Wording: ...
 
