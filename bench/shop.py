@@ -93,6 +93,10 @@ def log_in(client, user_id: int, cookie: str | None = None) -> None:
         session["_fresh"] = True
 
 
+def verdict(met: bool) -> str:
+    return "ok" if met else "NOT MET"
+
+
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
@@ -229,11 +233,14 @@ def main() -> None:
                 f"  floor, one bare SQL query returning the same {figures['rows']} rows: "
                 f"median {figures['floor']:.2f} ms"
             )
-            print(f"  ratio page / floor: {figures['page'] / figures['floor']:.2f}")
+            ratio = figures["page"] / figures["floor"]
+            print(f"  ratio page / floor: {ratio:.2f} (goal ≤ 2: {verdict(ratio <= 2)})")
             refreshed, floor = measure_after_orders(app, day, user_ids[: 1 + REFRESHES])
+            ratio = refreshed / floor
             print(
                 f"  median of {REFRESHES} requests each right after another household's order: "
-                f"{refreshed:.1f} ms, floor {floor:.2f} ms, ratio {refreshed / floor:.2f}"
+                f"{refreshed:.1f} ms, floor {floor:.2f} ms, ratio {ratio:.2f} "
+                f"(goal ≤ 3: {verdict(ratio <= 3)})"
             )
             db.session.remove()
             db.session.remove()

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import gettext as gettext_module
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time
+from functools import lru_cache
 
 from flask import Flask, current_app, has_app_context
-from flask_babel import Domain, format_date, format_time, get_locale
+from flask_babel import Domain, format_date, format_time, get_locale, get_translations
 
 from marketplace import extensions
 from marketplace.timezones import to_paris
@@ -37,8 +38,10 @@ _BEFORE_CLOSING_QUOTE = re.compile(r" »")
 _APOSTROPHE = re.compile(r"(?<=[A-Za-zÀ-ÿ])'(?=[A-Za-zÀ-ÿ])")
 
 
+@lru_cache(maxsize=8192)
 def typeset_french(text: str) -> str:
-    """`text` with French spacing and apostrophes; idempotent."""
+    """`text` with French spacing and apostrophes; idempotent. Remembered: the site's words
+    are a few thousand texts, typeset once per worker instead of on every page."""
     text = _BEFORE_COLON.sub(NBSP + ":", text)
     text = _BEFORE_PUNCTUATION.sub(NARROW_NBSP + r"\1", text)
     text = _AFTER_OPENING_QUOTE.sub("«" + NBSP, text)
@@ -82,8 +85,34 @@ class _FrenchTypesetter(gettext_module.NullTranslations):
     unpgettext = npgettext
 
 
+# (locale, typography on, message) → the text shown. The catalogues do not change while a
+# worker runs, so a text is looked up and typeset once; bounded against texts built at run time.
+_LOOKED_UP: dict[tuple, str] = {}
+_LOOKED_UP_MAX = 20_000
+
+
+def translate(message: str) -> str:
+    """gettext of `message` for the current locale, remembered per worker (a page asks for
+    dozens of texts; Flask-Babel's lookup and the typesetting cost more than the page's own
+    work of a cached list)."""
+    key = (get_locale(), enabled(), message)
+    found = _LOOKED_UP.get(key)
+    if found is None:
+        found = extensions.babel.domain_instance.get_translations().ugettext(message)
+        if len(_LOOKED_UP) >= _LOOKED_UP_MAX:
+            _LOOKED_UP.clear()
+        _LOOKED_UP[key] = found
+    return found
+
+
 class TypesetDomain(Domain):
     """Flask-Babel's domain, with French texts typeset on their way out."""
+
+    def gettext(self, string, **variables):
+        text = translate(string) if self is extensions.babel.domain_instance else None
+        if text is None:
+            text = self.get_translations().ugettext(string)
+        return text if not variables else text % variables
 
     def get_translations(self):
         translations = super().get_translations()
@@ -110,7 +139,24 @@ _FIRST_OF_MONTH = re.compile(
 
 
 def french_date(value, style: str = "full") -> str:
-    """Babel's date, with « 1er » for the first of the month in French."""
+    """Babel's date, with « 1er » for the first of the month in French. A day (no time of day,
+    so no time zone) is written once per worker and language: pages repeat the same few."""
+    if type(value) is not date:
+        return _french_date(value, style)
+    key = (value, style, get_locale(), enabled())
+    found = _DATES.get(key)
+    if found is None:
+        if len(_DATES) >= _DATES_MAX:
+            _DATES.clear()
+        found = _DATES[key] = _french_date(value, style)
+    return found
+
+
+_DATES: dict[tuple, str] = {}
+_DATES_MAX = 4096
+
+
+def _french_date(value, style: str) -> str:
     text = format_date(value, style)
     return _FIRST_OF_MONTH.sub(f"1er{NBSP}", text) if _french() else text
 
@@ -120,6 +166,14 @@ def init_typography(app: Flask) -> None:
     the domain reads each app's FRENCH_TYPOGRAPHY when it runs)."""
     extensions.babel.domain_instance = TypesetDomain(
         domain=app.config.get("BABEL_DOMAIN", "messages")
+    )
+    _LOOKED_UP.clear()
+    app.jinja_env.install_gettext_callables(
+        gettext=translate,
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
     )
     app.jinja_env.filters["time"] = french_time
     app.jinja_env.filters["date"] = french_date

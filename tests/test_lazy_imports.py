@@ -12,7 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = """
 import sys
-LAZY = ("pyvrp", "stripe", "alembic", "icalendar", "apscheduler", "PIL", "fpdf", "facturx")
+LAZY = (
+    "pyvrp", "stripe", "alembic", "icalendar", "apscheduler", "PIL", "fpdf", "facturx",
+    "redis", "segno", "sepaxml", "schwifty",
+)
 from marketplace import create_app
 create_app({
     "SECRET_KEY": "lazy-imports",

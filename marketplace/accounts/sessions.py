@@ -8,13 +8,14 @@ Services flush and never commit.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from marketplace.accounts.models import User, UserSession
 from marketplace.db import utcnow
@@ -57,11 +58,7 @@ def user_for_cookie(cookie_id: str) -> User | None:
     user_id, _, token = (cookie_id or "").partition(":")
     if not user_id.isdigit() or len(user_id) > 18 or not token:
         return None
-    row = db.session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _digest(token))
-    ).first()
+    row = db.session.execute(_session_and_user(), {"token_hash": _digest(token)}).first()
     if row is None:
         return None
     found, user = row
@@ -69,6 +66,16 @@ def user_for_cookie(cookie_id: str) -> User | None:
         return None
     user.session_token = token
     return user
+
+
+@functools.cache
+def _session_and_user():
+    """Built once: every request of a logged-in person runs it."""
+    return (
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == bindparam("token_hash"))
+    )
 
 
 def current_session_id(user: User) -> int | None:

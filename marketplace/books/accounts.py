@@ -6,17 +6,23 @@ BIC may be left out when the IBAN names a bank schwifty knows, which is most Fre
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import gettext as _
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy import select
 
 from marketplace.books.models import HOLDER_MAX, BankAccount
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 
+if TYPE_CHECKING:  # schwifty is imported when an account is checked, not by every worker
+    from schwifty import IBAN
+
 
 def checked_iban(value: str) -> IBAN:
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         return IBAN(value)
     except SchwiftyException as error:
@@ -30,6 +36,9 @@ def checked_bic(value: str, iban: IBAN) -> str:
         if iban.bic is None:
             raise DomainError(_("Indiquez le BIC de la banque (sur le RIB)."), field="bic")
         return str(iban.bic.compact)
+    from schwifty import BIC
+    from schwifty.exceptions import SchwiftyException
+
     try:
         return str(BIC(value).compact)
     except SchwiftyException as error:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sepaxml import SepaTransfer
-
 SCHEMA = "pain.001.001.03"
 SCHEMA_FILE = Path(__file__).parent / "schemas" / f"{SCHEMA}.xsd"
 
@@ -33,6 +31,8 @@ def credit_transfer_file(
 ) -> tuple[str, bytes]:
     """The message id and the XML the association's bank imports; sepaxml validates it
     against the XSD before giving it."""
+    from sepaxml import SepaTransfer  # only the transfer file needs it
+
     sepa = SepaTransfer(
         {
             "name": debtor_name,

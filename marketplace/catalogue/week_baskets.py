@@ -10,6 +10,7 @@ copies. Reading: announced() gives a day's baskets in two queries, whatever the 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from contextlib import suppress
@@ -18,7 +19,7 @@ from datetime import date
 from typing import BinaryIO
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
@@ -87,16 +88,10 @@ def announced(day_ids: list[int], offer_ids: list[int] | None = None) -> list[An
     producer and contract: two queries."""
     if not day_ids or offer_ids == []:
         return []
-    query = (
-        select(WeekBasket, BasketOffer.name, Organisation.name)
-        .join(BasketOffer, BasketOffer.id == WeekBasket.offer_id)
-        .join(Organisation, Organisation.id == BasketOffer.producer_id)
-        .where(WeekBasket.distribution_day_id.in_(day_ids))
-        .order_by(Organisation.name, BasketOffer.name, WeekBasket.id)
-    )
+    parameters = {"day_ids": list(day_ids)}
     if offer_ids is not None:
-        query = query.where(WeekBasket.offer_id.in_(offer_ids))
-    rows = db.session.execute(query).all()
+        parameters["offer_ids"] = list(offer_ids)
+    rows = db.session.execute(_announced_statement(offer_ids is not None), parameters).all()
     result = {
         basket.id: Announced(
             id=basket.id,
@@ -124,6 +119,21 @@ def announced(day_ids: list[int], offer_ids: list[int] | None = None) -> list[An
             result[item.week_basket_id].sizes.append(sizes[key])
         sizes[key].items.append((item.name, item.quantity))
     return list(result.values())
+
+
+@functools.cache
+def _announced_statement(of_offers: bool):
+    """Built once (the checklist page asks on every request): days, and maybe contracts, bound."""
+    query = (
+        select(WeekBasket, BasketOffer.name, Organisation.name)
+        .join(BasketOffer, BasketOffer.id == WeekBasket.offer_id)
+        .join(Organisation, Organisation.id == BasketOffer.producer_id)
+        .where(WeekBasket.distribution_day_id.in_(bindparam("day_ids", expanding=True)))
+        .order_by(Organisation.name, BasketOffer.name, WeekBasket.id)
+    )
+    if of_offers:
+        query = query.where(WeekBasket.offer_id.in_(bindparam("offer_ids", expanding=True)))
+    return query
 
 
 def photo_version(basket: WeekBasket) -> int | None:

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sepaxml import SepaDD
-from sepaxml.validation import ValidationError
 from sqlalchemy import exists, select
 
 from marketplace import unique
@@ -106,6 +104,9 @@ def build_batch(
     if not due:
         raise DomainError(_("Aucune échéance n'est à prélever pour l'instant."))
     used = _first_debited({debit.mandate.id for debit in due})
+    from sepaxml import SepaDD  # only the debit file needs it
+    from sepaxml.validation import ValidationError
+
     sepa = SepaDD(
         {
             "name": settings.creditor_name,

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import gettext as _
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 
 from marketplace.errors import DomainError
 
@@ -54,6 +52,9 @@ def clean_ics(value: str) -> str:
 
 
 def clean_iban(value: str, field: str = "iban") -> str:
+    from schwifty import IBAN  # imported when a debit is set up, not by every worker
+    from schwifty.exceptions import SchwiftyException
+
     try:
         return str(IBAN(compact(value)).compact)
     except (SchwiftyException, ValueError):
@@ -63,6 +64,9 @@ def clean_iban(value: str, field: str = "iban") -> str:
 
 
 def clean_bic(value: str, field: str = "bic") -> str:
+    from schwifty import BIC
+    from schwifty.exceptions import SchwiftyException
+
     try:
         return str(BIC(compact(value)).compact)
     except (SchwiftyException, ValueError):
@@ -71,6 +75,9 @@ def clean_bic(value: str, field: str = "bic") -> str:
 
 def bic_of(iban: str) -> str:
     """The bank's BIC found from the IBAN, or "" when schwifty does not know the bank."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         bic = IBAN(iban).bic
     except (SchwiftyException, ValueError):

@@ -73,15 +73,25 @@ def api_login_required(view):
 
 
 def _subject(segment: str, subject_id: int) -> tuple[ChecklistSource, Any]:
+    source, subject, _version = _readable(segment, subject_id, read_version=False)
+    return source, subject
+
+
+def _readable(segment: str, subject_id: int, *, read_version: bool = True) -> tuple:
+    """The source, the subject the person may use (else 404 or 403) and, for a read, the
+    list's version read with it."""
     source = source_for(segment)
     if source is None:
         abort(404)
-    subject = source.find(subject_id)
+    if read_version:
+        subject, allowed, version = source.find_to_read(current_user, subject_id)
+    else:
+        (subject, allowed), version = source.find_for(current_user, subject_id), None
     if subject is None:
         abort(404, message=source.wording().not_found)
-    if not source.may_use(current_user, subject):
+    if not allowed:
         abort(403, message=source.wording().may_not_view)
-    return source, subject
+    return source, subject, version
 
 
 _PER_REQUEST = ("as_of_us", "csrf_token")
@@ -91,7 +101,7 @@ def _read(segment: str, subject_id: int) -> Response:
     """The list as JSON, serialised once per version of the list and language (the schema's
     dump of hundreds of lines costs more than the rest of the request); what changes on every
     request (the instant, the CSRF token) is added to the kept text."""
-    checklist = checklist_for(*_subject(segment, subject_id))
+    checklist = checklist_for(*_readable(segment, subject_id))
     key = (segment, subject_id, str(get_locale()), checklist.version, "json")
     kept = cached(key, lambda: _serialised(checklist))
     extra = current_app.json.dumps({"as_of_us": checklist.as_of_us, "csrf_token": generate_csrf()})

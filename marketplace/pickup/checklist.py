@@ -56,10 +56,15 @@ class _Built:
     version: str
 
 
-def checklist_for(source: ChecklistSource, subject: Any) -> Checklist:
+_UNREAD = object()
+
+
+def checklist_for(source: ChecklistSource, subject: Any, version: Any = _UNREAD) -> Checklist:
     """The list, built once per version of it: a source that reads its version cheaply
-    (`cache_version`) is built only when that version is not kept yet (list_cache.py)."""
-    version = source.cache_version(subject)
+    (`cache_version`) is built only when that version is not kept yet (list_cache.py).
+    `version`: the version the request has just read with the subject (`find_to_read`)."""
+    if version is _UNREAD:
+        version = source.cache_version(subject)
     if version is None:
         built = _build(source, subject)
     else:

@@ -25,7 +25,7 @@ from marketplace.catalogue.week_baskets import announced
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.extensions import db
 from marketplace.organisations.models import Membership, Role
-from marketplace.pickup.access import may_use_checklist
+from marketplace.pickup.access import checklist_access, find_day_for, may_use_checklist
 from marketplace.pickup.models import ChecklistTap, DayClosing, TapAction, TapTarget
 from marketplace.pickup.roster import LISTED_DELIVERY_STATES, HouseholdLine, household_lines
 from marketplace.pickup.sources import ChecklistSource, Heading, ListEntry, ListSection, Wording
@@ -63,6 +63,24 @@ class DaySource(ChecklistSource):
 
     def may_use(self, user: User, day: DistributionDay) -> bool:
         return may_use_checklist(user, day)
+
+    def find_for(self, user: User, subject_id: int) -> tuple[DistributionDay | None, bool]:
+        return find_day_for(user, subject_id)
+
+    def find_to_read(
+        self, user: User, subject_id: int
+    ) -> tuple[DistributionDay | None, bool, tuple | None]:
+        """The day, the person's right to its list and the list's version: one query for a
+        volunteer or a coordinator."""
+        if not user or not user.is_authenticated or user.is_admin:
+            return super().find_to_read(user, subject_id)
+        row = db.session.execute(
+            _day_access_version_statement(), {"day_id": subject_id, "user_id": user.id}
+        ).first()
+        if row is None:
+            return None, False, None
+        allowed = bool(row[1])
+        return row[0], allowed, tuple(row[2:]) if allowed else None
 
     def wording(self) -> Wording:
         return Wording(
@@ -199,6 +217,31 @@ class DaySource(ChecklistSource):
 @functools.cache
 def _version_statement():
     """Built once: constructing the statement costs more than running it."""
+    first, *others = _version_parts()
+    joined = first
+    for part in others:
+        joined = joined.join(part, true())
+    return select(first, *others).select_from(joined)
+
+
+@functools.cache
+def _day_access_version_statement():
+    """The day, whether the person may use its list, and the list's version (the same
+    columns as `_version_statement`'s), for a volunteer or a coordinator."""
+    parts = _version_parts()
+    allowed = checklist_access(bindparam("user_id"), DistributionDay.group_id, DistributionDay.id)
+    joined = DistributionDay.__table__
+    for part in parts:
+        joined = joined.join(part, true())
+    return (
+        select(DistributionDay, allowed, *parts)
+        .select_from(joined)
+        .where(DistributionDay.id == bindparam("day_id"))
+    )
+
+
+def _version_parts() -> tuple:
+    """The version's aggregates, one subquery each, all of the day given as "day_id"."""
     day_id = bindparam("day_id")
     deliveries = (
         select(
@@ -227,13 +270,7 @@ def _version_statement():
     closings = (
         select(func.count(DayClosing.id)).where(DayClosing.distribution_day_id == day_id).subquery()
     )
-    joined = (
-        deliveries.join(orders, true())
-        .join(order_lines, true())
-        .join(taps, true())
-        .join(closings, true())
-    )
-    return select(deliveries, orders, order_lines, taps, closings).select_from(joined)
+    return deliveries, orders, order_lines, taps, closings
 
 
 DAYS = DaySource()

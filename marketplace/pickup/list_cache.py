@@ -23,7 +23,6 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import current_app
-from redis.exceptions import RedisError
 
 from marketplace.redis_store import redis_client
 
@@ -94,6 +93,8 @@ def cached(key: tuple, build: Callable[[], Any]) -> Any:
             found = build()
             store.put(key, found, len(pickle.dumps(found, pickle.HIGHEST_PROTOCOL)))
         return found
+    from redis.exceptions import RedisError  # imported with the client it comes from
+
     name = "checklist:" + hashlib.sha256(repr(key).encode()).hexdigest()
     try:
         kept = client.get(name)

@@ -7,7 +7,6 @@ cannot be forged or pointed at another household; it carries nothing but the hou
 
 from __future__ import annotations
 
-import segno
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -49,5 +48,7 @@ def qr_svg(content: str, title: str) -> str:
     Error correction "M" survives a cracked phone screen; a scale of 5 keeps modules readable
     by a cheap camera at arm's length.
     """
+    import segno  # only the pages that print codes need it
+
     code = segno.make(content, error="m", micro=False)
     return code.svg_inline(scale=5, border=4, title=title, dark="#000", light="#fff")

@@ -81,6 +81,19 @@ class ChecklistSource(ABC):
     def may_use(self, user: User, subject: Any) -> bool:
         """Whether the person may see and tick this list."""
 
+    def find_for(self, user: User, subject_id: int) -> tuple[Any | None, bool]:
+        """The subject (None when there is no such thing) and whether the person may use its
+        list: what every request of a list asks first, which a source may read at once."""
+        subject = self.find(subject_id)
+        return subject, subject is not None and self.may_use(user, subject)
+
+    def find_to_read(self, user: User, subject_id: int) -> tuple[Any | None, bool, tuple | None]:
+        """`find_for` and, when the person may use the list, its `cache_version`: what a
+        request that shows the list reads first (a source may read the three at once)."""
+        subject, allowed = self.find_for(user, subject_id)
+        version = self.cache_version(subject) if subject is not None and allowed else None
+        return subject, allowed, version
+
     @abstractmethod
     def wording(self) -> Wording: ...
 

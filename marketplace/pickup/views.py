@@ -65,13 +65,15 @@ def stop_checklist(run_stop_id: int):
 
 def _checklist_page(segment: str, subject_id: int):
     source = source_for(segment)
-    subject = source.find(subject_id) if source else None
+    subject, allowed, version = (
+        source.find_to_read(current_user, subject_id) if source else (None, False, None)
+    )
     if subject is None:
         abort(404)
-    if not source.may_use(current_user, subject):
+    if not allowed:
         abort(403)
     list_url, taps_url = api_urls(segment, subject_id)
-    checklist = checklist_for(source, subject)
+    checklist = checklist_for(source, subject, version)
     rows = rows_html(
         checklist,
         "pickup/_checklist_rows.html",

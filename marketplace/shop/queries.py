@@ -6,10 +6,11 @@ Open Food Network ran about eleven queries per product on the same page.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, distinct, false, select
+from sqlalchemy import Row, bindparam, distinct, false, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import User
@@ -181,20 +182,27 @@ def own_order(order_id: int, user: User) -> Order | None:
 
 def live_order_quantities(user: User, day: DistributionDay) -> tuple[int | None, dict[int, int]]:
     """The household's live order id for the day and its quantities by availability (1 query)."""
-    rows = db.session.execute(
-        select(Order.id, OrderLine.availability_id, OrderLine.quantity_milli)
-        .outerjoin(OrderLine, OrderLine.order_id == Order.id)
-        .where(
-            Order.user_id == user.id,
-            Order.distribution_day_id == day.id,
-            Order.status == OrderStatus.PLACED,
-            Order.grocery_id.is_(None),  # a grocery's purchase is on the grocery's pages
-        )
-    ).all()
+    parameters = {"user_id": user.id, "day_id": day.id}
+    rows = db.session.execute(_live_order_statement(), parameters).all()
     if not rows:
         return None, {}
     quantities = {row.availability_id: row.quantity_milli for row in rows if row.availability_id}
     return rows[0].id, quantities
+
+
+@functools.cache
+def _live_order_statement():
+    """Built once: the shop page runs it on every visit."""
+    return (
+        select(Order.id, OrderLine.availability_id, OrderLine.quantity_milli)
+        .outerjoin(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            Order.user_id == bindparam("user_id"),
+            Order.distribution_day_id == bindparam("day_id"),
+            Order.status == OrderStatus.PLACED,
+            Order.grocery_id.is_(None),  # a grocery's purchase is on the grocery's pages
+        )
+    )
 
 
 def _escape_like(text: str) -> str:

@@ -14,7 +14,7 @@ import functools
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import joinedload
 
 from marketplace.catalogue.models import Availability, Category, Product
@@ -25,7 +25,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import ConfirmForm, int_or_none
 from marketplace.organisations.access import require_role
-from marketplace.organisations.models import Role
+from marketplace.organisations.models import Membership, Role
 from marketplace.shop import cart, fragments, ordering, queries
 from marketplace.shop.display import Formatter
 from marketplace.shop.emails import send_order_email
@@ -36,10 +36,21 @@ bp = Blueprint("shop", __name__, url_prefix="/boutique")
 
 
 def _day_for_shopper(day_id: int) -> DistributionDay:
-    day = db.session.scalar(_day_statement(), {"day_id": day_id})
-    if day is None:
+    """The day, for a member or coordinator of its group: one query, the role read with it."""
+    if not current_user.is_authenticated or current_user.is_admin:
+        day = db.session.scalar(_day_statement(), {"day_id": day_id})
+        if day is None:
+            abort(404)
+        require_role(day.group, Role.MEMBER, Role.COORDINATOR)
+        return day
+    row = db.session.execute(
+        _day_and_role_statement(), {"day_id": day_id, "user_id": current_user.id}
+    ).first()
+    if row is None:
         abort(404)
-    require_role(day.group, Role.MEMBER, Role.COORDINATOR)
+    day, shops_there = row
+    if not shops_there:
+        abort(403)
     return day
 
 
@@ -48,6 +59,21 @@ def _day_statement():
     """The day with its group and pickup point (the page shows them), built once."""
     return (
         select(DistributionDay)
+        .options(joinedload(DistributionDay.group), joinedload(DistributionDay.pickup_point))
+        .where(DistributionDay.id == bindparam("day_id"))
+    )
+
+
+@functools.cache
+def _day_and_role_statement():
+    """The day as above, and whether the person is a member or coordinator of its group."""
+    shops_there = exists().where(
+        Membership.user_id == bindparam("user_id"),
+        Membership.organisation_id == DistributionDay.group_id,
+        Membership.role.in_([Role.MEMBER.value, Role.COORDINATOR.value]),
+    )
+    return (
+        select(DistributionDay, shops_there)
         .options(joinedload(DistributionDay.group), joinedload(DistributionDay.pickup_point))
         .where(DistributionDay.id == bindparam("day_id"))
     )
