@@ -13,6 +13,7 @@ from marketplace.labels import email_status_label, label_name, role_label, trade
 from marketplace.list_pages import page_url
 from marketplace.payments.entry_words import entry_label
 from marketplace.payments.money import format_money
+from marketplace.pickup.donation_words import donated_label
 from marketplace.routes.run_notes import run_note
 
 
@@ -26,6 +27,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["entry_label"] = entry_label  # a ledger entry's words, translated
     app.jinja_env.filters["day_note"] = day_note  # a distribution day's note, translated
     app.jinja_env.filters["run_note"] = run_note  # a mobile grocery run's note, translated
+    app.jinja_env.filters["donated_label"] = donated_label  # a donated basket's name, translated
     app.jinja_env.filters["quantity"] = format_quantity  # {{ line.quantity_milli|quantity(unit) }}
     app.jinja_env.globals["unit_name"] = unit_name
     app.jinja_env.globals["category_name"] = category_name

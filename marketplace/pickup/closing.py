@@ -42,6 +42,7 @@ from marketplace.payments.entry_words import words
 from marketplace.payments.ledger import book_entry
 from marketplace.payments.models import EntryKind, LedgerEntry
 from marketplace.pickup import roster
+from marketplace.pickup.donation_words import french_text
 from marketplace.pickup.models import DayClosing, DonatedItem, UntickedDay, UntickedSettlement
 from marketplace.shop.models import Order, OrderLine, OrderStatus, PickupState
 
@@ -284,15 +285,15 @@ def _settle_extras(plan: ClosingPlan, grocery: Grocery | None, outcome: ClosingO
 
 def _donate_basket(delivery: Delivery, grocery: Grocery, day: DistributionDay) -> None:
     offer = delivery.subscription.offer
-    label = _(
-        "Panier %(size)s — %(producer)s", size=delivery.size.name, producer=offer.producer.name
-    )
+    params = {"size": delivery.size.name, "producer": offer.producer.name}
     db.session.add(
         DonatedItem(
             distribution_day_id=day.id,
             grocery_id=grocery.id,
             delivery_id=delivery.id,
-            label=label[:200],
+            label=french_text("basket", params),
+            label_key="basket",
+            label_params=params,
             quantity_milli=delivery.quantity * MILLI,
             unit=BASKET_UNIT,
         )

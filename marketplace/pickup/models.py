@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -104,6 +104,10 @@ class DonatedItem(Base):
         ForeignKey("shop_order_lines.id"), unique=True
     )
     label: Mapped[str] = mapped_column(String(200))  # "Panier grand — Ferme du Coteau"
+    # A basket's name in words: its kind and parameters, written in the reader's language at
+    # display (pickup.donation_words); `label` keeps the French text. None for an extra.
+    label_key: Mapped[str | None] = mapped_column(String(40))
+    label_params: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     quantity_milli: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(20))  # a catalogue Unit, or "panier"
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
