@@ -145,6 +145,18 @@ def test_the_public_pages_fit_a_phone(demo_territory, phone: Page, live_server: 
         assert _audit(phone, AXE.is_file()) == [], path
 
 
+def test_the_volunteers_list_of_the_day_fits_a_phone(demo_territory, phone: Page, live_server: str):
+    """Lucas is on today's roster in the demo: the list he opens from his dashboard, with its
+    lines drawn, is checked like the main pages."""
+    _log_in(phone, live_server, demo_email(ROLES["volunteer"]))
+    phone.goto(f"{live_server}/tableau-de-bord")
+    phone.locator("main").get_by_role("link", name="Liste du jour").first.click()
+    phone.locator("main a[href$='/liste']").first.click()
+    expect(phone.locator(".checklist-line").first).to_be_visible()
+    assert _audit(phone, AXE.is_file()) == [], phone.url
+    _write_checked("volunteer-list", [phone.url])
+
+
 def _write_checked(role: str, pages: list[str]) -> None:
     """The pages checked at 390 px, for the closing note (test-artifacts/ is git-ignored)."""
     folder = Path(PROJECT_ROOT) / "test-artifacts"
