@@ -83,6 +83,7 @@ def _checklist_page(segment: str, subject_id: int):
         source.page_template,
         checklist=checklist,
         checklist_rows=rows,
+        checklist_counts=rows_html(checklist, "pickup/_checklist_counts.html"),
         list_id=subject_id if segment == "days" else f"{segment}-{subject_id}",
         list_url=list_url,
         taps_url=taps_url,
