@@ -129,6 +129,10 @@ class DaySource(ChecklistSource):
         """The baskets of the week announced for the day (two queries)."""
         return {"week_baskets": announced([day.id])}
 
+    def page_context_key(self, context: dict) -> str:
+        """The week's baskets are plain data (dataclasses of text and numbers)."""
+        return repr(context["week_baskets"])
+
     def listed_targets(
         self, day: DistributionDay, wanted: dict[str, set[int]]
     ) -> dict[str, dict[int, object]]:

@@ -139,6 +139,12 @@ class ChecklistSource(ABC):
         """What the source's page template needs besides the checklist."""
         return {}
 
+    def page_context_key(self, context: dict[str, Any]) -> str | None:
+        """A text that changes whenever `context` (page_context's) would change the page, so
+        that the page is kept per version of the list (page_cache.py); None: the page is
+        rendered on every request."""
+        return None
+
 
 def register_source(app: Flask, source: ChecklistSource) -> None:
     """Serve `source` (its pages and its API) in this application (registered again: replaced)."""

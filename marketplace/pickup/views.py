@@ -25,6 +25,7 @@ from flask_login import current_user
 
 from marketplace.pickup.api import api_urls
 from marketplace.pickup.checklist import checklist_for, rows_html, rows_json
+from marketplace.pickup.page_cache import page_html
 from marketplace.pickup.roster import (
     COLLECTED,
     NOT_COLLECTED,
@@ -74,20 +75,23 @@ def _checklist_page(segment: str, subject_id: int):
         abort(403)
     list_url, taps_url = api_urls(segment, subject_id)
     checklist = checklist_for(source, subject, version)
-    rows = rows_html(
-        checklist,
-        "pickup/_checklist_rows.html",
-        rows_json=rows_json,
-    )
-    return render_template(
-        source.page_template,
-        checklist=checklist,
-        checklist_rows=rows,
-        list_id=subject_id if segment == "days" else f"{segment}-{subject_id}",
-        list_url=list_url,
-        taps_url=taps_url,
-        state_labels=state_labels(),
-        **source.page_context(subject),
+    page_context = source.page_context(subject)
+
+    def context() -> dict:
+        return {
+            "checklist_rows": rows_html(
+                checklist, "pickup/_checklist_rows.html", rows_json=rows_json
+            ),
+            "checklist_counts": rows_html(checklist, "pickup/_checklist_counts.html"),
+            "list_id": subject_id if segment == "days" else f"{segment}-{subject_id}",
+            "list_url": list_url,
+            "taps_url": taps_url,
+            "state_labels": state_labels(),
+            **page_context,
+        }
+
+    return page_html(
+        source.page_template, checklist, source.page_context_key(page_context), context
     )
 
 
