@@ -27,7 +27,7 @@ from flask_wtf.csrf import generate_csrf
 
 from marketplace.extensions import db
 from marketplace.pickup.api_schemas import ChecklistSchema, TapBatchResultSchema, TapBatchSchema
-from marketplace.pickup.checklist import Checklist, checklist_for
+from marketplace.pickup.checklist import Checklist, checklist_for, version_after_taps
 from marketplace.pickup.list_cache import cached
 from marketplace.pickup.sources import ChecklistSource, source_for
 from marketplace.pickup.taps import TapIn, apply_taps
@@ -123,14 +123,16 @@ def _apply(segment: str, subject_id: int, batch: dict) -> dict:
     taps = [TapIn(**tap) for tap in batch["taps"]]
     results = apply_taps(subject, current_user, taps, source=source)
     db.session.commit()
-    checklist = checklist_for(source, subject)
-    if checklist.closed:
+    closed_message = source.closed_reason(subject)
+    if closed_message:
         abort(
             409,
-            message=checklist.closed_message,
+            message=closed_message,
             errors={"results": [result.__dict__ for result in results]},
         )
-    return {"results": results, "version": checklist.version}
+    # The list is not built here: the next request that shows it builds it once, however
+    # many batches came before (checklist.version_after_taps).
+    return {"results": results, "version": version_after_taps(source, subject)}
 
 
 @blp.route("/days/<int:day_id>/checklist")

@@ -144,7 +144,15 @@ class TapResultSchema(Schema):
 
 class TapBatchResultSchema(Schema):
     results = fields.List(fields.Nested(TapResultSchema))
-    version = fields.String()
+    version = fields.String(
+        metadata={
+            "description": (
+                "the list's version after the batch when the server already holds that list "
+                "(a GET answers the same), else a token starting with a tilde that no list's "
+                "version equals: the list has changed, GET it"
+            )
+        }
+    )
 
 
 def _count_text(row, amount: int) -> str:

@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from marketplace.catalogue.quantities import format_quantity
 from marketplace.db import utcnow
-from marketplace.pickup.list_cache import cached
+from marketplace.pickup.list_cache import cached, kept
 from marketplace.pickup.roster import (
     DayCounts,
     HouseholdLine,
@@ -80,6 +80,20 @@ def checklist_for(source: ChecklistSource, subject: Any, version: Any = _UNREAD)
         closed_message=built.closed_message,
         version=built.version,
     )
+
+
+def version_after_taps(source: ChecklistSource, subject: Any) -> str:
+    """The list's version after a batch of taps, without building the list: the kept list's
+    version when that version of the list is already built (what a GET answers now), else a
+    token no built list's version equals ("~" and the read version's digest), so that the
+    list is built once, by the next request that shows it, however many batches came first."""
+    version = source.cache_version(subject)
+    if version is None:
+        return _build(source, subject).version
+    found = kept((source.segment, id_of(subject), str(get_locale()), version))
+    if found is not None:
+        return found.version
+    return "~" + hashlib.sha256(repr(version).encode()).hexdigest()[:15]
 
 
 def _build(source: ChecklistSource, subject: Any) -> _Built:

@@ -83,6 +83,24 @@ def local_cache() -> ListCache:
     return found
 
 
+def _redis_name(key: tuple) -> str:
+    return "checklist:" + hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+def kept(key: tuple) -> Any | None:
+    """The value kept under `key`, or None: never builds anything."""
+    client = redis_client()
+    if client is None:
+        return local_cache().get(key)
+    from redis.exceptions import RedisError  # imported with the client it comes from
+
+    try:
+        found = client.get(_redis_name(key))
+    except RedisError:
+        return None
+    return None if found is None else pickle.loads(found)  # noqa: S301 - ours only
+
+
 def cached(key: tuple, build: Callable[[], Any]) -> Any:
     """The value kept under `key`, or `build()`'s, kept for the next request."""
     client = redis_client()
@@ -95,7 +113,7 @@ def cached(key: tuple, build: Callable[[], Any]) -> Any:
         return found
     from redis.exceptions import RedisError  # imported with the client it comes from
 
-    name = "checklist:" + hashlib.sha256(repr(key).encode()).hexdigest()
+    name = _redis_name(key)
     try:
         kept = client.get(name)
     except RedisError:

@@ -134,3 +134,44 @@ def test_without_its_redis_the_list_is_still_served(client, app, monkeypatch):
     response = client.get(api_url(setup.day.id))
 
     assert response.status_code == 200 and len(response.get_json()["lines"]) == 3
+
+
+def _tap(delivery_id: int, tap_id: str, action: str = "collected") -> dict:
+    return {
+        "taps": [
+            {
+                "tap_id": tap_id,
+                "target_kind": "delivery",
+                "target_id": delivery_id,
+                "action": action,
+                "tapped_at": "2026-06-04T17:30:00+00:00",
+            }
+        ]
+    }
+
+
+def test_taps_build_no_list_and_the_next_read_shows_them(client, app, monkeypatch):
+    setup = _warm_day(client)
+    day_id = setup.day.id
+    builds = _built(monkeypatch)
+    first = client.get(api_url(day_id)).get_json()
+    delivery_id = first["lines"][0]["baskets"][0]["delivery_id"]
+    taps_url = f"/api/pickup/days/{day_id}/taps"
+    headers = {"X-CSRFToken": first["csrf_token"]}
+
+    collected = client.post(taps_url, json=_tap(delivery_id, "t-1"), headers=headers)
+    undone = client.post(taps_url, json=_tap(delivery_id, "t-2", "not_collected"), headers=headers)
+
+    assert collected.status_code == undone.status_code == 200
+    assert len(builds) == 1  # two batches, no list built
+    versions = {first["version"], collected.get_json()["version"], undone.get_json()["version"]}
+    assert len(versions) == 3  # each batch answers a version no earlier copy holds
+    second = client.get(api_url(day_id)).get_json()
+    assert len(builds) == 2  # built once for both batches
+    assert second["version"] not in versions
+    assert second["lines"][0]["baskets"][0]["state"] == "not_collected"
+
+    # Once the list of that version is kept, a batch that changes nothing answers its version.
+    replay = client.post(taps_url, json=_tap(delivery_id, "t-2", "not_collected"), headers=headers)
+    assert replay.get_json()["results"][0]["status"] == "already_applied"
+    assert replay.get_json()["version"] == second["version"] and len(builds) == 2
