@@ -15,11 +15,11 @@ import re
 from collections import defaultdict
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import BinaryIO
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
@@ -32,6 +32,7 @@ from marketplace.catalogue.week_models import (
     WeekBasket,
     WeekBasketItem,
 )
+from marketplace.db import utcnow
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -40,6 +41,7 @@ from marketplace.organisations.models import Organisation, Role
 from marketplace.unique import AlreadyCreatedError, insert_once
 
 MAX_LINES = 30  # per size
+_TICK = timedelta(microseconds=1)
 COMING_DAYS = 8
 # « Carottes — 1 kg », « Carottes : 1 kg », « Carottes - 1 kg » (a hyphen between spaces, so
 # that « Chou-fleur » stays one word).
@@ -285,6 +287,7 @@ def save(
     if photo is not None:
         image = photos.reencode(photos.read_limited(photo))  # checked before anything changes
     basket = _basket_for_writing(offer, day, user)
+    previous = basket.updated_at  # before a flush of the changes below stamps it with now
     _replace_lines(basket, contents)
     basket.note = (note or "").strip()
     basket.updated_by_id = user.id
@@ -292,6 +295,7 @@ def save(
         basket.photo, basket.photo_width, basket.photo_height = image
     elif remove_photo:
         basket.photo = basket.photo_width = basket.photo_height = None
+    stamp(basket, day, previous)
     db.session.flush()
     return basket
 
@@ -307,8 +311,31 @@ def copy_previous(offer: BasketOffer, day: DistributionDay, user: User) -> WeekB
         contents[item.size_id].append((item.name, item.quantity))
     note = previous.note
     basket = _basket_for_writing(offer, day, user)
+    stamped = basket.updated_at  # before a flush of the changes below stamps it with now
     _replace_lines(basket, contents)
     basket.note = note
     basket.updated_by_id = user.id
+    stamp(basket, day, stamped)
     db.session.flush()
     return basket
+
+
+def stamp(basket: WeekBasket, day: DistributionDay, previous: datetime) -> None:
+    """Mark a write of the basket: its `updated_at` goes past every basket's of the day, even
+    when nothing else of its row changes (only its lines) or the clock has not moved, so the
+    day's checklist (which keeps the baskets with its list) sees a new version. The day's row
+    is locked first: two writes of the day's baskets take their stamps one after the other.
+    `previous`: the basket's stamp read before this write changed anything."""
+    with db.session.no_autoflush:
+        db.session.execute(
+            select(DistributionDay.id).where(DistributionDay.id == day.id).with_for_update()
+        )
+        latest = db.session.scalar(
+            select(func.max(WeekBasket.updated_at)).where(
+                WeekBasket.distribution_day_id == day.id, WeekBasket.id != basket.id
+            )
+        )
+    candidates = [utcnow(), previous + _TICK]
+    if latest is not None:
+        candidates.append(latest + _TICK)
+    basket.updated_at = max(candidates)

@@ -40,6 +40,8 @@ class Checklist:
     closed: bool
     closed_message: str  # why it is closed ("" while open)
     version: str  # changes whenever a line's content or state changes
+    # The source's `built_context` (the day's baskets of the week), covered by the version.
+    context: dict[str, Any] = field(default_factory=dict)
     csrf_token: str = ""
     # When the server read it (µs since 1970): a phone shows the newest copy it holds.
     as_of_us: int = field(default_factory=lambda: server_instant_us())
@@ -54,6 +56,7 @@ class _Built:
     counts: DayCounts
     closed_message: str
     version: str
+    context: dict[str, Any]
 
 
 _UNREAD = object()
@@ -79,6 +82,7 @@ def checklist_for(source: ChecklistSource, subject: Any, version: Any = _UNREAD)
         closed=bool(built.closed_message),
         closed_message=built.closed_message,
         version=built.version,
+        context=built.context,
     )
 
 
@@ -99,12 +103,14 @@ def version_after_taps(source: ChecklistSource, subject: Any) -> str:
 def _build(source: ChecklistSource, subject: Any) -> _Built:
     lines = source.lines(subject)
     closed_message = source.closed_reason(subject) or ""
+    context = source.built_context(subject)
     return _Built(
         heading=source.heading(subject),
         lines=lines,
         counts=day_counts(lines),
         closed_message=closed_message,
-        version=_version(lines, bool(closed_message)),
+        version=_version(lines, bool(closed_message), context),
+        context=context,
     )
 
 
@@ -117,8 +123,8 @@ def server_instant_us() -> int:
     return (utcnow() - _EPOCH) // timedelta(microseconds=1)
 
 
-def _version(lines: list[HouseholdLine], closed: bool) -> str:
-    digest = hashlib.sha256(repr(closed).encode())
+def _version(lines: list[HouseholdLine], closed: bool, context: dict[str, Any]) -> str:
+    digest = hashlib.sha256(repr((closed, context)).encode())
     for line in lines:
         digest.update(
             repr(

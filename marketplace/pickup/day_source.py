@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from marketplace.accounts.models import User
 from marketplace.baskets.models import Delivery, DeliveryState, Subscription, SubscriptionStatus
 from marketplace.catalogue.week_baskets import announced
+from marketplace.catalogue.week_models import WeekBasket
 from marketplace.delivery.models import DayStatus, DistributionDay
 from marketplace.extensions import db
 from marketplace.organisations.models import Membership, Role
@@ -125,13 +126,14 @@ class DaySource(ChecklistSource):
             ends_at=day.ends_at,
         )
 
-    def page_context(self, day: DistributionDay) -> dict:
-        """The baskets of the week announced for the day (two queries)."""
+    def built_context(self, day: DistributionDay) -> dict:
+        """The baskets of the week announced for the day (two queries, when the list is
+        built): every change of one moves the version (`_version_parts`' week baskets)."""
         return {"week_baskets": announced([day.id])}
 
     def page_context_key(self, context: dict) -> str:
-        """The week's baskets are plain data (dataclasses of text and numbers)."""
-        return repr(context["week_baskets"])
+        """Nothing beside the list: its version covers the week's baskets."""
+        return ""
 
     def listed_targets(
         self, day: DistributionDay, wanted: dict[str, set[int]]
@@ -274,7 +276,14 @@ def _version_parts() -> tuple:
     closings = (
         select(func.count(DayClosing.id)).where(DayClosing.distribution_day_id == day_id).subquery()
     )
-    return deliveries, orders, order_lines, taps, closings
+    # Every write of a week's basket (lines, note, photo) moves the day's latest stamp
+    # (week_baskets.stamp); a basket added or removed moves the count.
+    week_baskets = (
+        select(func.count(WeekBasket.id), func.max(WeekBasket.updated_at))
+        .where(WeekBasket.distribution_day_id == day_id)
+        .subquery()
+    )
+    return deliveries, orders, order_lines, taps, closings, week_baskets
 
 
 DAYS = DaySource()

@@ -2,9 +2,10 @@
 
 The source reads a version of its list with one narrow aggregate query (`cache_version`): what
 it depends on that moves whenever a line would change (the day's deliveries and orders, their
-`updated_at`, the order lines, the taps, the closing). A request that finds that version kept
-builds nothing. Names (a household, a product, a pickup point) carry no version: an entry
-lives at most `MAX_AGE_SECONDS`, so a renamed household shows within that time.
+`updated_at`, the order lines, the taps, the closing, the week's baskets kept with the list).
+A request that finds that version kept builds nothing. Names (a household, a product, a
+pickup point, a contract) carry no version: an entry lives at most `MAX_AGE_SECONDS`, so a
+renamed household shows within that time.
 
 Kept in Redis when `REDIS_URL` is set (replicas share it; entries expire by themselves), else
 in the worker's own LRU bounded in bytes. Either way the key holds the version read from the

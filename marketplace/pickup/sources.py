@@ -135,6 +135,11 @@ class ChecklistSource(ABC):
         query; None: the list is built on every request (never cached)."""
         return None
 
+    def built_context(self, subject: Any) -> dict[str, Any]:
+        """What the page shows beside the lines that `cache_version` covers (it moves whenever
+        this would change): built and kept with the list, folded into its version."""
+        return {}
+
     def page_context(self, subject: Any) -> dict[str, Any]:
         """What the source's page template needs besides the checklist."""
         return {}

@@ -87,6 +87,7 @@ def _checklist_page(segment: str, subject_id: int):
             "list_url": list_url,
             "taps_url": taps_url,
             "state_labels": state_labels(),
+            **checklist.context,
             **page_context,
         }
 
