@@ -10,6 +10,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from marketplace.stored_words import in_reader_language
+
 HOLIDAY_NAMES: dict[str, Callable[[], str]] = {
     "new_year": lambda: _("Jour de l'an"),
     "easter_monday": lambda: _("Lundi de Pâques"),
@@ -37,12 +39,7 @@ DAY_NOTES: dict[str, Callable[[Mapping[str, Any]], str]] = {
 def note_text(note: str, key: str | None, params: Mapping[str, Any] | None) -> str:
     """The day's note for the reader: the calendar's own in the locale in force, else (a
     coordinator's reason, a day written before kinds existed) the stored text."""
-    if key is None or key not in DAY_NOTES:
-        return note
-    try:
-        return DAY_NOTES[key](params or {})
-    except KeyError:
-        return note
+    return in_reader_language(DAY_NOTES, note, key, params)
 
 
 def day_note(day: Any) -> str:

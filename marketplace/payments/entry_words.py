@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import current_app, has_app_context
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from marketplace.payments.labels import METHOD_LABELS
 from marketplace.payments.money import format_money
+from marketplace.stored_words import in_french, in_reader_language
 from marketplace.typography import french_date
 
 LABEL_MAX = 200  # ledger_entries.label
@@ -181,20 +181,13 @@ def render(key: str, params: Mapping[str, Any] | None) -> str:
 
 def french_text(key: str, params: Mapping[str, Any] | None) -> str:
     """The sentence as stored in `label`: in French, whatever the language of the request."""
-    locale = current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "fr"
-    with force_locale(locale):
-        return render(key, params)[:LABEL_MAX]
+    return in_french(ENTRY_WORDS, key, params, LABEL_MAX)
 
 
 def label_text(label: str, key: str | None, params: Mapping[str, Any] | None) -> str:
     """An entry's words for the reader: its kind in the locale in force, else (free text
     typed by a person, an entry booked before kinds existed) its stored label."""
-    if key is None or key not in ENTRY_WORDS:
-        return label
-    try:
-        return render(key, params)
-    except (KeyError, TypeError, ValueError):  # parameters of another shape: the stored words
-        return label
+    return in_reader_language(ENTRY_WORDS, label, key, params)
 
 
 def entry_label(entry: Any) -> str:

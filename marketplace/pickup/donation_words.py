@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import current_app, has_app_context
-from flask_babel import force_locale
 from flask_babel import gettext as _
+
+from marketplace.stored_words import in_french, in_reader_language
 
 LABEL_MAX = 200  # donated_items.label
 KEY_MAX = 40  # donated_items.label_key
@@ -27,20 +27,13 @@ DONATION_WORDS: dict[str, Callable[[Mapping[str, Any]], str]] = {
 
 def french_text(key: str, params: Mapping[str, Any]) -> str:
     """The name as stored in `label`: in French, whatever the language of the request."""
-    locale = current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "fr"
-    with force_locale(locale):
-        return DONATION_WORDS[key](params)[:LABEL_MAX]
+    return in_french(DONATION_WORDS, key, params, LABEL_MAX)
 
 
 def label_text(label: str, key: str | None, params: Mapping[str, Any] | None) -> str:
     """A donated item's name for the reader: the site's own words in the locale in force,
     else (a product's name, a donation written before kinds existed) the stored text."""
-    if key is None or key not in DONATION_WORDS:
-        return label
-    try:
-        return DONATION_WORDS[key](params or {})
-    except KeyError:
-        return label
+    return in_reader_language(DONATION_WORDS, label, key, params)
 
 
 def donated_label(item: Any) -> str:
