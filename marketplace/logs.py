@@ -80,6 +80,8 @@ def logging_config(log_format: str = "text", level: str = "INFO") -> dict[str, A
             "alembic": {**quiet, "level": "WARNING"},
             # The app writes one line per request with its id: gunicorn's own is not needed.
             "gunicorn.access": {**quiet, "level": "WARNING"},
+            # fpdf2's font subsetting writes a dozen lines for every PDF issued.
+            "fontTools": {**quiet, "level": "WARNING"},
         },
     }
 

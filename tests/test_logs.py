@@ -45,7 +45,13 @@ def json_lines():
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     root = logging.getLogger()
     root.handlers[:], root.level = previous
-    for name in ("marketplace", "marketplace.requests", "gunicorn.error", "gunicorn.access"):
+    for name in (
+        "marketplace",
+        "marketplace.requests",
+        "gunicorn.error",
+        "gunicorn.access",
+        "fontTools",
+    ):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
 
@@ -76,3 +82,11 @@ def test_lines_outside_a_request_carry_a_dash(json_lines):
     logging.getLogger("marketplace.scheduler").info("a pass")
 
     assert json_lines()[-1]["request_id"] == "-"
+
+
+def test_issuing_a_pdf_writes_no_font_subsetting_lines(json_lines):
+    """fpdf2's font subsetting logs a dozen INFO lines per PDF: a run of the documents job
+    buried the scheduler's own lines under thousands of them."""
+    logging.getLogger("fontTools.subset").info("glyf pruned")
+    logging.getLogger("fontTools.subset").warning("a real problem")
+    assert [line["message"] for line in json_lines()] == ["a real problem"]
