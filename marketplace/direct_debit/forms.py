@@ -7,7 +7,7 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from marketplace.direct_debit.models import DEFAULT_NOTICE_DAYS, MAX_NOTICE_DAYS, MIN_NOTICE_DAYS
@@ -57,7 +57,9 @@ class BatchForm(BaseForm):
             self.request_key.data = uuid.uuid4().hex
 
 
-RETURN_CHOICES = [(code, f"{code} — {reason}") for code, reason in RETURN_REASONS.items()]
+RETURN_CHOICES = [
+    SelectChoice(code, f"{code} — {reason}") for code, reason in RETURN_REASONS.items()
+]
 
 
 class ReturnForm(BaseForm):
