@@ -308,9 +308,10 @@ print(json.dumps(worker_memory({url!r}, {visits!r})))
 
 def worker_memory(url: str, visits: list[tuple[int, list[str]]]) -> dict:
     """In a fresh process, as a web worker: the app, the main pages once each, then VmRSS."""
+    # Only what a web worker loads: the tests' helpers would bring their SMTP server along.
     from marketplace import create_app
     from marketplace.accounts.models import User
-    from tests.helpers import login_id
+    from marketplace.accounts.sessions import open_session
 
     app = create_app(
         {
@@ -322,7 +323,9 @@ def worker_memory(url: str, visits: list[tuple[int, list[str]]]) -> dict:
     )
     for user_id, urls in visits:
         with app.app_context():
-            cookie = login_id(db.session.get(User, user_id))
+            token = open_session(db.session.get(User, user_id), remember=False, device="bench")
+            db.session.commit()
+            cookie = f"{user_id}:{token}"
         client = app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = cookie
