@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from marketplace.delivery import days as materialisation
 from marketplace.delivery import services
 from marketplace.delivery.day_notes import DAY_NOTES, HOLIDAY_NAMES, day_note
-from marketplace.delivery.holidays import FRENCH_NAMES
+from marketplace.delivery.holidays import FRENCH_NAMES, public_holidays
 from marketplace.delivery.models import DistributionDay
 from marketplace.extensions import db
 from marketplace.timezones import paris_today
@@ -22,6 +22,7 @@ from tests import factories
 from tests.helpers import count_queries
 
 TODAY = date(2026, 12, 7)  # a Monday
+BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 CALENDAR = "/groupes/amap-des-canuts/gestion/calendrier"
 
 
@@ -116,9 +117,14 @@ def group(user_with_role):
 def test_the_coordinators_calendar_in_each_language(client, group, user_with_role):
     coordinator = user_with_role("coordinator", group)
     point = factories.PickupPointFactory(group=group)
+    # Distributions on the weekday of the next public holiday, whatever today is.
+    today = paris_today()
+    holiday = min(
+        day for year in (today.year, today.year + 1) for day in public_holidays(year) if day > today
+    )
     schedule = factories.DistributionScheduleFactory(
-        group=group, pickup_point=point, starts_on=paris_today(),
-        rrule="FREQ=WEEKLY;BYDAY=FR", skip_public_holidays=True,
+        group=group, pickup_point=point, starts_on=today,
+        rrule=f"FREQ=WEEKLY;BYDAY={BYDAY[holiday.weekday()]}", skip_public_holidays=True,
     )  # fmt: skip
     materialisation.materialise_schedule(schedule, paris_today(), 60)
     db.session.commit()
