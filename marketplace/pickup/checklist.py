@@ -183,18 +183,24 @@ class RowsCache:
         return rendered
 
 
-def rows_html(checklist: Checklist, template: str, **context: Any) -> Markup:
-    """The list's rows, rendered once per version of the list and language, then reused."""
-    store = current_app.extensions.setdefault("pickup_checklist_rows", RowsCache())
-    key = (
+def rendered_key(template: str, checklist: Checklist) -> tuple:
+    """What a rendering of `template` for this list depends on: the list, its version and the
+    language (kept rows, kept pages)."""
+    return (
         template,
         checklist.source.segment,
         id_of(checklist.subject),
         checklist.version,
         str(get_locale()),
     )
+
+
+def rows_html(checklist: Checklist, template: str, **context: Any) -> Markup:
+    """The list's rows, rendered once per version of the list and language, then reused."""
+    store = current_app.extensions.setdefault("pickup_checklist_rows", RowsCache())
     html = store.get_or_render(
-        key, lambda: render_template(template, checklist=checklist, **context)
+        rendered_key(template, checklist),
+        lambda: render_template(template, checklist=checklist, **context),
     )
     return Markup(html)  # noqa: S704 - rendered by our own autoescaping template
 

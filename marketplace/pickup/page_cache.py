@@ -17,11 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, render_template, request, session
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from marketplace.pickup.checklist import Checklist, RowsCache, id_of
+from marketplace.pickup.checklist import Checklist, RowsCache, rendered_key
 
 _EXTENSION = "pickup_checklist_pages"
 # Unguessable: no text of the list (a name, a note) can carry them.
@@ -40,11 +39,7 @@ def page_html(
         return render_template(template, checklist=checklist, **context())
     store = current_app.extensions.setdefault(_EXTENSION, RowsCache())
     key = (
-        template,
-        checklist.source.segment,
-        id_of(checklist.subject),
-        checklist.version,
-        str(get_locale()),
+        *rendered_key(template, checklist),
         bool(current_user.is_authenticated),
         # The version covers the lines; the heading (place, hours) may change apart.
         hashlib.sha256(repr((checklist.heading, context_key)).encode()).hexdigest(),
